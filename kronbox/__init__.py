@@ -1,0 +1,41 @@
+"""kronbox: lazy Kronecker, box and outer products, and automatic matrix differentiation.
+
+Convention: ``vec(X) = X.ravel()`` (row-major) unless ``order="F"`` is asked for.
+"""
+
+from . import check
+from .operators import (
+    Box,
+    Commutation,
+    Compose,
+    Dense,
+    Diag,
+    Identity,
+    Kron,
+    Operator,
+    Outer,
+    Scaled,
+    Sum,
+    Transpose,
+    Zero,
+)
+from .vec import unvec, vec
+
+__all__ = [
+    "Box",
+    "Commutation",
+    "Compose",
+    "Dense",
+    "Diag",
+    "Identity",
+    "Kron",
+    "Operator",
+    "Outer",
+    "Scaled",
+    "Sum",
+    "Transpose",
+    "Zero",
+    "check",
+    "unvec",
+    "vec",
+]

@@ -1,0 +1,108 @@
+"""Dense materialization of Kron, Box, Outer, Diag and sums of them (numba, parallel, cached).
+
+Each kernel *accumulates* ``c · term`` into a preallocated output, so a sum of structured terms is
+formed in one buffer without temporaries. Row-major index pairs: row ``(ij) = i·m2 + j``.
+
+- Kron: ``out[(ij),(kl)] += c · A[i,k] B[j,l]``, column ``(kl) = k·n2 + l``
+- Box:  ``out[(ij),(kl)] += c · A[i,l] B[j,k]``, column ``(kl) = k·n1 + l``
+- Outer: ``out[i, j] += c · u[i] v[j]``; Diag: ``out[i, i] += c · d[i]``
+
+This module imports numba; kronbox imports it only when something is materialized.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(parallel=True, cache=True)
+def _kron_into(out, A, B, c):
+    m1, n1 = A.shape
+    m2, n2 = B.shape
+    for i in numba.prange(m1):
+        for k in range(n1):
+            a = c * A[i, k]
+            for j in range(m2):
+                row = i * m2 + j
+                for l in range(n2):
+                    out[row, k * n2 + l] += a * B[j, l]
+
+
+@numba.njit(parallel=True, cache=True)
+def _box_into(out, A, B, c):
+    m1, n1 = A.shape
+    m2, n2 = B.shape
+    for i in numba.prange(m1):
+        for j in range(m2):
+            row = i * m2 + j
+            for k in range(n2):
+                b = c * B[j, k]
+                for l in range(n1):
+                    out[row, k * n1 + l] += A[i, l] * b
+
+
+@numba.njit(parallel=True, cache=True)
+def _outer_into(out, u, v, c):
+    for i in numba.prange(u.shape[0]):
+        a = c * u[i]
+        for j in range(v.shape[0]):
+            out[i, j] += a * v[j]
+
+
+def _new(shape, *parts) -> np.ndarray:
+    return np.zeros(shape, dtype=np.result_type(*parts))
+
+
+def kron_dense(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``np.kron(A, B)``."""
+    out = _new((A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]), A, B)
+    _kron_into(out, A, B, out.dtype.type(1))
+    return out
+
+
+def box_dense(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """The box product ``A ⊠ B`` as a dense matrix."""
+    out = _new((A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]), A, B)
+    _box_into(out, A, B, out.dtype.type(1))
+    return out
+
+
+def outer_dense(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``u vᵀ``."""
+    return np.multiply.outer(u, v)
+
+
+def diag_dense(d: np.ndarray) -> np.ndarray:
+    """``diag(d)``."""
+    return np.diag(d)
+
+
+def _accumulate(out: np.ndarray, op, c) -> bool:
+    """Add ``c · op`` into ``out`` if ``op`` is a structured term with dense factors."""
+    from .operators import Box, Diag, Kron, Outer, Scaled
+
+    if isinstance(op, Scaled):
+        return _accumulate(out, op.op, c * op.c)
+    coefficient = out.dtype.type(c)
+    if isinstance(op, Kron | Box) and isinstance(op.A, np.ndarray) and isinstance(op.B, np.ndarray):
+        (_kron_into if isinstance(op, Kron) else _box_into)(out, op.A, op.B, coefficient)
+        return True
+    if isinstance(op, Outer):
+        _outer_into(out, op.u, op.v, coefficient)
+        return True
+    if isinstance(op, Diag):
+        rows = np.arange(out.shape[0])
+        out[rows, rows] += coefficient * op.diagonal
+        return True
+    return False
+
+
+def sum_dense(ops, shape: tuple[int, int], dtype) -> np.ndarray:
+    """``Σ ops`` as one dense matrix, structured terms accumulated in place."""
+    dtypes = [dtype] + [op.dtype for op in ops]
+    out = np.zeros(shape, dtype=np.result_type(*dtypes))
+    for op in ops:
+        if not _accumulate(out, op, 1):
+            out += op.to_dense()
+    return out

@@ -1,0 +1,250 @@
+"""The :class:`Operator` base: a ``scipy.sparse.linalg.LinearOperator`` with an algebra.
+
+Every kronbox operator maps ``vec(X)`` to ``vec(Y)`` with row-major ``vec`` (``X.ravel()``), and
+knows the matrix shapes it reads and writes (``in_shape``, ``out_shape``), so ``apply(X)`` takes
+a matrix and returns one. Subclasses implement ``_matmat`` (all right-hand sides at once; the
+primitive), ``_transpose`` and ``_adjoint``; everything else is derived here.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from ..vec import check_order
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(str(s) for s in shape)
+
+
+def result_dtype(*parts) -> np.dtype:
+    """The dtype of a combination of operators, arrays and scalars (float32 stays float32).
+
+    Python scalars and operators with a *weak* dtype (identities, zeros, permutations) do not
+    promote; integers become float64.
+    """
+    strong = [p.dtype if hasattr(p, "dtype") else p for p in parts if not getattr(p, "weak_dtype", False)]
+    dtype = np.result_type(*strong) if strong else np.dtype(np.float64)
+    return np.dtype(np.float64) if dtype.kind in "biu" else dtype
+
+
+def all_weak(*parts) -> bool:
+    """True when none of ``parts`` carries a dtype of its own (see :func:`result_dtype`)."""
+    return all(getattr(p, "weak_dtype", False) or isinstance(p, int | float) for p in parts)
+
+
+def is_scalar(x) -> bool:
+    return isinstance(x, numbers.Number) or (isinstance(x, np.ndarray | np.generic) and np.ndim(x) == 0)
+
+
+class Operator(LinearOperator):
+    """A lazy linear operator on ``vec(X)``.
+
+    ``shape`` is ``(M, N)``; ``in_shape`` and ``out_shape`` are the matrix shapes (or ``(N,)`` and
+    ``(M,)`` for plain vectors) whose row-major ``vec`` the operator reads and writes.
+    """
+
+    weak_dtype = False
+
+    def __init__(self, dtype, shape: tuple[int, int], in_shape=None, out_shape=None):
+        super().__init__(dtype, shape)
+        self.in_shape = tuple(in_shape) if in_shape is not None else (self.shape[1],)
+        self.out_shape = tuple(out_shape) if out_shape is not None else (self.shape[0],)
+
+    # ----------------------------------------------------------------- application
+    def _matvec(self, x):
+        x = np.asarray(x)
+        n = self.shape[1]
+        if x.ndim == 1:
+            return self._matmat(x.reshape(n, 1)).reshape(self.shape[0])
+        if x.ndim == 2 and x.shape == (n, 1):
+            return self._matmat(x)
+        stack = x.reshape(-1, n).T
+        return self._matmat(stack).T.reshape((*x.shape[:-1], self.shape[0]))
+
+    def _rmatvec(self, x):
+        return self._adjoint()._matvec(x)
+
+    def _rmatmat(self, X):
+        return self._adjoint()._matmat(X)
+
+    def _check_vector(self, x, length: int, what: str) -> np.ndarray:
+        x = np.asanyarray(x)
+        if x.ndim == 0 or x.shape[0] != length or x.ndim > 2:
+            raise ValueError(
+                f"{self!r} {what}: expected a vector of length {length} "
+                f"(or {length}×k columns), got an array of shape {x.shape}"
+            )
+        return x
+
+    def matvec(self, x):
+        x = self._check_vector(x, self.shape[1], "matvec")
+        if x.ndim == 1:
+            return self._matvec(x)
+        return super().matvec(x)
+
+    def rmatvec(self, x):
+        x = self._check_vector(x, self.shape[0], "rmatvec")
+        return super().rmatvec(x)
+
+    def matmat(self, X):
+        X = self._check_vector(X, self.shape[1], "matmat")
+        if X.ndim != 2:
+            raise ValueError(f"{self!r} matmat: expected a 2-D block of columns, got shape {X.shape}")
+        return self._matmat(X)
+
+    def rmatmat(self, X):
+        X = self._check_vector(X, self.shape[0], "rmatmat")
+        if X.ndim != 2:
+            raise ValueError(f"{self!r} rmatmat: expected a 2-D block of columns, got shape {X.shape}")
+        return self._rmatmat(X)
+
+    def apply(self, X, order: str = "C") -> np.ndarray:
+        """Apply to a matrix: ``unvec(A vec(X))`` with ``X`` of shape ``in_shape``.
+
+        With ``order="F"`` both ``vec`` and ``unvec`` stack columns; the matrix shapes are then the
+        transposed ones (``vec_F(X) = vec_C(Xᵀ)``).
+        """
+        in_shape, out_shape = self.in_shape, self.out_shape
+        if check_order(order) == "F":
+            in_shape, out_shape = in_shape[::-1], out_shape[::-1]
+        X = np.asarray(X)
+        if X.shape != in_shape:
+            raise ValueError(f"{self!r}.apply: expected an input of shape {in_shape}, got {X.shape}")
+        y = self.matvec(X.ravel(order=order))
+        return y.reshape(out_shape, order=order)
+
+    def dot(self, x):
+        if isinstance(x, LinearOperator):
+            from .combinators import Compose
+
+            return Compose(self, x)
+        if is_scalar(x):
+            from .structural import Scaled
+
+            return Scaled(x, self)
+        x = np.asanyarray(x)
+        if x.ndim == 1:
+            return self.matvec(x)
+        if x.ndim == 2:
+            return self.matmat(x)
+        raise ValueError(f"{self!r}: cannot apply to an array of shape {x.shape}; pass a vector or columns")
+
+    def __matmul__(self, other):
+        if is_scalar(other):
+            raise ValueError("scalar operands are not allowed with @, use * instead")
+        return self.dot(other)
+
+    def __rmatmul__(self, other):
+        if isinstance(other, LinearOperator):
+            from .combinators import Compose
+
+            return Compose(other, self)
+        if is_scalar(other):
+            raise ValueError("scalar operands are not allowed with @, use * instead")
+        other = np.asanyarray(other)
+        if other.ndim == 1:
+            return self.T.matvec(other)
+        return self.T.matmat(other.T).T
+
+    def __call__(self, x):
+        return self.dot(x)
+
+    # -------------------------------------------------------------------- algebra
+    def __mul__(self, other):
+        if is_scalar(other):
+            from .structural import Scaled
+
+            return Scaled(other, self)
+        return self.dot(other)
+
+    def __rmul__(self, other):
+        if is_scalar(other):
+            from .structural import Scaled
+
+            return Scaled(other, self)
+        return NotImplemented
+
+    def __truediv__(self, other):
+        if not is_scalar(other):
+            raise ValueError("an operator can only be divided by a scalar")
+        from .structural import Scaled
+
+        return Scaled(1 / other, self)
+
+    def __neg__(self):
+        from .structural import Scaled
+
+        return Scaled(-1, self)
+
+    def __add__(self, other):
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        from .combinators import Sum
+
+        return Sum(self, other)
+
+    def __radd__(self, other):
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        from .combinators import Sum
+
+        return Sum(other, self)
+
+    def __sub__(self, other):
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        from .combinators import Sum
+
+        return Sum(self, -other)
+
+    def __rsub__(self, other):
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        from .combinators import Sum
+
+        return Sum(other, -self)
+
+    def __pow__(self, p):
+        if not isinstance(p, numbers.Integral) or p < 0:
+            raise ValueError(f"operator powers need a non-negative integer exponent, got {p!r}")
+        from .combinators import Compose
+        from .structural import Identity
+
+        if p == 0:
+            return Identity(self.shape[0], dtype=self.dtype)
+        return Compose(*([self] * p)) if p > 1 else self
+
+    # ------------------------------------------------------------------ structure
+    def _transpose(self):
+        from .combinators import Transpose
+
+        return Transpose(self)
+
+    def to_dense(self) -> np.ndarray:
+        """The operator as a dense ``M × N`` array (the matrix that acts on row-major ``vec``)."""
+        return self._matmat(np.eye(self.shape[1], dtype=self.dtype))
+
+    def toarray(self) -> np.ndarray:
+        return self.to_dense()
+
+    @property
+    def square(self) -> bool:
+        return self.shape[0] == self.shape[1]
+
+    def matvec_flops(self) -> int:
+        """Floating-point operations of one matvec (the cost model used by ``simplify``)."""
+        return 2 * self.shape[0] * self.shape[1]
+
+    # ------------------------------------------------------- closed forms (linalg.py)
+    def trace(self):
+        """``tr(A)`` by a closed form where one exists (never forming the matrix)."""
+        from ..linalg import trace
+
+        return trace(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({shape_text(self.shape)})"

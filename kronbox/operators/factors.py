@@ -1,0 +1,89 @@
+"""The factors of a Kronecker or box product: dense arrays, scipy sparse matrices or operators.
+
+A factor ``F`` only has to be multiplied from the left onto a block of columns (``F @ M``) and
+from the right by its transpose (``M @ Fᵀ``); these helpers do both for every kind of factor
+without densifying sparse matrices or operators.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+
+def as_factor(F, role: str):
+    """Validate a factor: a 2-D array, a scipy sparse matrix, or a LinearOperator."""
+    from .base import Operator
+    from .structural import Dense
+
+    if isinstance(F, Operator) or sp.issparse(F):
+        return F
+    if isinstance(F, LinearOperator):
+        return Dense(F)
+    F = np.asarray(F)
+    if F.ndim != 2:
+        raise ValueError(f"{role} must be a matrix (2-D), got an array of shape {F.shape}")
+    if F.dtype.kind not in "biufc":
+        raise ValueError(f"{role} must hold numbers, got dtype {F.dtype}")
+    if F.dtype.kind in "biu":
+        F = F.astype(np.float64)
+    return F
+
+
+def is_dense(F) -> bool:
+    return isinstance(F, np.ndarray)
+
+
+def left(F, M: np.ndarray) -> np.ndarray:
+    """``F @ M`` for a 2-D block ``M``, as a dense array."""
+    if isinstance(F, np.ndarray):
+        return F @ M
+    if sp.issparse(F):
+        return np.asarray(F @ M)
+    return F.matmat(M)
+
+
+def right_transposed(M: np.ndarray, F) -> np.ndarray:
+    """``M @ Fᵀ`` for a 2-D block ``M``, as a dense array."""
+    if isinstance(F, np.ndarray):
+        return M @ F.T
+    return left(F, M.T).T
+
+
+def transpose(F):
+    return F.T
+
+
+def adjoint(F):
+    if isinstance(F, LinearOperator):
+        return F.H
+    return F.conj().T
+
+
+def conjugate(F):
+    """``conj(F)`` as a factor (for an operator: ``(Fᴴ)ᵀ``)."""
+    if isinstance(F, LinearOperator):
+        return F.H.T
+    return F.conj()
+
+
+def to_array(F) -> np.ndarray:
+    if isinstance(F, np.ndarray):
+        return F
+    if sp.issparse(F):
+        return F.toarray()
+    return F.to_dense()
+
+
+def shape_text(F) -> str:
+    m, n = F.shape
+    return f"{m}×{n}"
+
+
+def describe(F) -> str:
+    """A short description for reprs: the shape of an array, the tree of an operator."""
+    if isinstance(F, LinearOperator):
+        return repr(F)
+    kind = "sparse " if sp.issparse(F) else ""
+    return f"{kind}{shape_text(F)}"

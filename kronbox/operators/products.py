@@ -1,0 +1,207 @@
+"""The three products of two matrices that act on ``vec(X)``: ``Kron``, ``Box`` and ``Outer``.
+
+Row-major ``vec`` throughout (``vec(X) = X.ravel()``). With ``A`` of shape ``m1×n1`` and ``B`` of
+shape ``m2×n2``:
+
+- ``(A ⊗ B)[(ij),(kl)] = A[i,k] B[j,l]`` and ``(A ⊗ B) vec(X) = vec(A X Bᵀ)``, ``X`` is ``n1×n2``;
+- ``(A ⊠ B)[(ij),(kl)] = A[i,l] B[j,k]`` and ``(A ⊠ B) vec(X) = vec(A Xᵀ Bᵀ)``, ``X`` is ``n2×n1``;
+- ``Outer(u, v) = u vᵀ``; from two matrices, ``vec(U) vec(V)ᵀ``.
+
+Kron and Box apply by the unwinding rule: two matrix products, never the ``(m1 m2)×(n1 n2)``
+matrix. Many right-hand sides go through each factor in one batched product.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..vec import check_order
+from . import factors
+from .base import Operator, result_dtype
+
+# Below this many input entries (rows × columns) a batched ``matmul`` beats einsum's planning.
+_EINSUM_MIN_ENTRIES = 1 << 16
+
+
+def _factor_flops(F, columns: int) -> int:
+    """Flops of ``F @ M`` with ``M`` holding ``columns`` columns."""
+    if isinstance(F, np.ndarray):
+        return 2 * F.shape[0] * F.shape[1] * columns
+    if sp.issparse(F):
+        return 2 * F.nnz * columns
+    return F.matvec_flops() * columns
+
+
+def _two_sided(A, B, X3: np.ndarray) -> np.ndarray:
+    """``Y[:, :, c] = A X3[:, :, c] Bᵀ`` for every column ``c``, as a ``(m1, m2, k)`` array."""
+    n1, n2, k = X3.shape
+    m1, m2 = A.shape[0], B.shape[0]
+    a_first = _factor_flops(A, n2 * k) + _factor_flops(B, m1 * k) <= (
+        _factor_flops(B, n1 * k) + _factor_flops(A, m2 * k)
+    )
+    if factors.is_dense(A) and factors.is_dense(B):
+        if k == 1:
+            X = X3[:, :, 0]
+            Y = (A @ X) @ B.T if a_first else A @ (X @ B.T)
+            return Y[:, :, None]
+        if X3.size >= _EINSUM_MIN_ENTRIES:
+            path = ["einsum_path", (0, 2), (0, 1)] if a_first else ["einsum_path", (1, 2), (0, 1)]
+            return np.einsum("ik,jl,klc->ijc", A, B, X3, optimize=path)
+        if a_first:
+            return np.matmul(B, (A @ X3.reshape(n1, n2 * k)).reshape(m1, n2, k))
+        W = np.matmul(B, X3)  # (n1, m2, k)
+        return (A @ W.reshape(n1, m2 * k)).reshape(m1, m2, k)
+    # Sparse or operator factors: the same two products through the factors' own ``@``.
+    T = factors.left(A, X3.reshape(n1, n2 * k)).reshape(m1, n2, k)
+    T = np.ascontiguousarray(T.transpose(1, 0, 2)).reshape(n2, m1 * k)
+    return factors.left(B, T).reshape(m2, m1, k).transpose(1, 0, 2)
+
+
+class Kron(Operator):
+    """The Kronecker product ``A ⊗ B`` (``Kron(A, B, C)`` is ``A ⊗ (B ⊗ C)``).
+
+    ``(A ⊗ B)[(ij),(kl)] = A[i,k] B[j,l]``; on row-major ``vec``: ``(A ⊗ B) vec(X) = vec(A X Bᵀ)``
+    with ``X`` of shape ``n1×n2``. In column-major terms ``(Bᵀ ⊗ A) vec_F(X) = vec_F(A X B)``.
+    """
+
+    def __init__(self, A, B, *more):
+        if more:
+            B = reduce(lambda right, left: Kron(left, right), reversed((B, *more)))
+        self.A = factors.as_factor(A, "Kron: the left factor")
+        self.B = factors.as_factor(B, "Kron: the right factor")
+        (m1, n1), (m2, n2) = self.A.shape, self.B.shape
+        super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n1, n2), (m1, m2))
+
+    def _matmat(self, X):
+        k = X.shape[1]
+        Y = _two_sided(self.A, self.B, X.reshape((*self.in_shape, k)))
+        return Y.reshape(self.shape[0], k)
+
+    def _transpose(self):
+        return Kron(factors.transpose(self.A), factors.transpose(self.B))
+
+    def _adjoint(self):
+        return Kron(factors.adjoint(self.A), factors.adjoint(self.B))
+
+    def matvec_flops(self) -> int:
+        (m1, n1), (m2, n2) = self.A.shape, self.B.shape
+        return min(
+            _factor_flops(self.A, n2) + _factor_flops(self.B, m1),
+            _factor_flops(self.B, n1) + _factor_flops(self.A, m2),
+        )
+
+    def to_dense(self) -> np.ndarray:
+        from .. import kernels
+
+        return kernels.kron_dense(factors.to_array(self.A), factors.to_array(self.B))
+
+    def __repr__(self) -> str:
+        return f"Kron({factors.describe(self.A)}, {factors.describe(self.B)})"
+
+
+class Box(Operator):
+    """The box product ``A ⊠ B`` (``Box(A, B, C)`` is ``A ⊠ (B ⊠ C)``).
+
+    ``(A ⊠ B)[(ij),(kl)] = A[i,l] B[j,k]``; on row-major ``vec``: ``(A ⊠ B) vec(X) = vec(A Xᵀ Bᵀ)``
+    with ``X`` of shape ``n2×n1``. ``I_m ⊠ I_n`` is the commutation matrix: ``vec(X) ↦ vec(Xᵀ)``.
+    """
+
+    def __init__(self, A, B, *more):
+        if more:
+            B = reduce(lambda right, left: Box(left, right), reversed((B, *more)))
+        self.A = factors.as_factor(A, "Box: the left factor")
+        self.B = factors.as_factor(B, "Box: the right factor")
+        (m1, n1), (m2, n2) = self.A.shape, self.B.shape
+        super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n2, n1), (m1, m2))
+
+    def _matmat(self, X):
+        (m1, n1), (m2, n2) = self.A.shape, self.B.shape
+        k = X.shape[1]
+        X3 = X.reshape(n2, n1, k)
+        if k == 1 and factors.is_dense(self.A) and factors.is_dense(self.B):
+            return (self.A @ X3[:, :, 0].T @ self.B.T).reshape(-1, 1)
+        # A Xᵀ Bᵀ = (B X Aᵀ)ᵀ: a Kronecker application of (B, A) with the output read transposed.
+        Y = _two_sided(self.B, self.A, X3)
+        return np.ascontiguousarray(Y.transpose(1, 0, 2)).reshape(m1 * m2, k)
+
+    def _transpose(self):
+        return Box(factors.transpose(self.B), factors.transpose(self.A))
+
+    def _adjoint(self):
+        return Box(factors.adjoint(self.B), factors.adjoint(self.A))
+
+    def matvec_flops(self) -> int:
+        (m1, n1), (m2, n2) = self.A.shape, self.B.shape
+        return min(
+            _factor_flops(self.B, n1) + _factor_flops(self.A, m2),
+            _factor_flops(self.A, n2) + _factor_flops(self.B, m1),
+        )
+
+    def to_dense(self) -> np.ndarray:
+        from .. import kernels
+
+        return kernels.box_dense(factors.to_array(self.A), factors.to_array(self.B))
+
+    def __repr__(self) -> str:
+        return f"Box({factors.describe(self.A)}, {factors.describe(self.B)})"
+
+
+def _as_vector(u, order: str, role: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """A 1-D vector and the (C-order) matrix shape it is the ``vec`` of."""
+    u = np.asarray(u)
+    if u.dtype.kind not in "biufc":
+        raise ValueError(f"Outer: {role} must hold numbers, got dtype {u.dtype}")
+    if u.dtype.kind in "biu":
+        u = u.astype(np.float64)
+    if u.ndim == 1:
+        return u, u.shape
+    if u.ndim == 2:
+        if order == "F":
+            return u.ravel(order="F"), u.shape[::-1]
+        return u.ravel(), u.shape
+    raise ValueError(f"Outer: {role} must be a vector or a matrix, got an array of shape {u.shape}")
+
+
+class Outer(Operator):
+    """The outer product ``u vᵀ`` (no conjugation), or ``vec(U) vec(V)ᵀ`` for matrices ``U``, ``V``.
+
+    ``(u vᵀ) x = u (vᵀ x)``: one dot product and one scaling. For matrices ``order`` picks the
+    ``vec`` (``"C"`` rows, ``"F"`` columns); ``trace(A X) B`` has Jacobian ``vec(B) vec(Aᵀ)ᵀ``.
+    """
+
+    def __init__(self, u, v, order: str = "C"):
+        check_order(order)
+        self.u, out_shape = _as_vector(u, order, "the left vector")
+        self.v, in_shape = _as_vector(v, order, "the right vector")
+        super().__init__(
+            result_dtype(self.u, self.v), (self.u.size, self.v.size), in_shape, out_shape
+        )
+
+    @classmethod
+    def _from_vectors(cls, u, v, in_shape, out_shape) -> Outer:
+        op = cls(u, v)
+        op.in_shape, op.out_shape = in_shape, out_shape
+        return op
+
+    def _matmat(self, X):
+        return self.u[:, None] * (self.v @ X)[None, :]
+
+    def _transpose(self):
+        return Outer._from_vectors(self.v, self.u, self.out_shape, self.in_shape)
+
+    def _adjoint(self):
+        return Outer._from_vectors(self.v.conj(), self.u.conj(), self.out_shape, self.in_shape)
+
+    def matvec_flops(self) -> int:
+        return 2 * (self.shape[0] + self.shape[1])
+
+    def to_dense(self) -> np.ndarray:
+        from .. import kernels
+
+        return kernels.outer_dense(self.u, self.v)
+
+    def __repr__(self) -> str:
+        return f"Outer({'×'.join(map(str, self.out_shape))}, {'×'.join(map(str, self.in_shape))})"

@@ -1,0 +1,250 @@
+"""Structural operators: ``Identity``, ``Zero``, ``Diag``, ``Scaled``, ``Dense``, ``Commutation``.
+
+``Identity``, ``Zero`` and ``Commutation`` hold no numbers of their own: their dtype is *weak* and
+does not promote the dtype of a sum or product they take part in (float32 stays float32).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from .base import Operator, all_weak, is_scalar, result_dtype, shape_text
+
+
+def _vector_or_matrix_shape(size, what: str) -> tuple[int, ...]:
+    """``n`` → ``(n,)``; ``(m, n)`` → ``(m, n)`` (an operator acting on ``m×n`` matrices)."""
+    shape = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    if not 1 <= len(shape) <= 2 or any(not isinstance(s, numbers.Integral) or s < 0 for s in shape):
+        raise ValueError(f"{what}: expected a size n or a matrix shape (m, n), got {size!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+class Identity(Operator):
+    """The identity ``I_n``; ``Identity((m, n))`` is the identity on ``m×n`` matrices (``I_m ⊗ I_n``)."""
+
+    weak_dtype = True
+
+    def __init__(self, n, dtype=np.float64):
+        shape = _vector_or_matrix_shape(n, "Identity")
+        N = _size(shape)
+        super().__init__(dtype, (N, N), shape, shape)
+
+    def _matmat(self, X):
+        return X.copy()
+
+    def _transpose(self):
+        return self
+
+    def _adjoint(self):
+        return self
+
+    def matvec_flops(self) -> int:
+        return 0
+
+    def to_dense(self) -> np.ndarray:
+        return np.eye(self.shape[0], dtype=self.dtype)
+
+    def __repr__(self) -> str:
+        return f"I({shape_text(self.in_shape)})"
+
+
+class Zero(Operator):
+    """The zero operator from ``in_shape`` to ``out_shape`` (each a size or a matrix shape)."""
+
+    weak_dtype = True
+
+    def __init__(self, m, n, dtype=np.float64):
+        out_shape = _vector_or_matrix_shape(m, "Zero")
+        in_shape = _vector_or_matrix_shape(n, "Zero")
+        super().__init__(dtype, (_size(out_shape), _size(in_shape)), in_shape, out_shape)
+
+    def _matmat(self, X):
+        return np.zeros((self.shape[0], X.shape[1]), dtype=np.result_type(self.dtype, X.dtype))
+
+    def _transpose(self):
+        return Zero(self.in_shape, self.out_shape, dtype=self.dtype)
+
+    def _adjoint(self):
+        return self._transpose()
+
+    def matvec_flops(self) -> int:
+        return 0
+
+    def to_dense(self) -> np.ndarray:
+        return np.zeros(self.shape, dtype=self.dtype)
+
+    def __repr__(self) -> str:
+        return f"Zero({shape_text(self.out_shape)}, {shape_text(self.in_shape)})"
+
+
+class Diag(Operator):
+    """``diag(vec(D))``: entrywise multiplication by ``D`` (a vector, or a matrix acting on matrices).
+
+    ``Diag(D).apply(X) = D ∘ X``. The Jacobian of an elementwise product ``G ∘ H`` is
+    ``diag(vec H) G' + diag(vec G) H'``.
+    """
+
+    def __init__(self, d):
+        d = np.asarray(d)
+        if d.ndim not in (1, 2) or d.dtype.kind not in "biufc":
+            raise ValueError(f"Diag expects a numeric vector or matrix, got {d.dtype} array of shape {d.shape}")
+        if d.dtype.kind in "biu":
+            d = d.astype(np.float64)
+        self.d = d
+        self.diagonal = d.ravel()
+        super().__init__(d.dtype, (d.size, d.size), d.shape, d.shape)
+
+    def _matmat(self, X):
+        return self.diagonal[:, None] * X
+
+    def _transpose(self):
+        return self
+
+    def _adjoint(self):
+        return Diag(self.d.conj()) if np.iscomplexobj(self.d) else self
+
+    def matvec_flops(self) -> int:
+        return self.shape[0]
+
+    def to_dense(self) -> np.ndarray:
+        from .. import kernels
+
+        return kernels.diag_dense(self.diagonal)
+
+    def __repr__(self) -> str:
+        return f"Diag({shape_text(self.d.shape)})"
+
+
+class Scaled(Operator):
+    """``c · A`` for a scalar ``c``; nested scalings fold into one (the scalar is hoisted)."""
+
+    def __init__(self, c, op):
+        if not is_scalar(c):
+            raise ValueError(f"Scaled: the coefficient must be a scalar, got {type(c).__name__}")
+        if not isinstance(op, Operator):
+            op = Dense(op)
+        if isinstance(op, Scaled):
+            c, op = c * op.c, op.op
+        self.c = c.item() if isinstance(c, np.generic | np.ndarray) else c
+        self.op = op
+        self.weak_dtype = all_weak(op, self.c)
+        super().__init__(result_dtype(op, self.c), op.shape, op.in_shape, op.out_shape)
+
+    def _matmat(self, X):
+        return self.c * self.op._matmat(X)
+
+    def _transpose(self):
+        return Scaled(self.c, self.op.T)
+
+    def _adjoint(self):
+        return Scaled(np.conj(self.c).item(), self.op.H)
+
+    def matvec_flops(self) -> int:
+        return self.op.matvec_flops() + self.shape[0]
+
+    def to_dense(self) -> np.ndarray:
+        return self.c * self.op.to_dense()
+
+    def __repr__(self) -> str:
+        return f"{self.c!r} * {self.op!r}"
+
+
+class Dense(Operator):
+    """An explicit matrix as an operator: an ndarray, a scipy sparse matrix or any LinearOperator."""
+
+    def __init__(self, M, in_shape=None, out_shape=None):
+        if sp.issparse(M):
+            M = M.tocsr()
+        elif not isinstance(M, LinearOperator):
+            M = np.asarray(M)
+            if M.ndim != 2 or M.dtype.kind not in "biufc":
+                raise ValueError(f"Dense expects a numeric matrix, got {M.dtype} array of shape {M.shape}")
+            if M.dtype.kind in "biu":
+                M = M.astype(np.float64)
+        self.M = M
+        m, n = M.shape
+        in_shape = in_shape if in_shape is not None else (n,)
+        out_shape = out_shape if out_shape is not None else (m,)
+        if _size(in_shape) != n or _size(out_shape) != m:
+            raise ValueError(
+                f"Dense: matrix shapes {tuple(out_shape)} ← {tuple(in_shape)} do not fit a {m}×{n} matrix"
+            )
+        super().__init__(M.dtype, (m, n), in_shape, out_shape)
+
+    def _matmat(self, X):
+        if isinstance(self.M, LinearOperator):
+            return self.M.matmat(X)
+        return np.asarray(self.M @ X)
+
+    def _transpose(self):
+        return Dense(self.M.T, self.out_shape, self.in_shape)
+
+    def _adjoint(self):
+        M = self.M.H if isinstance(self.M, LinearOperator) else self.M.conj().T
+        return Dense(M, self.out_shape, self.in_shape)
+
+    def matvec_flops(self) -> int:
+        if sp.issparse(self.M):
+            return 2 * self.M.nnz
+        if isinstance(self.M, Operator):
+            return self.M.matvec_flops()
+        return super().matvec_flops()
+
+    def to_dense(self) -> np.ndarray:
+        if isinstance(self.M, np.ndarray):
+            return self.M.copy()
+        if sp.issparse(self.M):
+            return self.M.toarray()
+        if isinstance(self.M, Operator):
+            return self.M.to_dense()
+        return super().to_dense()
+
+    def __repr__(self) -> str:
+        kind = "sparse " if sp.issparse(self.M) else ""
+        if isinstance(self.M, LinearOperator) and not isinstance(self.M, np.ndarray):
+            return f"Dense({self.M!r})"
+        return f"Dense({kind}{shape_text(self.M.shape)})"
+
+
+class Commutation(Operator):
+    """The commutation (perfect-shuffle) matrix ``K = I_m ⊠ I_n``: ``K vec(X) = vec(Xᵀ)``, ``X`` is ``n×m``."""
+
+    weak_dtype = True
+
+    def __init__(self, m: int, n: int, dtype=np.float64):
+        for s in (m, n):
+            if not isinstance(s, numbers.Integral) or s < 0:
+                raise ValueError(f"Commutation(m, n) needs non-negative integers, got ({m!r}, {n!r})")
+        self.m, self.n = int(m), int(n)
+        super().__init__(dtype, (self.m * self.n, self.m * self.n), (self.n, self.m), (self.m, self.n))
+
+    def _matmat(self, X):
+        k = X.shape[1]
+        return np.ascontiguousarray(X.reshape(self.n, self.m, k).transpose(1, 0, 2)).reshape(-1, k)
+
+    def _transpose(self):
+        return Commutation(self.n, self.m, dtype=self.dtype)
+
+    def _adjoint(self):
+        return self._transpose()
+
+    def matvec_flops(self) -> int:
+        return 0
+
+    def to_dense(self) -> np.ndarray:
+        K = np.zeros(self.shape, dtype=self.dtype)
+        rows = np.arange(self.shape[0])
+        i, j = np.divmod(rows, self.n)
+        K[rows, j * self.m + i] = 1
+        return K
+
+    def __repr__(self) -> str:
+        return f"Commutation({self.m}, {self.n})"
