@@ -246,5 +246,11 @@ class Operator(LinearOperator):
 
         return trace(self)
 
+    def simplify(self):
+        """An equal operator rewritten with the AMD identities, never costlier (see ``kronbox.identities``)."""
+        from ..identities import simplify
+
+        return simplify(self)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({shape_text(self.shape)})"
