@@ -4,6 +4,7 @@ Convention: ``vec(X) = X.ravel()`` (row-major) unless ``order="F"`` is asked for
 """
 
 from . import check
+from .direct import direct_product
 from .operators import (
     Box,
     Commutation,
@@ -36,6 +37,7 @@ __all__ = [
     "Transpose",
     "Zero",
     "check",
+    "direct_product",
     "unvec",
     "vec",
 ]
