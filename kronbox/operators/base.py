@@ -24,10 +24,12 @@ def result_dtype(*parts) -> np.dtype:
     """The dtype of a combination of operators, arrays and scalars (float32 stays float32).
 
     Python scalars and operators with a *weak* dtype (identities, zeros, permutations) do not
-    promote; integers become float64.
+    promote; when every operand is weak, the weak dtypes decide. Integers become float64.
     """
-    strong = [p.dtype if hasattr(p, "dtype") else p for p in parts if not getattr(p, "weak_dtype", False)]
-    dtype = np.result_type(*strong) if strong else np.dtype(np.float64)
+    typed = [p for p in parts if hasattr(p, "dtype")]
+    strong = [p for p in typed if not getattr(p, "weak_dtype", False)] or typed
+    scalars = [p for p in parts if not hasattr(p, "dtype")]
+    dtype = np.result_type(*(p.dtype for p in strong), *scalars) if strong or scalars else np.dtype(np.float64)
     return np.dtype(np.float64) if dtype.kind in "biu" else dtype
 
 

@@ -67,7 +67,7 @@ class Zero(Operator):
         super().__init__(dtype, (_size(out_shape), _size(in_shape)), in_shape, out_shape)
 
     def _matmat(self, X):
-        return np.zeros((self.shape[0], X.shape[1]), dtype=np.result_type(self.dtype, X.dtype))
+        return np.zeros((self.shape[0], X.shape[1]), dtype=X.dtype)
 
     def _transpose(self):
         return Zero(self.in_shape, self.out_shape, dtype=self.dtype)
@@ -208,9 +208,11 @@ class Dense(Operator):
         return super().to_dense()
 
     def __repr__(self) -> str:
-        kind = "sparse " if sp.issparse(self.M) else ""
-        if isinstance(self.M, LinearOperator) and not isinstance(self.M, np.ndarray):
+        if isinstance(self.M, Operator):
             return f"Dense({self.M!r})"
+        kind = "sparse " if sp.issparse(self.M) else ""
+        if isinstance(self.M, LinearOperator):
+            kind = f"{type(self.M).__name__.lstrip('_')} "
         return f"Dense({kind}{shape_text(self.M.shape)})"
 
 
@@ -228,7 +230,7 @@ class Commutation(Operator):
 
     def _matmat(self, X):
         k = X.shape[1]
-        return np.ascontiguousarray(X.reshape(self.n, self.m, k).transpose(1, 0, 2)).reshape(-1, k)
+        return np.ascontiguousarray(X.reshape(self.n, self.m, k).transpose(1, 0, 2)).reshape(self.shape[0], k)
 
     def _transpose(self):
         return Commutation(self.n, self.m, dtype=self.dtype)
