@@ -1,4 +1,4 @@
-"""Numeric checkers that return reports instead of raising: dot test (more checkers build on it).
+"""Numeric checkers that return reports instead of raising: dot test, identity check.
 
 A report is truthy when the check passed, prints as one line, and carries the numbers.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator
+from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,37 @@ def dot_test(op: LinearOperator, tol: float | None = None, seed: int = 0) -> Rep
     scale = max(abs(lhs), abs(rhs), np.finfo(np.float64).tiny)
     tol = default_tolerance(op.dtype) if tol is None else tol
     return Report("dot test", float(abs(lhs - rhs) / scale), tol, f"⟨Ax, y⟩ = {lhs:.6g}, ⟨x, Aᴴy⟩ = {rhs:.6g}")
+
+
+def _relative_errors(L: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """``‖Lᵢ − Rᵢ‖ / max(‖Lᵢ‖, ‖Rᵢ‖)`` per column (0 where both columns vanish)."""
+    scale = np.maximum(np.linalg.norm(L, axis=0), np.linalg.norm(R, axis=0))
+    diff = np.linalg.norm(L - R, axis=0)
+    return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+
+
+def identity(lhs, rhs, tol: float | None = None, seed: int = 0, columns: int = 4) -> Report:
+    """Check the claimed identity ``lhs = rhs`` between two operator expressions, never forming them.
+
+    Both sides (LinearOperators, arrays or sparse matrices) are applied to one random vector and
+    to a block of ``columns`` random columns (complex ones if either side is complex); the report
+    carries the largest relative error ``‖L x − R x‖ / max(‖L x‖, ‖R x‖)`` against a tolerance set
+    by the less precise side. Sides of different shapes fail with an infinite error and say so.
+    """
+    lhs, rhs = aslinearoperator(lhs), aslinearoperator(rhs)
+    dtype = np.result_type(lhs.dtype, rhs.dtype)
+    tol = max(default_tolerance(lhs.dtype), default_tolerance(rhs.dtype)) if tol is None else tol
+    if lhs.shape != rhs.shape:
+        shapes = f"lhs is {lhs.shape[0]}×{lhs.shape[1]}, rhs is {rhs.shape[0]}×{rhs.shape[1]}"
+        return Report("identity", float("inf"), tol, f"shapes differ: {shapes}")
+    rng = np.random.default_rng(seed)
+    n = lhs.shape[1]
+    x = random_like(n, dtype, rng)
+    X = random_like((n, columns), dtype, rng)
+    errors = np.concatenate(
+        [
+            _relative_errors(lhs.matvec(x)[:, None], rhs.matvec(x)[:, None]),
+            _relative_errors(lhs.matmat(X), rhs.matmat(X)),
+        ]
+    )
+    return Report("identity", float(errors.max()), tol, f"{1 + columns} random probes, shape {lhs.shape[0]}×{n}")
