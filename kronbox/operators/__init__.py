@@ -2,6 +2,8 @@
 
 from .base import Operator
 from .combinators import Compose, Sum, Transpose
+from .inverse import Inverse
+from .kronsum import KronSum
 from .products import Box, Kron, Outer
 from .structural import Commutation, Dense, Diag, Identity, Scaled, Zero
 
@@ -12,7 +14,9 @@ __all__ = [
     "Dense",
     "Diag",
     "Identity",
+    "Inverse",
     "Kron",
+    "KronSum",
     "Operator",
     "Outer",
     "Scaled",

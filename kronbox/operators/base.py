@@ -248,6 +248,36 @@ class Operator(LinearOperator):
 
         return trace(self)
 
+    def det(self):
+        """``det A`` by a closed form where one exists (see ``kronbox.linalg``)."""
+        from ..linalg import det
+
+        return det(self)
+
+    def slogdet(self):
+        """``(sign, log|det A|)``, safe from overflow: ``det A = sign · exp(logabsdet)``."""
+        from ..linalg import slogdet
+
+        return slogdet(self)
+
+    def logdet(self):
+        """``log det A``; raises ``ValueError`` for a real ``A`` with a negative determinant."""
+        from ..linalg import logdet
+
+        return logdet(self)
+
+    def inv(self) -> Operator:
+        """``A⁻¹`` as a lazy operator built from the inverses of the small factors."""
+        from ..linalg import inv
+
+        return inv(self)
+
+    def solve(self, b) -> np.ndarray:
+        """``x`` with ``A x = b`` (a vector or ``N × k`` columns), by a closed form where one exists."""
+        from ..linalg import solve
+
+        return solve(self, b)
+
     def simplify(self):
         """An equal operator rewritten with the AMD identities, never costlier (see ``kronbox.identities``)."""
         from ..identities import simplify
