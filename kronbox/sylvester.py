@@ -40,6 +40,7 @@ class SylvesterSolver:
     the equation becomes ``R Y + Y Sᴴ = Uᴴ C V`` with ``X = U Y Vᴴ``, which LAPACK's ``trsyl``
     solves by substitution. When both factors are Hermitian, ``R = diag(λ)`` and ``S = diag(μ)`` and
     ``Y = (Uᴴ C V) / (λᵢ + μⱼ)`` entrywise. Computation happens in ``dtype`` (float32 stays float32).
+    A pair with ``|λᵢ + μⱼ| ≤ ε·max(|λ|, |μ|)`` (``trsyl``'s own test) raises ``LinAlgError``.
     """
 
     def __init__(self, A: np.ndarray, B: np.ndarray, dtype=None, name: str = "KronSum"):
