@@ -9,6 +9,7 @@ mixed products                     ``(A⊗B)(C⊗D) = (AC)⊗(BD)``      ``(A⊠
 connectors (``K_{m,n} = I_m⊠I_n``)  ``(A⊗B) K_{n1,n2} = A⊠B``      ``(A⊠B) K_{n2,n1} = A⊗B``
                                    ``K_{m2,m1} (A⊗B) = B⊠A``      ``K_{m,n} K_{n,m} = I``
 transposes                         ``(A⊗B)ᵀ = Aᵀ⊗Bᵀ``   ``(A⊠B)ᵀ = Bᵀ⊠Aᵀ``   ``(Aᵀ)ᵀ = A``
+inverses (square factors)          ``(A⊗B)⁻¹ = A⁻¹⊗B⁻¹``   ``(A⊠B)⁻¹ = B⁻¹⊠A⁻¹``   ``A⁻¹A = AA⁻¹ = I``
 outer products                     ``(A⊗B) vec(C) vec(D)ᵀ = vec(A C Bᵀ) vec(D)ᵀ``; any ``X (u vᵀ) = (Xu) vᵀ``
 =================================  ===========================================================
 
@@ -44,6 +45,7 @@ from .operators import (
     Dense,
     Diag,
     Identity,
+    Inverse,
     Kron,
     Outer,
     Scaled,
@@ -123,6 +125,11 @@ def _factor_combination(a, F, b, G):
     return _simplify(Sum(_scaled(a, as_operator(F, "simplify")), _scaled(b, as_operator(G, "simplify"))))
 
 
+def _factor_inverse(F):
+    """``F⁻¹`` of a square factor, lazily: nothing is factorized while simplifying."""
+    return F if isinstance(F, Identity) else _simplify(Inverse(as_operator(F, "simplify")))
+
+
 # ------------------------------------------------------------------- structural equality
 @singledispatch
 def _parts(op) -> tuple | None:
@@ -141,7 +148,7 @@ def _(op: Sum | Compose):
 
 
 @_parts.register
-def _(op: Transpose):
+def _(op: Transpose | Inverse):
     return (op.op,)
 
 
@@ -199,6 +206,28 @@ def _push_transpose(op: Transpose) -> Candidates:
     transposed = op.op.T
     if not isinstance(transposed, Transpose):
         yield transposed
+
+
+def _push_inverse(op: Inverse) -> Candidates:
+    """``(A⊗B)⁻¹ = A⁻¹⊗B⁻¹`` and ``(A⊠B)⁻¹ = B⁻¹⊠A⁻¹`` when the factors are square."""
+    X = op.op
+    if isinstance(X, Kron | Box) and all(F.shape[0] == F.shape[1] for F in (X.A, X.B)):
+        if isinstance(X, Kron):
+            yield Kron(_factor_inverse(X.A), _factor_inverse(X.B))
+        else:
+            yield Box(_factor_inverse(X.B), _factor_inverse(X.A))
+
+
+def _fold_inverse(op: Inverse) -> Candidates:
+    X = op.op
+    if isinstance(X, Inverse):
+        yield X.op
+    elif isinstance(X, Identity):
+        yield X
+    elif isinstance(X, Commutation):
+        yield X.T
+    elif isinstance(X, Scaled) and X.c != 0:
+        yield Scaled(1 / X.c, _simplify(Inverse(X.op)))
 
 
 def _fold_scaled(op: Scaled) -> Candidates:
@@ -343,13 +372,22 @@ def _absorb_into_outer(L: Operator, R: Operator) -> Operator | None:
     return None
 
 
+def _cancel_inverse(L: Operator, R: Operator) -> Operator | None:
+    if (isinstance(L, Inverse) and same(L.op, R)) or (isinstance(R, Inverse) and same(R.op, L)):
+        return Identity(R.in_shape, dtype=np.result_type(L.dtype, R.dtype))
+    return None
+
+
 PAIR_RULES: tuple[PairRule, ...] = (
     PairRule("mixed products and connectors (see MIXED_PRODUCTS)", _mixed_product),
+    PairRule("A⁻¹ A = A A⁻¹ = I", _cancel_inverse),
     PairRule("X (u vᵀ) = (X u) vᵀ and (u vᵀ) X = u (Xᵀ v)ᵀ", _absorb_into_outer),
 )
 
 RULES: tuple[Rule, ...] = (
     Rule(Transpose, "(A⊗B)ᵀ = Aᵀ⊗Bᵀ, (A⊠B)ᵀ = Bᵀ⊠Aᵀ, (Aᵀ)ᵀ = A, (AB)ᵀ = BᵀAᵀ, ...", _push_transpose),
+    Rule(Inverse, "(A⁻¹)⁻¹ = A, I⁻¹ = I, K_{m,n}⁻¹ = K_{n,m}, (cA)⁻¹ = c⁻¹A⁻¹", _fold_inverse),
+    Rule(Inverse, "(A⊗B)⁻¹ = A⁻¹⊗B⁻¹, (A⊠B)⁻¹ = B⁻¹⊠A⁻¹ (square factors)", _push_inverse),
     Rule(Scaled, "0·A = c·0 = 0, 1·A = A", _fold_scaled),
     Rule((Kron, Box), "(aA)⊗(bB) = ab(A⊗B), (aA)⊠(bB) = ab(A⊠B)", _hoist_factor_scalars),
     Rule((Kron, Box), "0⊗B = A⊗0 = 0, 0⊠B = A⊠0 = 0", _zero_factor),
@@ -390,9 +428,9 @@ def _(op: Sum | Compose):
 
 
 @_simplify_children.register
-def _(op: Transpose):
+def _(op: Transpose | Inverse):
     inner = _simplify(op.op)
-    return op if inner is op.op else Transpose(inner)
+    return op if inner is op.op else type(op)(inner)
 
 
 @_simplify_children.register

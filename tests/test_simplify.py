@@ -169,6 +169,33 @@ def test_absorption_into_outer_from_both_sides(rng):
     assert_equal_and_not_costlier(op, s)
 
 
+def test_inverses_push_through_products_and_cancel(rng):
+    A, B = rand(rng, 3, 3) + 4 * np.eye(3), rand(rng, 4, 4) + 4 * np.eye(4)
+    Ai, Bi = np.linalg.inv(A), np.linalg.inv(B)
+    op = kb.Inverse(kb.Kron(A, B))
+    s = op.simplify()
+    assert isinstance(s, kb.Kron) and isinstance(s.A, kb.Inverse)
+    assert_equal_and_not_costlier(op, s, np.kron(Ai, Bi))
+    op = kb.Inverse(kb.Box(A, B))
+    s = op.simplify()
+    assert isinstance(s, kb.Box) and s.A.shape == (4, 4)
+    assert_equal_and_not_costlier(op, s, box_twin(Bi, Ai))
+    for op in (kb.Inverse(kb.Box(A, B)) @ kb.Box(A, B), kb.Kron(A, B) @ kb.Inverse(kb.Kron(A, B))):
+        s = op.simplify()
+        assert isinstance(s, kb.Identity) and s.in_shape == op.in_shape
+    assert isinstance(kb.Inverse(kb.Inverse(kb.Kron(A, B))).simplify(), kb.Kron)
+    s = kb.Inverse(2 * kb.Commutation(3, 4)).simplify()
+    assert isinstance(s, kb.Scaled) and s.c == 0.5 and isinstance(s.op, kb.Commutation)
+    assert_equal_and_not_costlier(kb.Inverse(2 * kb.Commutation(3, 4)), s, 0.5 * commutation_twin(4, 3, float))
+    assert isinstance(kb.Inverse(kb.Identity(5)).simplify(), kb.Identity)
+
+
+def test_an_inverse_of_non_square_factors_stays(rng):
+    """``A⊗B`` with A 2×3, B 3×2 is square (6×6) but its factors have no inverses."""
+    op = kb.Inverse(kb.Kron(rand(rng, 2, 3), rand(rng, 3, 2)))
+    assert isinstance(op.simplify(), kb.Inverse)
+
+
 def test_simplify_keeps_matrix_shapes_of_the_input(rng):
     """Dropping a trailing ``I(6)`` would change ``in_shape`` from ``(6,)`` to ``(2, 3)``: it is kept."""
     op = kb.Kron(rand(rng, 2, 2), rand(rng, 3, 3)) @ kb.Identity(6)
@@ -237,11 +264,11 @@ def _tree(draw, rng, out_shape, in_shape, depth):
     (m1, m2), (n1, n2) = out_shape, in_shape
     M, N = m1 * m2, n1 * n2
     leaves = ["dense", "outer", "zero"]
-    if out_shape == in_shape:
-        leaves.append("identity")
-    if in_shape == (m2, m1):
-        leaves.append("commutation")
     nodes = ["kron", "box", "compose", "compose", "commuted", "sum", "scaled", "transpose"]
+    if out_shape == in_shape:
+        leaves += ["identity", "inverse kron"]
+    if in_shape == (m2, m1):
+        leaves += ["commutation", "inverse box"]
     # at depth > 0 a leaf one time in five (shrinking goes to leaves)
     leaf = depth == 0 or draw(st.integers(0, 4)) == 0
     kind = draw(st.sampled_from(leaves if leaf else nodes))
@@ -255,6 +282,11 @@ def _tree(draw, rng, out_shape, in_shape, depth):
         return kb.Identity(in_shape), np.eye(N)
     if kind == "commutation":
         return kb.Commutation(m1, m2), commutation_twin(m1, m2, float)
+    if kind.startswith("inverse"):  # of well-conditioned square factors
+        A, B = rand(rng, m1, m1) + 4 * np.eye(m1), rand(rng, m2, m2) + 4 * np.eye(m2)
+        if kind == "inverse kron":
+            return kb.Inverse(kb.Kron(A, B)), np.linalg.inv(np.kron(A, B))
+        return kb.Inverse(kb.Box(A, B)), np.linalg.inv(box_twin(A, B))
     if kind == "zero":
         return kb.Zero(out_shape, in_shape), np.zeros((M, N))
     if kind == "kron":
