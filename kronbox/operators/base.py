@@ -73,36 +73,36 @@ class Operator(LinearOperator):
     def _rmatmat(self, X):
         return self._adjoint()._matmat(X)
 
-    def _check_vector(self, x, length: int, what: str) -> np.ndarray:
+    def _check_vector(self, x, length: int, what: str, columns: bool | None = None) -> np.ndarray:
+        """``x`` as an array if it is a vector of ``length`` (``columns=True``: a ``length × k`` block;
+        ``None``: either), else a ``ValueError`` naming the operator and the expected length."""
         x = np.asanyarray(x)
-        if x.ndim == 0 or x.shape[0] != length or x.ndim > 2:
-            raise ValueError(
-                f"{self!r} {what}: expected a vector of length {length} "
-                f"(or {length}×k columns), got an array of shape {x.shape}"
-            )
+        vector = x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
+        fits = {True: x.ndim == 2, False: vector, None: x.ndim in (1, 2)}[columns]
+        if not fits or x.shape[0] != length:
+            expected = {
+                True: f"a {length}×k block of columns",
+                False: f"a vector of length {length}",
+                None: f"a vector of length {length} (or {length}×k columns)",
+            }[columns]
+            raise ValueError(f"{self!r} {what}: expected {expected}, got an array of shape {x.shape}")
         return x
 
     def matvec(self, x):
-        x = self._check_vector(x, self.shape[1], "matvec")
+        x = self._check_vector(x, self.shape[1], "matvec", columns=False)
         if x.ndim == 1:
             return self._matvec(x)
         return super().matvec(x)
 
     def rmatvec(self, x):
-        x = self._check_vector(x, self.shape[0], "rmatvec")
+        x = self._check_vector(x, self.shape[0], "rmatvec", columns=False)
         return super().rmatvec(x)
 
     def matmat(self, X):
-        X = self._check_vector(X, self.shape[1], "matmat")
-        if X.ndim != 2:
-            raise ValueError(f"{self!r} matmat: expected a 2-D block of columns, got shape {X.shape}")
-        return self._matmat(X)
+        return self._matmat(self._check_vector(X, self.shape[1], "matmat", columns=True))
 
     def rmatmat(self, X):
-        X = self._check_vector(X, self.shape[0], "rmatmat")
-        if X.ndim != 2:
-            raise ValueError(f"{self!r} rmatmat: expected a 2-D block of columns, got shape {X.shape}")
-        return self._rmatmat(X)
+        return self._rmatmat(self._check_vector(X, self.shape[0], "rmatmat", columns=True))
 
     def apply(self, X, order: str = "C") -> np.ndarray:
         """Apply to a matrix: ``unvec(A vec(X))`` with ``X`` of shape ``in_shape``.
@@ -148,6 +148,11 @@ class Operator(LinearOperator):
         if is_scalar(other):
             raise ValueError("scalar operands are not allowed with @, use * instead")
         other = np.asanyarray(other)
+        if other.ndim not in (1, 2) or other.shape[-1] != self.shape[0]:
+            raise ValueError(
+                f"{self!r}: x @ op needs a row vector of length {self.shape[0]} (or rows of that length), "
+                f"got an array of shape {other.shape}"
+            )
         if other.ndim == 1:
             return self.T.matvec(other)
         return self.T.matmat(other.T).T
