@@ -5,6 +5,7 @@ A report is truthy when the check passed, prints as one line, and carries the nu
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,13 @@ def _relative_errors(L: np.ndarray, R: np.ndarray) -> np.ndarray:
     return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
 
 
+def _as_linear_operator(side, role: str) -> LinearOperator:
+    try:
+        return aslinearoperator(side)
+    except TypeError:
+        raise ValueError(f"check.identity: {role} ({type(side).__name__}) is not an operator or a matrix") from None
+
+
 def identity(lhs, rhs, tol: float | None = None, seed: int = 0, columns: int = 4) -> Report:
     """Check the claimed identity ``lhs = rhs`` between two operator expressions, never forming them.
 
@@ -75,7 +83,9 @@ def identity(lhs, rhs, tol: float | None = None, seed: int = 0, columns: int = 4
     carries the largest relative error ``‖L x − R x‖ / max(‖L x‖, ‖R x‖)`` against a tolerance set
     by the less precise side. Sides of different shapes fail with an infinite error and say so.
     """
-    lhs, rhs = aslinearoperator(lhs), aslinearoperator(rhs)
+    lhs, rhs = _as_linear_operator(lhs, "lhs"), _as_linear_operator(rhs, "rhs")
+    if not isinstance(columns, numbers.Integral) or columns < 0:
+        raise ValueError(f"check.identity: columns must be a non-negative integer, got {columns!r}")
     dtype = np.result_type(lhs.dtype, rhs.dtype)
     tol = max(default_tolerance(lhs.dtype), default_tolerance(rhs.dtype)) if tol is None else tol
     if lhs.shape != rhs.shape:

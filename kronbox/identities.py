@@ -1,17 +1,20 @@
 """The AMD identities as rewrite rules, and :func:`simplify`, which applies them.
 
-Row-major ``vec`` and index pairs as in :mod:`kronbox.operators.products`; ``A`` is ``m1×n1`` and
-``B`` is ``m2×n2`` throughout. The identities (DESIGN.md §2, all checked numerically):
+Row-major ``vec`` and index pairs as in :mod:`kronbox.operators.products`; ``A`` is ``m1×n1``,
+``B`` is ``m2×n2`` and ``K_{m,n} = I_m ⊠ I_n`` is the commutation matrix. The identities used
+(DESIGN.md §2, all checked numerically; where the AMD slides differ they are wrong):
 
-=================================  ===========================================================
-mixed products                     ``(A⊗B)(C⊗D) = (AC)⊗(BD)``      ``(A⊠B)(C⊠D) = (AD)⊗(BC)``
-(when the inner shapes agree)      ``(A⊗B)(C⊠D) = (AC)⊠(BD)``      ``(A⊠B)(C⊗D) = (AD)⊠(BC)``
-connectors (``K_{m,n} = I_m⊠I_n``)  ``(A⊗B) K_{n1,n2} = A⊠B``      ``(A⊠B) K_{n2,n1} = A⊗B``
-                                   ``K_{m2,m1} (A⊗B) = B⊠A``      ``K_{m,n} K_{n,m} = I``
-transposes                         ``(A⊗B)ᵀ = Aᵀ⊗Bᵀ``   ``(A⊠B)ᵀ = Bᵀ⊠Aᵀ``   ``(Aᵀ)ᵀ = A``
-inverses (square factors)          ``(A⊗B)⁻¹ = A⁻¹⊗B⁻¹``   ``(A⊠B)⁻¹ = B⁻¹⊠A⁻¹``   ``A⁻¹A = AA⁻¹ = I``
-outer products                     ``(A⊗B) vec(C) vec(D)ᵀ = vec(A C Bᵀ) vec(D)ᵀ``; any ``X (u vᵀ) = (Xu) vᵀ``
-=================================  ===========================================================
+- mixed products, when the inner factor shapes agree:
+  ``(A⊗B)(C⊗D) = (AC)⊗(BD)``, ``(A⊠B)(C⊠D) = (AD)⊗(BC)``, ``(A⊗B)(C⊠D) = (AC)⊠(BD)``,
+  ``(A⊠B)(C⊗D) = (AD)⊠(BC)``;
+- connectors: ``(A⊗B) K_{n1,n2} = A⊠B``, ``(A⊠B) K_{n2,n1} = A⊗B``, ``K_{m2,m1} (A⊗B) = B⊠A``,
+  ``K_{m,n} K_{n,m} = I``;
+- transposes and inverses: ``(A⊗B)ᵀ = Aᵀ⊗Bᵀ``, ``(A⊠B)ᵀ = Bᵀ⊠Aᵀ``, ``(Aᵀ)ᵀ = A``,
+  ``(A⊗B)⁻¹ = A⁻¹⊗B⁻¹``, ``(A⊠B)⁻¹ = B⁻¹⊠A⁻¹`` (square factors), ``A⁻¹A = AA⁻¹ = I``;
+- outer products: ``(A⊗B) vec(C) vec(D)ᵀ = vec(A C Bᵀ) vec(D)ᵀ``, in general ``X (u vᵀ) = (Xu) vᵀ``
+  and ``(u vᵀ) X = u (Xᵀv)ᵀ``;
+- folding: identities, zeros and scalars (hoisted out of factors and products), like terms of a
+  sum, and terms sharing a factor: ``a(A⊗B) + b(A⊗C) = A⊗(aB + bC)``.
 
 A rule is a generator of candidate rewrites of one node; the tables :data:`RULES` (one node) and
 :data:`PAIR_RULES` (two neighbours in a composition) list them with their identities. The
@@ -22,8 +25,8 @@ connector identities are the mixed products with the commutation matrix read as 
 candidate of the first rule whose ``matvec_flops()`` does not exceed the node's, and repeats on the
 result until no rule applies (a fixpoint). The result is equal to the input and never costlier.
 It terminates because every rule moves the tree one way only: it removes a node, merges two terms
-or two neighbours, moves a transpose towards the leaves or a scalar towards the root; no rule
-undoes another.
+or two neighbours, moves a transpose or an inverse towards the leaves or a scalar towards the root;
+no rule undoes another.
 """
 
 from __future__ import annotations

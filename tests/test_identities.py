@@ -278,8 +278,15 @@ def test_check_identity_accepts_arrays_and_complex_operators():
     A = rand(rng, 3, 2) + 1j * rand(rng, 3, 2)
     B = rand(rng, 2, 2)
     assert kb.check.identity(kb.Kron(A, B), np.kron(A, B))
-    # a complex identity that real probes would not see: conjugation matters
+    # conjugating a factor is not the same operator
     assert not kb.check.identity(kb.Kron(A, B), np.kron(A.conj(), B))
+
+
+def test_check_identity_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"lhs \(str\) is not an operator"):
+        kb.check.identity("A @ B", np.eye(2))
+    with pytest.raises(ValueError, match="columns must be a non-negative integer"):
+        kb.check.identity(np.eye(2), np.eye(2), columns=-1)
 
 
 def test_check_identity_float32_tolerance():
