@@ -75,8 +75,9 @@ class Operator(LinearOperator):
 
     def _check_vector(self, x, length: int, what: str, columns: bool | None = None) -> np.ndarray:
         """``x`` as an array if it is a vector of ``length`` (``columns=True``: a ``length × k`` block;
-        ``None``: either), else a ``ValueError`` naming the operator and the expected length."""
-        x = np.asanyarray(x)
+        ``None``: either), else a ``ValueError`` naming the operator and the expected length.
+        (An ``np.matrix`` is read as a plain array.)"""
+        x = np.asarray(x)
         vector = x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
         fits = {True: x.ndim == 2, False: vector, None: x.ndim in (1, 2)}[columns]
         if not fits or x.shape[0] != length:
@@ -136,6 +137,8 @@ class Operator(LinearOperator):
         raise ValueError(f"{self!r}: cannot apply to an array of shape {x.shape}; pass a vector or columns")
 
     def __matmul__(self, other):
+        if type(other) is np.ndarray and other.ndim == 1 and other.shape[0] == self.shape[1]:
+            return self._matvec(other)  # ``op @ x``, the hot path, without the dispatch of ``dot``
         if is_scalar(other):
             raise ValueError("scalar operands are not allowed with @, use * instead")
         return self.dot(other)

@@ -22,7 +22,8 @@ from ..vec import check_order
 from . import factors
 from .base import Operator, result_dtype
 
-# Below this many input entries (rows × columns) a batched ``matmul`` beats einsum's planning.
+# Below this many input entries (rows × columns) one GEMM plus a batched ``matmul`` (no copies) beats
+# einsum (two big GEMMs, one or two transposing copies); measured by ``python -m bench operators``.
 _EINSUM_MIN_ENTRIES = 1 << 16
 
 
@@ -36,24 +37,26 @@ def _factor_flops(F, columns: int) -> int:
 
 
 def _two_sided(A, B, X3: np.ndarray) -> np.ndarray:
-    """``Y[:, :, c] = A X3[:, :, c] Bᵀ`` for every column ``c``, as a ``(m1, m2, k)`` array."""
+    """``Y[:, :, c] = A X3[:, :, c] Bᵀ`` for every column ``c``, as a ``(m1, m2, k)`` array.
+
+    ``X3`` (``n1 × n2 × k``) may be a strided view: Box passes a transposed one, which the products
+    below read in place. The cheaper side goes first; on a tie, the side that reads the input layout
+    without a copy.
+    """
     n1, n2, k = X3.shape
     m1, m2 = A.shape[0], B.shape[0]
-    a_first = _factor_flops(A, n2 * k) + _factor_flops(B, m1 * k) <= (
-        _factor_flops(B, n1 * k) + _factor_flops(A, m2 * k)
-    )
-    if factors.is_dense(A) and factors.is_dense(B):
+    if isinstance(A, np.ndarray) and isinstance(B, np.ndarray):
+        a_cost, b_cost = m1 * n2 * (n1 + m2), m2 * n1 * (n2 + m1)  # flops / 2k of either order
         if k == 1:
             X = X3[:, :, 0]
-            Y = (A @ X) @ B.T if a_first else A @ (X @ B.T)
-            return Y[:, :, None]
+            return ((A @ X) @ B.T if a_cost <= b_cost else A @ (X @ B.T))[:, :, None]
+        a_first = a_cost < b_cost or (a_cost == b_cost and X3.flags.c_contiguous)
         if X3.size >= _EINSUM_MIN_ENTRIES:
             path = ["einsum_path", (0, 2), (0, 1)] if a_first else ["einsum_path", (1, 2), (0, 1)]
             return np.einsum("ik,jl,klc->ijc", A, B, X3, optimize=path)
         if a_first:
             return np.matmul(B, (A @ X3.reshape(n1, n2 * k)).reshape(m1, n2, k))
-        W = np.matmul(B, X3)  # (n1, m2, k)
-        return (A @ W.reshape(n1, m2 * k)).reshape(m1, m2, k)
+        return (A @ np.matmul(B, X3).reshape(n1, m2 * k)).reshape(m1, m2, k)
     # Sparse or operator factors: the same two products through the factors' own ``@``.
     T = factors.left(A, X3.reshape(n1, n2 * k)).reshape(m1, n2, k)
     T = np.ascontiguousarray(T.transpose(1, 0, 2)).reshape(n2, m1 * k)
@@ -118,14 +121,10 @@ class Box(Operator):
         super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n2, n1), (m1, m2))
 
     def _matmat(self, X):
-        (m1, n1), (m2, n2) = self.A.shape, self.B.shape
         k = X.shape[1]
-        X3 = X.reshape(n2, n1, k)
-        if k == 1 and factors.is_dense(self.A) and factors.is_dense(self.B):
-            return (self.A @ X3[:, :, 0].T @ self.B.T).reshape(-1, 1)
-        # A Xᵀ Bᵀ = (B X Aᵀ)ᵀ: a Kronecker application of (B, A) with the output read transposed.
-        Y = _two_sided(self.B, self.A, X3)
-        return np.ascontiguousarray(Y.transpose(1, 0, 2)).reshape(m1 * m2, k)
+        # A Xᵀ Bᵀ: the Kronecker application to the transposed input, read as a view (no copy).
+        Y = _two_sided(self.A, self.B, X.reshape((*self.in_shape, k)).transpose(1, 0, 2))
+        return Y.reshape(self.shape[0], k)
 
     def _transpose(self):
         return Box(factors.transpose(self.B), factors.transpose(self.A))
