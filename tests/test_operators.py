@@ -299,6 +299,19 @@ def test_products_with_scipy_operators(rng):
     assert isinstance(P @ L, kb.Compose)
 
 
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_column_vectors_and_np_matrix_inputs(rng):
+    """scipy's contract: ``matvec`` of an ``(N, 1)`` column gives an ``(M, 1)`` column; ``np.matrix`` works."""
+    A, B = rng.standard_normal((2, 3)), rng.standard_normal((4, 2))
+    op, twin = kb.Kron(A, B), np.kron(A, B)
+    x = rng.standard_normal((6, 1))
+    assert op.matvec(x).shape == (8, 1) and op.rmatvec(twin @ x).shape == (6, 1)
+    assert_close(op.matvec(x), twin @ x, np.float64)
+    for M in (np.matrix(x), np.matrix(rng.standard_normal((6, 3)))):
+        assert_close(np.asarray(op @ M), twin @ np.asarray(M), np.float64, "op @ np.matrix")
+        assert_close(np.asarray(M.T @ op.T), np.asarray(M).T @ twin.T, np.float64, "np.matrix @ op")
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 def test_float32_stays_float32_with_weak_operators(dtype):
     """Identity, Zero and Commutation (default float64) do not promote a float32 operator."""
