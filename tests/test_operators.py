@@ -88,6 +88,22 @@ def test_matmat_and_rmatmat(built, rng):
                 assert_close(got, want, op.dtype, f"{view} = {op!r}: {name} with {columns} columns")
 
 
+def test_results_never_alias_the_input(built, rng):
+    """Writing into ``op @ x`` must not change ``x`` (even for permutations, which could return views)."""
+    for view, op, _ in views(built):
+        x, X = random(rng, op.shape[1], op.dtype), random(rng, (op.shape[1], 2), op.dtype)
+        y, Y = random(rng, op.shape[0], op.dtype), random(rng, (op.shape[0], 2), op.dtype)
+        for name, result, operand in [
+            ("op @ x", op @ x, x),
+            ("matvec", op.matvec(x), x),
+            ("op @ X", op @ X, X),
+            ("rmatvec", op.rmatvec(y), y),
+            ("rmatmat", op.rmatmat(Y), Y),
+            ("y @ op", y @ op, y),
+        ]:
+            assert not np.shares_memory(result, operand), f"{view} = {op!r}: {name} returns a view of its input"
+
+
 def test_dot_test(built):
     for view, op, _ in views(built):
         report = kb.check.dot_test(op)

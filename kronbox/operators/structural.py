@@ -230,7 +230,8 @@ class Commutation(Operator):
 
     def _matmat(self, X):
         k = X.shape[1]
-        return np.ascontiguousarray(X.reshape(self.n, self.m, k).transpose(1, 0, 2)).reshape(self.shape[0], k)
+        # Always a copy: for m = 1 or n = 1 the shuffle is the identity and a view would alias the input.
+        return X.reshape(self.n, self.m, k).transpose(1, 0, 2).copy().reshape(self.shape[0], k)
 
     def _transpose(self):
         return Commutation(self.n, self.m, dtype=self.dtype)
