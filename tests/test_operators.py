@@ -20,6 +20,7 @@ from zoo import (
     dtypes,
     factor_pairs,
     matrix_shapes,
+    operator_trees,
     random,
     seeds,
 )
@@ -246,6 +247,26 @@ def test_mixed_factor_kinds(pair, dtype, seed):
             x = random(rng, A.shape[1] * B.shape[1], A.dtype)
             assert_close(kb.Kron(left, right) @ x, np.kron(A, B) @ x, A.dtype, f"Kron({left!r}, …)")
             assert_close(kb.Box(left, right) @ x, box_twin(A, B) @ x, A.dtype, f"Box({left!r}, …)")
+
+
+@given(operator_trees(), seeds)
+@settings(deadline=None, max_examples=60)
+def test_random_operator_trees(tree, seed):
+    """Sums, compositions, transposes, adjoints and scalings of every leaf, nested up to depth 3."""
+    op, twin = tree
+    assert op.shape == twin.shape and op.dtype == twin.dtype, repr(op)
+    assert_close(op.to_dense(), twin, op.dtype, repr(op))
+    rng = np.random.default_rng(seed)
+    x, X = random(rng, op.shape[1], op.dtype), random(rng, (op.shape[1], 2), op.dtype)
+    y = random(rng, op.shape[0], op.dtype)
+    assert_close(op @ x, twin @ x, op.dtype, repr(op))
+    assert_close(op @ X, twin @ X, op.dtype, repr(op))
+    assert_close(op.rmatvec(y), twin.conj().T @ y, op.dtype, repr(op))
+    assert_close(op.apply(x.reshape(op.in_shape)), (twin @ x).reshape(op.out_shape), op.dtype, repr(op))
+    assert_close(op.H.to_dense(), twin.conj().T, op.dtype, repr(op))
+    if op.shape[0] == op.shape[1]:
+        assert_close(op.trace(), np.trace(twin), op.dtype, repr(op))
+    assert kb.check.dot_test(op), repr(op)
 
 
 # ------------------------------------------------------------------------------------- trace

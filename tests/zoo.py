@@ -340,3 +340,64 @@ def factor_pairs(draw, square_product: bool = False):
     shape_a = draw(matrix_shapes)
     shape_b = shape_a[::-1] if square_product else draw(matrix_shapes)
     return random(rng, shape_a, dtype), random(rng, shape_b, dtype)
+
+
+spaces = st.tuples(st.integers(1, 3), st.integers(1, 3))
+
+
+@st.composite
+def operator_trees(draw, max_depth: int = 3):
+    """``(op, twin)``: a random operator tree of depth ≤ ``max_depth`` on small matrix spaces.
+
+    Leaves are Kron, Box, Outer, Dense (and Diag, Identity, Commutation where the spaces allow);
+    inner nodes are Sum, Compose, Transpose, ``.H`` and Scaled. The twin is built alongside with numpy.
+    """
+    dtype = draw(dtypes)
+    rng = np.random.default_rng(draw(seeds))
+    return _tree(draw, lambda *shape: random(rng, shape, dtype), dtype, draw(spaces), draw(spaces), max_depth)
+
+
+def _tree(draw, r, dtype, out: tuple[int, int], inp: tuple[int, int], depth: int):
+    (m1, m2), (n1, n2) = out, inp
+    kinds = ["kron", "box", "outer", "dense"]
+    kinds += ["diag", "identity"] if out == inp else []
+    kinds += ["commutation"] if out == inp[::-1] else []
+    kinds += ["sum", "compose", "transpose", "adjoint", "scaled"] if depth > 0 else []
+    kind = draw(st.sampled_from(kinds))
+    below = depth - 1
+    if kind == "kron":
+        A, B = r(m1, n1), r(m2, n2)
+        return kb.Kron(A, B), np.kron(A, B)
+    if kind == "box":
+        A, B = r(m1, n2), r(m2, n1)
+        return kb.Box(A, B), box_twin(A, B)
+    if kind == "outer":
+        U, V = r(m1, m2), r(n1, n2)
+        return kb.Outer(U, V), np.outer(U.ravel(), V.ravel())
+    if kind == "dense":
+        M = r(m1 * m2, n1 * n2)
+        return kb.Dense(M, in_shape=inp, out_shape=out), M
+    if kind == "diag":
+        D = r(m1, m2)
+        return kb.Diag(D), np.diag(D.ravel())
+    if kind == "identity":
+        return kb.Identity(out, dtype=dtype), np.eye(m1 * m2, dtype=dtype)
+    if kind == "commutation":
+        return kb.Commutation(m1, m2, dtype=dtype), commutation_twin(m1, m2, dtype)
+    if kind == "sum":
+        terms = [_tree(draw, r, dtype, out, inp, below) for _ in range(draw(st.integers(2, 3)))]
+        return kb.Sum(*(op for op, _ in terms)), sum(twin for _, twin in terms)
+    if kind == "compose":
+        middle = draw(spaces)
+        (left, left_twin), (right, right_twin) = _tree(draw, r, dtype, out, middle, below), _tree(
+            draw, r, dtype, middle, inp, below
+        )
+        return left @ right, left_twin @ right_twin
+    if kind == "scaled":
+        c = draw(st.sampled_from([2.0, -0.5, 3, 1 - 1j]))
+        op, twin = _tree(draw, r, dtype, out, inp, below)
+        return c * op, c * twin
+    op, twin = _tree(draw, r, dtype, inp, out, below)
+    if kind == "transpose":
+        return (kb.Transpose(op), twin.T) if draw(st.booleans()) else (op.T, twin.T)
+    return op.H, twin.conj().T
