@@ -13,12 +13,32 @@ sum in disguise whenever ``C`` and ``B`` (or ``A`` and ``D``) are invertible:
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import scipy.linalg
+from threadpoolctl import ThreadpoolController
 
 from .operators import Identity, Kron, Scaled, Sum, factors
 from .operators.base import Operator
 from .operators.kronsum import KronSum
+
+
+@cache
+def _blas_pools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """A context running numpy's and scipy's OpenBLAS pools with one thread each.
+
+    The Schur decompositions (``gees``: Hessenberg QR sweeps), ``trsyl`` (unblocked substitution)
+    and ``eigh``'s tridiagonalization synchronize their threads once per column. On the 2 shared
+    cores these were measured 2–50× slower with two threads per pool than with one (n = 300: Schur
+    path 1.14 s → 0.18 s, eigh path 2.4 s → 0.044 s, medians; ``bench/suites/sylvester.py``), while
+    on an idle machine the second thread gains at most the GEMMs' share, a small part of the work.
+    """
+    return _blas_pools().limit(limits=1, user_api="blas")
 
 
 def _schur_form(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +66,9 @@ class SylvesterSolver:
     def __init__(self, A: np.ndarray, B: np.ndarray, dtype=None, name: str = "KronSum"):
         self.dtype = np.dtype(dtype if dtype is not None else np.result_type(A, B))
         self.name = name
-        R, U = _schur_form(np.asarray(A, dtype=self.dtype))
-        S, V = _schur_form(np.asarray(B, dtype=self.dtype).conj())
+        with _one_blas_thread():
+            R, U = _schur_form(np.asarray(A, dtype=self.dtype))
+            S, V = _schur_form(np.asarray(B, dtype=self.dtype).conj())
         self.shape = (U.shape[0], V.shape[0])
         self._to_schur = Kron(U.conj().T, V.T)  # vec(C) ↦ vec(Uᴴ C V)
         self._from_schur = Kron(U, V.conj())  # vec(Y) ↦ vec(U Y Vᴴ)
@@ -69,13 +90,18 @@ class SylvesterSolver:
 
     def solve(self, C: np.ndarray) -> np.ndarray:
         """``vec(X)`` for each column ``vec(C)`` of the ``(m1·m2) × k`` block ``C`` (row-major ``vec``)."""
-        m1, m2 = self.shape
         k = C.shape[1]
         out_dtype = np.result_type(self.dtype, C.dtype)
         if C.dtype.kind == "c" and self.dtype.kind != "c":  # real factorization: real and imaginary parts
             X = self.solve(np.concatenate([C.real, C.imag], axis=1))
             return X[:, :k] + 1j * X[:, k:]
-        F = self._to_schur._matmat(np.asarray(C, dtype=self.dtype)).reshape(m1, m2, k)
+        with _one_blas_thread():
+            return self._solve(np.asarray(C, dtype=self.dtype)).astype(out_dtype, copy=False)
+
+    def _solve(self, C: np.ndarray) -> np.ndarray:
+        m1, m2 = self.shape
+        k = C.shape[1]
+        F = self._to_schur._matmat(C).reshape(m1, m2, k)
         if self._triangular is None:
             Y = F / self._denominators[:, :, None]
         else:
@@ -87,7 +113,7 @@ class SylvesterSolver:
                 if info != 0:
                     raise self._singular()
                 Y[:, :, c] = y / scale  # trsyl solves R Y + Y Sᴴ = scale·F, scale ≤ 1 against overflow
-        return self._from_schur._matmat(Y.reshape(m1 * m2, k)).astype(out_dtype, copy=False)
+        return self._from_schur._matmat(Y.reshape(m1 * m2, k))
 
 
 def _is_identity(F) -> bool:
