@@ -24,6 +24,10 @@ import numpy as np
 # 6.5–15 ms against 9–10 ms, at 80⁴ 25–37 ms against 29–37 ms. Smaller outputs use one thread.
 _PARALLEL_MIN_ENTRIES = 1 << 22
 
+# Below this many output entries numpy's broadcast product beats a kernel call (measured by
+# ``python -m bench dense``); from there on the kernels are faster.
+_NUMBA_MIN_ENTRIES = 1 << 10
+
 
 @contextmanager
 def _threads_for(out: np.ndarray) -> Iterator[None]:
@@ -73,29 +77,53 @@ def _outer_into(out, u, v, c):
             out[i, j] += a * v[j]
 
 
-def _new(shape, *parts) -> np.ndarray:
-    return np.zeros(shape, dtype=np.result_type(*parts))
+def _kron_factors(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Views of ``A``, ``B`` whose broadcast product is ``A ⊗ B`` laid out as ``(m1, m2, n1, n2)``."""
+    return A[:, None, :, None], B[None, :, None, :]
+
+
+def _box_factors(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Views of ``A``, ``B`` whose broadcast product is ``A ⊠ B`` laid out as ``(m1, m2, n2, n1)``."""
+    return A[:, None, None, :], B[None, :, :, None]
+
+
+def _outer_factors(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return u[:, None], v[None, :]
+
+
+_TERMS = {"kron": (_kron_into, _kron_factors), "box": (_box_into, _box_factors), "outer": (_outer_into, _outer_factors)}
+
+
+def _add(out: np.ndarray, term: str, x: np.ndarray, y: np.ndarray, c) -> None:
+    """``out += c · term(x, y)``: numpy broadcasting below ``_NUMBA_MIN_ENTRIES``, else the kernel."""
+    kernel, broadcast = _TERMS[term]
+    if out.size < _NUMBA_MIN_ENTRIES:
+        a, b = broadcast(x, y)
+        out.reshape(np.broadcast_shapes(a.shape, b.shape))[...] += (c * a) * b
+        return
+    with _threads_for(out):
+        kernel(out, x, y, c)
+
+
+def _dense(term: str, x: np.ndarray, y: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.result_type(x, y))
+    _add(out, term, x, y, out.dtype.type(1))
+    return out
 
 
 def kron_dense(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``np.kron(A, B)``."""
-    out = _new((A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]), A, B)
-    with _threads_for(out):
-        _kron_into(out, A, B, out.dtype.type(1))
-    return out
+    return _dense("kron", A, B, (A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]))
 
 
 def box_dense(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """The box product ``A ⊠ B`` as a dense matrix."""
-    out = _new((A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]), A, B)
-    with _threads_for(out):
-        _box_into(out, A, B, out.dtype.type(1))
-    return out
+    return _dense("box", A, B, (A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]))
 
 
 def outer_dense(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``u vᵀ``."""
-    return np.multiply.outer(u, v)
+    return _dense("outer", u, v, (u.shape[0], v.shape[0]))
 
 
 def diag_dense(d: np.ndarray) -> np.ndarray:
@@ -111,10 +139,10 @@ def _accumulate(out: np.ndarray, op, c) -> bool:
         return _accumulate(out, op.op, c * op.c)
     coefficient = out.dtype.type(c)
     if isinstance(op, Kron | Box) and isinstance(op.A, np.ndarray) and isinstance(op.B, np.ndarray):
-        (_kron_into if isinstance(op, Kron) else _box_into)(out, op.A, op.B, coefficient)
+        _add(out, "kron" if isinstance(op, Kron) else "box", op.A, op.B, coefficient)
         return True
     if isinstance(op, Outer):
-        _outer_into(out, op.u, op.v, coefficient)
+        _add(out, "outer", op.u, op.v, coefficient)
         return True
     if isinstance(op, Diag):
         rows = np.arange(out.shape[0])
@@ -127,8 +155,7 @@ def sum_dense(ops, shape: tuple[int, int], dtype) -> np.ndarray:
     """``Σ ops`` as one dense matrix, structured terms accumulated in place."""
     dtypes = [dtype] + [op.dtype for op in ops]
     out = np.zeros(shape, dtype=np.result_type(*dtypes))
-    with _threads_for(out):
-        for op in ops:
-            if not _accumulate(out, op, 1):
-                out += op.to_dense()
+    for op in ops:
+        if not _accumulate(out, op, 1):
+            out += op.to_dense()
     return out
