@@ -137,8 +137,9 @@ class Operator(LinearOperator):
         raise ValueError(f"{self!r}: cannot apply to an array of shape {x.shape}; pass a vector or columns")
 
     def __matmul__(self, other):
-        if type(other) is np.ndarray and other.ndim == 1 and other.shape[0] == self.shape[1]:
-            return self._matvec(other)  # ``op @ x``, the hot path, without the dispatch of ``dot``
+        if type(other) is np.ndarray and 0 < other.ndim <= 2 and other.shape[0] == self.shape[1]:
+            # ``op @ x`` and ``op @ X``, the hot paths, without the dispatch of ``dot``
+            return self._matvec(other) if other.ndim == 1 else self._matmat(other)
         if is_scalar(other):
             raise ValueError("scalar operands are not allowed with @, use * instead")
         return self.dot(other)
