@@ -11,6 +11,7 @@ import pytest
 import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
 
 import kronbox as kb
 from kronbox.check import dot_test
@@ -109,6 +110,30 @@ def test_kronsum_solve_matches_dense(m1, m2, dtype, kinds, k, seed):
     result = op.slogdet()
     assert result.sign == pytest.approx(sign, abs=tol(dtype))
     assert result.logabsdet == pytest.approx(logabsdet, abs=tol(dtype) * max(1, abs(logabsdet)))
+
+
+@pytest.mark.parametrize(
+    ("m1", "m2", "dtype", "kinds"),
+    [
+        (150, 97, np.float64, "general"),
+        (70, 200, np.float64, "general"),
+        (130, 90, np.complex128, "general"),
+        (140, 80, np.float64, "mixed"),
+        (100, 100, np.float32, "general"),
+    ],
+)
+def test_blocked_triangular_solve_on_large_factors(m1, m2, dtype, kinds):
+    """Factors beyond the 64-row blocks: the recursive solve (with the real Schur form's 2×2 blocks)."""
+    rng = np.random.default_rng(m1 + m2)
+    A = hermitian(rng, m1, dtype) if kinds == "mixed" else shifted(rng, m1, dtype, shift=2 * np.sqrt(m1))
+    B = shifted(rng, m2, dtype, shift=2 * np.sqrt(m2))
+    C = rand(rng, (m1, m2), dtype)
+    x = kb.KronSum(A, B).solve(C.ravel())
+    assert x.dtype == dtype
+    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    with threadpool_limits(1, user_api="blas"):  # two BLAS pools with two threads each thrash on 2 cores
+        expected = scipy.linalg.solve_sylvester(A.astype(wide), B.T.astype(wide), C.astype(wide))
+    np.testing.assert_allclose(x.reshape(m1, m2), expected, rtol=tol(dtype), atol=tol(dtype) * np.abs(expected).max())
 
 
 def test_complex_right_hand_side_with_real_factors():
