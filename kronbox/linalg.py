@@ -97,11 +97,11 @@ def _(op: Box):
     """``tr(A ⊠ B) = tr(A B)`` for ``A`` ``m×n`` and ``B`` ``n×m``; else ``Σ_p A[i,l] B[j,k]``."""
     _require_square(op, "trace")
     A, B = op.A, op.B
+    if A.shape == B.shape[::-1]:
+        return _product_trace(A, B).item()
     p = np.arange(op.shape[0])
     i, j = np.divmod(p, B.shape[0])
     k, l = np.divmod(p, A.shape[1])
-    if A.shape == B.shape[::-1] and isinstance(A, np.ndarray) and isinstance(B, np.ndarray):
-        return np.einsum("ij,ji->", A, B).item()
     return np.sum(_factor_entries(A, i, l) * _factor_entries(B, j, k)).item()
 
 
@@ -109,6 +109,17 @@ def _factor_trace(F):
     if isinstance(F, LinearOperator):
         return np.asarray(trace(F))
     return np.asarray(F.diagonal().sum())
+
+
+def _product_trace(A, B):
+    """``tr(A B) = Σ A ∘ Bᵀ`` for factors ``A`` (``m×n``) and ``B`` (``n×m``) of any kind."""
+    if isinstance(A, LinearOperator) or isinstance(B, LinearOperator):
+        return np.asarray(trace(Compose(A, B)))
+    if sp.issparse(A):
+        return np.asarray(A.multiply(B.T).sum())
+    if sp.issparse(B):
+        return np.asarray(B.multiply(A.T).sum())
+    return np.asarray(np.einsum("ij,ji->", A, B))
 
 
 @trace.register
@@ -168,12 +179,30 @@ def _(op: Dense):
 
 
 @trace.register
+def _(op: KronSum):
+    """``tr(A ⊗ I_{m2} + I_{m1} ⊗ B) = m2 tr A + m1 tr B``."""
+    m1, m2 = op.in_shape
+    return (m2 * _factor_trace(op.A) + m1 * _factor_trace(op.B)).item()
+
+
+@trace.register
 def _(op: Compose):
-    """A single factor is its own trace; otherwise probe (simplify first where identities apply)."""
+    """The product simplified (mixed products, connectors); if it stays a product, cyclically:
+    an outer factor gives ``tr(A u vᵀ B) = vᵀ B A u``, else probe ``tr(A B) = tr(B A)`` in the
+    rotation with the fewest rows."""
     _require_square(op, "trace")
-    if len(op.ops) == 1:
-        return trace(op.ops[0])
-    return trace.dispatch(LinearOperator)(op)
+    simplified = op.simplify()
+    if not isinstance(simplified, Compose):
+        return trace(simplified)
+    ops = simplified.ops
+    i = next((i for i, factor in enumerate(ops) if isinstance(factor, Outer)), None)
+    if i is not None:
+        w = ops[i].u[:, None]
+        for factor in reversed(ops[i + 1 :] + ops[:i]):
+            w = factor._matmat(w)
+        return (ops[i].v @ w)[0].item()
+    i = min(range(len(ops)), key=lambda i: ops[i].shape[0])
+    return trace.dispatch(LinearOperator)(Compose(*ops[i:], *ops[:i]))
 
 
 # ===================================================================== det, slogdet, logdet, inv, solve

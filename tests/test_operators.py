@@ -279,6 +279,9 @@ def test_trace_with_rectangular_factors(pair):
         (kb.Kron(A, B), np.kron(A, B)),
         (kb.Box(A, B), box_twin(A, B)),
         (kb.Box(sp.csr_array(A), B), box_twin(A, B)),
+        (kb.Box(A, sp.csc_array(B)), box_twin(A, B)),
+        (kb.Box(A, kb.Dense(B)), box_twin(A, B)),
+        (kb.Box(kb.Kron(A, np.ones((1, 1), dtype=A.dtype)), B), box_twin(A, B)),
         (kb.Kron(kb.Dense(A), B), np.kron(A, B)),
         (kb.Kron(A, B) - 3 * kb.Box(A, B), np.kron(A, B) - 3 * box_twin(A, B)),
         (kb.Transpose(kb.Box(A, B)), box_twin(A, B).T),
@@ -306,6 +309,46 @@ def test_trace_of_sums_compositions_and_scalings(dtype, rng):
     op = 2 * kb.Kron(A, B) @ kb.Commutation(3, 2) + kb.Identity(6) - kb.Box(A.T[:2, :2], A[:3, :3])
     twin = 2 * np.kron(A, B) @ commutation_twin(3, 2, dtype) + np.eye(6) - box_twin(A.T[:2, :2], A[:3, :3])
     assert_close(op.trace(), np.trace(twin), dtype)
+
+
+def test_trace_never_materializes():
+    """Closed forms on 10⁸ × 10⁸ operators with sparse 10⁴ × 10⁴ factors (a probe would need 10⁸ columns).
+
+    References from the definitions: ``tr(A ⊗ B) = Σ_{ik} A[i,i] B[k,k]``, ``tr(A ⊠ B) = Σ A ∘ Bᵀ``,
+    ``K_{n,n}`` fixes the ``n`` diagonal entries of an ``n × n`` matrix.
+    """
+    n = 10_000
+    S = [sp.random_array((n, n), density=2 / n, format="csr", rng=seed) + sp.eye_array(n) for seed in range(2)]
+    A, B = S
+    trA, trB = A.diagonal().sum(), B.diagonal().sum()
+    tr_box = A.multiply(B.T).sum()
+    for op, want in [
+        (kb.Kron(A, B), trA * trB),
+        (kb.Box(A, B), tr_box),
+        (kb.KronSum(A, B), n * trA + n * trB),
+        (kb.Commutation(n, n), n),
+        (kb.Kron(A, kb.Identity(n)), n * trA),
+        (2 * kb.Kron(A, B).T - kb.Box(A, B) + kb.Identity(n * n), 2 * trA * trB - tr_box + n * n),
+        (kb.Kron(A, B) @ kb.Commutation(n, n), tr_box),
+    ]:
+        assert op.shape == (n * n, n * n)
+        np.testing.assert_allclose(op.trace(), want, rtol=1e-12, err_msg=repr(op))
+
+
+def test_trace_of_products(rng):
+    """Mixed products merge into one Kron or Box; an outer factor gives ``vᵀ (rest) u``; else the
+    cheapest cyclic rotation is probed. Every value against ``np.trace`` of the dense product."""
+    A, B, C, D = (rng.standard_normal((30, 30)) for _ in range(4))
+    u, v = rng.standard_normal(900), rng.standard_normal(900)
+    U, V = rng.standard_normal((900, 3)), rng.standard_normal((3, 900))
+    for op, twin in [
+        (kb.Kron(A, B) @ kb.Kron(C, D), np.kron(A, B) @ np.kron(C, D)),
+        (kb.Box(A, B) @ kb.Box(C, D) @ kb.Kron(A, D), box_twin(A, B) @ box_twin(C, D) @ np.kron(A, D)),
+        (kb.Kron(A, B) @ kb.Outer(u, v) @ kb.Box(C, D), np.kron(A, B) @ np.outer(u, v) @ box_twin(C, D)),
+        (kb.Dense(U) @ kb.Dense(V), U @ V),
+        (kb.Kron(A, B) @ kb.Dense(U) @ kb.Dense(V), np.kron(A, B) @ U @ V),
+    ]:
+        np.testing.assert_allclose(op.trace(), np.trace(twin), rtol=1e-10, err_msg=repr(op))
 
 
 # ------------------------------------------------------------------------------ the algebra
