@@ -266,6 +266,34 @@ def _commutation(m, n):
     return build
 
 
+def _kronsum(r, rng, dtype):
+    A, B = r(3, 3), r(2, 2)
+    return kb.KronSum(A, B), np.kron(A, np.eye(2, dtype=dtype)) + np.kron(np.eye(3, dtype=dtype), B)
+
+
+def _inverse_of_sum(factory):
+    """The lazy inverse of ``op + 4 I`` (no structure to exploit); the twin is ``numpy.linalg.inv``."""
+
+    def build(r, rng, dtype):
+        op, twin = factory(r, rng, dtype)
+        shift = 4 * np.eye(op.shape[0], dtype=dtype)
+        return kb.Inverse(op + kb.Dense(shift)), np.linalg.inv(twin + shift)
+
+    return build
+
+
+def _inverse_kronsum(r, rng, dtype):
+    """``(A ⊕ B)⁻¹`` with eigenvalues of ``A ⊕ B`` kept away from zero (a Sylvester solve)."""
+    A, B = r(3, 3) + 4 * np.eye(3, dtype=dtype), r(2, 2) + 4 * np.eye(2, dtype=dtype)
+    twin = np.kron(A, np.eye(2, dtype=dtype)) + np.kron(np.eye(3, dtype=dtype), B)
+    return kb.Inverse(kb.KronSum(A, B)), np.linalg.inv(twin)
+
+
+def _inverse_box(r, rng, dtype):
+    A, B = r(3, 3) + 3 * np.eye(3, dtype=dtype), r(2, 2) + 3 * np.eye(2, dtype=dtype)
+    return kb.Inverse(kb.Box(A, B)), np.linalg.inv(box_twin(A, B))
+
+
 def _power(r, rng, dtype):
     A, B = r(2, 2), r(2, 2)
     twin = np.kron(A, B)
@@ -300,6 +328,10 @@ ZOO: tuple[Case, ...] = (
     Case("compose", _compose),
     Case("compose-three", _compose_three),
     Case("power", _power),
+    Case("kronsum", _kronsum),
+    Case("inverse-of-sum", _inverse_of_sum(_kronsum)),
+    Case("inverse-kronsum", _inverse_kronsum),
+    Case("inverse-box", _inverse_box),
     Case("transpose-kron", _transpose_of(_kron((2, 3), (4, 2)))),
     Case("transpose-box", _transpose_of(_box((2, 3), (4, 2)))),
     Case("transpose-sum", _transpose_of(_sum_of_products)),
