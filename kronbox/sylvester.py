@@ -120,6 +120,7 @@ class SylvesterSolver:
             self._triangular = None
         else:
             self._triangular = tuple(np.diag(T).astype(self.dtype) if T.ndim == 1 else T for T in (R, S))
+            self._trsyl = scipy.linalg.get_lapack_funcs("trsyl", self._triangular)
 
     def _singular(self) -> np.linalg.LinAlgError:
         m1, m2 = self.shape
@@ -146,10 +147,9 @@ class SylvesterSolver:
             Y = F / self._denominators[:, :, None]
         else:
             R, S = self._triangular
-            trsyl = scipy.linalg.get_lapack_funcs("trsyl", (R, S, F))
             Y = np.empty_like(F)
             for c in range(k):
-                Y[:, :, c] = _blocked_trsyl(R, S, F[:, :, c], trsyl, self._singular)
+                Y[:, :, c] = _blocked_trsyl(R, S, F[:, :, c], self._trsyl, self._singular)
         return self._from_schur._matmat(Y.reshape(m1 * m2, k))
 
 
