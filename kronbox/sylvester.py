@@ -32,11 +32,12 @@ def _blas_pools() -> ThreadpoolController:
 def _one_blas_thread():
     """A context running numpy's and scipy's OpenBLAS pools with one thread each.
 
-    The Schur decompositions (``gees``: Hessenberg QR sweeps), ``trsyl`` (unblocked substitution)
-    and ``eigh``'s tridiagonalization synchronize their threads once per column. On the 2 shared
-    cores these were measured 2–50× slower with two threads per pool than with one (n = 300: Schur
-    path 1.14 s → 0.18 s, eigh path 2.4 s → 0.044 s, medians; ``bench/suites/sylvester.py``), while
-    on an idle machine the second thread gains at most the GEMMs' share, a small part of the work.
+    The Schur decompositions (Hessenberg QR sweeps), ``trsyl`` and ``eigh``'s tridiagonalization
+    synchronize their threads once per column, and the solve alternates between numpy's pool
+    (GEMMs) and scipy's (LAPACK), whose idle threads spin. On the 2 shared cores one thread per
+    pool made ``scipy.linalg.solve_sylvester`` itself 2–4× faster at n = 100–300 and 9 % slower at
+    n = 1000 (a quiet spell); under load it turned 1.14 s into 0.18 s at n = 300
+    (``bench/suites/sylvester.py``).
     """
     return _blas_pools().limit(limits=1, user_api="blas")
 
