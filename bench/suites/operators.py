@@ -144,18 +144,21 @@ def run(settings: Settings) -> Iterator[Table]:
     for n in QUICK_SIZES if settings.quick else SIZES:
         A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
         x, X = rng.standard_normal(n * n), rng.standard_normal((n * n, COLUMNS))
-        X3 = X.reshape(n, n, COLUMNS)
         fits = n <= DENSE_MAX
+        # References: one n×n problem per column, A X_c Bᵀ (Kron) and A X_cᵀ Bᵀ (Box), by batched matmul.
+        Xc = X.T.reshape(COLUMNS, n, n)
+        kron_ref = (A @ Xc @ B.T).reshape(COLUMNS, n * n).T
+        box_ref = (A @ Xc.transpose(0, 2, 1) @ B.T).reshape(COLUMNS, n * n).T
         cases = {
             "Kron": (
                 _kron_candidates(A, B, x, X, np.kron(A, B) if fits else None),
-                np.einsum("ik,jl,kl->ij", A, B, x.reshape(n, n)).ravel(),
-                np.einsum("ik,jl,klc->ijc", A, B, X3, optimize=True).reshape(n * n, COLUMNS),
+                (A @ x.reshape(n, n) @ B.T).ravel(),
+                kron_ref,
             ),
             "Box": (
                 _box_candidates(A, B, x, X, np.einsum("il,jk->ijkl", A, B).reshape(n * n, n * n) if fits else None),
-                np.einsum("il,jk,kl->ij", A, B, x.reshape(n, n)).ravel(),
-                np.einsum("il,jk,klc->ijc", A, B, X3, optimize=True).reshape(n * n, COLUMNS),
+                (A @ x.reshape(n, n).T @ B.T).ravel(),
+                box_ref,
             ),
         }
         for kind, ((matvec, matmat), y, Y) in cases.items():
