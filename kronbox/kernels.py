@@ -7,6 +7,14 @@ formed in one buffer without temporaries. Row-major index pairs: row ``(ij) = i�
 - Box:  ``out[(ij),(kl)] += c · A[i,l] B[j,k]``, column ``(kl) = k·n1 + l``
 - Outer: ``out[i, j] += c · u[i] v[j]``; Diag: ``out[i, i] += c · d[i]``
 
+Measured by ``python -m bench dense`` (2 cores): a single term below about 4·10³ output entries is
+2–3× faster as numpy's broadcast product ``A[:, None, :, None] * B[None, :, None, :]`` than through a
+kernel (about 5 µs of call and thread-switch overhead), from 2·10⁴ entries on the kernels are 1.2–3×
+faster than the best numpy form (the broadcast product; ``np.kron``, an einsum of the definition and
+``np.multiply.outer`` plus a transpose are no faster), and a sum is accumulated by the kernels at
+every size (a numpy sum of broadcast products wins only below about 10³ entries, by at most 3 µs), so
+single terms below 2¹³ entries are formed by numpy and everything else by the kernels.
+
 This module imports numba; kronbox imports it only when something is materialized.
 """
 
@@ -24,9 +32,8 @@ import numpy as np
 # 6.5–15 ms against 9–10 ms, at 80⁴ 25–37 ms against 29–37 ms. Smaller outputs use one thread.
 _PARALLEL_MIN_ENTRIES = 1 << 22
 
-# Below this many output entries numpy's broadcast product beats a kernel call (measured by
-# ``python -m bench dense``); from there on the kernels are faster.
-_NUMBA_MIN_ENTRIES = 1 << 10
+# Below this many output entries numpy's broadcast product beats a kernel call (see the docstring).
+_NUMBA_MIN_ENTRIES = 1 << 13
 
 
 @contextmanager
@@ -91,39 +98,30 @@ def _outer_factors(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return u[:, None], v[None, :]
 
 
-_TERMS = {"kron": (_kron_into, _kron_factors), "box": (_box_into, _box_factors), "outer": (_outer_into, _outer_factors)}
-
-
-def _add(out: np.ndarray, term: str, x: np.ndarray, y: np.ndarray, c) -> None:
-    """``out += c · term(x, y)``: numpy broadcasting below ``_NUMBA_MIN_ENTRIES``, else the kernel."""
-    kernel, broadcast = _TERMS[term]
-    if out.size < _NUMBA_MIN_ENTRIES:
+def _dense(kernel, broadcast, x: np.ndarray, y: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """One structured term as a new matrix: numpy broadcasting below ``_NUMBA_MIN_ENTRIES``, else the kernel."""
+    if shape[0] * shape[1] < _NUMBA_MIN_ENTRIES:
         a, b = broadcast(x, y)
-        out.reshape(np.broadcast_shapes(a.shape, b.shape))[...] += (c * a) * b
-        return
-    with _threads_for(out):
-        kernel(out, x, y, c)
-
-
-def _dense(term: str, x: np.ndarray, y: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        return (a * b).reshape(shape)
     out = np.zeros(shape, dtype=np.result_type(x, y))
-    _add(out, term, x, y, out.dtype.type(1))
+    with _threads_for(out):
+        kernel(out, x, y, out.dtype.type(1))
     return out
 
 
 def kron_dense(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``np.kron(A, B)``."""
-    return _dense("kron", A, B, (A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]))
+    return _dense(_kron_into, _kron_factors, A, B, (A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]))
 
 
 def box_dense(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """The box product ``A ⊠ B`` as a dense matrix."""
-    return _dense("box", A, B, (A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]))
+    return _dense(_box_into, _box_factors, A, B, (A.shape[0] * B.shape[0], A.shape[1] * B.shape[1]))
 
 
 def outer_dense(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``u vᵀ``."""
-    return _dense("outer", u, v, (u.shape[0], v.shape[0]))
+    return _dense(_outer_into, _outer_factors, u, v, (u.shape[0], v.shape[0]))
 
 
 def diag_dense(d: np.ndarray) -> np.ndarray:
@@ -139,10 +137,10 @@ def _accumulate(out: np.ndarray, op, c) -> bool:
         return _accumulate(out, op.op, c * op.c)
     coefficient = out.dtype.type(c)
     if isinstance(op, Kron | Box) and isinstance(op.A, np.ndarray) and isinstance(op.B, np.ndarray):
-        _add(out, "kron" if isinstance(op, Kron) else "box", op.A, op.B, coefficient)
+        (_kron_into if isinstance(op, Kron) else _box_into)(out, op.A, op.B, coefficient)
         return True
     if isinstance(op, Outer):
-        _add(out, "outer", op.u, op.v, coefficient)
+        _outer_into(out, op.u, op.v, coefficient)
         return True
     if isinstance(op, Diag):
         rows = np.arange(out.shape[0])
@@ -155,7 +153,8 @@ def sum_dense(ops, shape: tuple[int, int], dtype) -> np.ndarray:
     """``Σ ops`` as one dense matrix, structured terms accumulated in place."""
     dtypes = [dtype] + [op.dtype for op in ops]
     out = np.zeros(shape, dtype=np.result_type(*dtypes))
-    for op in ops:
-        if not _accumulate(out, op, 1):
-            out += op.to_dense()
+    with _threads_for(out):
+        for op in ops:
+            if not _accumulate(out, op, 1):
+                out += op.to_dense()
     return out

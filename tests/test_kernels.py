@@ -15,7 +15,7 @@ import kronbox as kb
 from kronbox import kernels
 
 # (A shape, B shape): output below and above ``_NUMBA_MIN_ENTRIES``, rectangular.
-SHAPES = [((2, 3), (4, 2)), ((6, 5), (7, 9))]
+SHAPES = [((2, 3), (4, 2)), ((9, 10), (11, 12))]
 DTYPES = [np.float32, np.float64, np.complex128]
 
 

@@ -25,14 +25,14 @@ NUMBA = "numba kernel"
 SUM = "Sum Kron + Box + Outer"
 
 
-def _numba(kernel, shape, *args):
-    """The numba path: a zeroed buffer, then one accumulating kernel call per term."""
+def _numba(shape, *terms):
+    """The numba path: a zeroed buffer, then one accumulating kernel call per ``(kernel, x, y)``."""
 
     def run():
         out = np.zeros(shape)
         with kernels._threads_for(out):
-            for arguments in args:
-                kernel(out, *arguments, 1.0)
+            for kernel, x, y in terms:
+                kernel(out, x, y, 1.0)
         return out
 
     return run
@@ -45,7 +45,7 @@ def _cases(A, B, u, v) -> dict[str, dict[str, Callable[[], object]]]:
     total = kron + box + outer
     return {
         "Kron": {
-            NUMBA: _numba(kernels._kron_into, (N, N), (A, B)),
+            NUMBA: _numba((N, N), (kernels._kron_into, A, B)),
             "kronbox `to_dense()`": kron.to_dense,
             "`np.kron`": lambda: np.kron(A, B),
             "einsum of the definition": lambda: np.einsum("ik,jl->ijkl", A, B).reshape(N, N),
@@ -53,19 +53,19 @@ def _cases(A, B, u, v) -> dict[str, dict[str, Callable[[], object]]]:
             "broadcast product": lambda: (A[:, None, :, None] * B[None, :, None, :]).reshape(N, N),
         },
         "Box": {
-            NUMBA: _numba(kernels._box_into, (N, N), (A, B)),
+            NUMBA: _numba((N, N), (kernels._box_into, A, B)),
             "kronbox `to_dense()`": box.to_dense,
             "einsum of the definition": lambda: np.einsum("il,jk->ijkl", A, B).reshape(N, N),
             "`np.multiply.outer` + transpose": lambda: np.multiply.outer(A, B).transpose(0, 2, 3, 1).reshape(N, N),
             "broadcast product": lambda: (A[:, None, None, :] * B[None, :, :, None]).reshape(N, N),
         },
         "Outer": {
-            NUMBA: _numba(kernels._outer_into, (N, N), (u, v)),
+            NUMBA: _numba((N, N), (kernels._outer_into, u, v)),
             "kronbox `to_dense()`": outer.to_dense,
             "`np.multiply.outer`": lambda: np.multiply.outer(u, v),
         },
         SUM: {
-            NUMBA: lambda: kernels.sum_dense(total.ops, total.shape, total.dtype),
+            NUMBA: _numba((N, N), (kernels._kron_into, A, B), (kernels._box_into, A, B), (kernels._outer_into, u, v)),
             "kronbox `to_dense()`": total.to_dense,
             "numpy: sum of broadcast products": lambda: (
                 (A[:, None, :, None] * B[None, :, None, :] + A[:, None, None, :] * B[None, :, :, None]).reshape(N, N)
