@@ -1,6 +1,7 @@
 """Interleaved timing of competing candidates, reported as medians.
 
-Every round runs every candidate once, in a rotating order, so a slow spell of a shared machine hits
+Every round runs every candidate once, in a fresh random order (so no candidate always follows the
+same neighbour and inherits its cache or thread-pool state), so a slow spell of a shared machine hits
 all candidates of a round alike: ratios measured within one run stay meaningful when absolute times
 drift. Each sample repeats a call until it lasts ``sample_time`` seconds; the reported time per call
 is the median over the rounds. Before timing, each candidate's result is checked against a reference,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import math
+import random
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -115,6 +117,7 @@ def compare(
 
     samples: dict[str, list[float]] = {name: [] for name in plan}
     interleaved = [name for name in plan if name not in isolated]
+    shuffler = random.Random(0)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -122,8 +125,7 @@ def compare(
             if not group:
                 continue
             for r in range(settings.rounds):
-                shift = r % len(group)
-                for name in group[shift:] + group[:shift]:
+                for name in shuffler.sample(group, len(group)):
                     fn, number, chosen = plan[name]
                     if r not in chosen:
                         continue
