@@ -23,7 +23,8 @@ from . import factors
 from .base import Operator, result_dtype
 
 # Below this many input entries (rows × columns) one GEMM plus a batched ``matmul`` (no copies) beats
-# einsum (two big GEMMs, one or two transposing copies); measured by ``python -m bench operators``.
+# einsum (two big GEMMs, one or two transposing copies); ``python -m bench operators``, 16 columns:
+# n = 16 (2¹² entries) 10 µs against 23 µs, n = 64 (2¹⁶) 306 µs against einsum's 186 µs.
 _EINSUM_MIN_ENTRIES = 1 << 16
 
 
