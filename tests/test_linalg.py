@@ -14,19 +14,13 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from zoo import random as rand
 
 import kronbox as kb
 from kronbox.krylov import ConvergenceError, krylov_solve
 
 DTYPES = (np.float32, np.float64, np.complex128)
 SETTINGS = settings(max_examples=25, deadline=None)
-
-
-def rand(rng, shape, dtype=np.float64):
-    x = rng.standard_normal(shape)
-    if np.dtype(dtype).kind == "c":
-        x = x + 1j * rng.standard_normal(shape)
-    return x.astype(dtype)
 
 
 def well_conditioned(rng, n, dtype=np.float64):

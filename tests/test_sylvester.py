@@ -12,6 +12,7 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
+from zoo import random as rand
 
 import kronbox as kb
 from kronbox.check import dot_test
@@ -19,13 +20,6 @@ from kronbox.sylvester import as_kronecker_sum
 
 DTYPES = (np.float32, np.float64, np.complex128)
 SETTINGS = settings(max_examples=25, deadline=None)
-
-
-def rand(rng, shape, dtype=np.float64):
-    x = rng.standard_normal(shape)
-    if np.dtype(dtype).kind == "c":
-        x = x + 1j * rng.standard_normal(shape)
-    return x.astype(dtype)
 
 
 def shifted(rng, n, dtype=np.float64, shift=None):

@@ -39,7 +39,7 @@ def assert_close(actual, expected, dtype, what: str = "") -> None:
 
 
 # ------------------------------------------------------------------------ random ingredients
-def random(rng: np.random.Generator, shape, dtype) -> np.ndarray:
+def random(rng: np.random.Generator, shape, dtype=np.float64) -> np.ndarray:
     """Standard normal entries of ``dtype`` (complex dtypes get an imaginary part too)."""
     dtype = np.dtype(dtype)
     x = rng.standard_normal(shape)
