@@ -50,6 +50,7 @@ def random_like(shape, dtype, rng: np.random.Generator) -> np.ndarray:
 
 def dot_test(op: LinearOperator, tol: float | None = None, seed: int = 0) -> Report:
     """The dot test ``⟨A x, y⟩ = ⟨x, Aᴴ y⟩`` on random ``x``, ``y`` (complex ones for complex ``A``)."""
+    op = _as_linear_operator(op, "op", "check.dot_test")
     rng = np.random.default_rng(seed)
     m, n = op.shape
     x = random_like(n, op.dtype, rng)
@@ -68,11 +69,11 @@ def _relative_errors(L: np.ndarray, R: np.ndarray) -> np.ndarray:
     return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
 
 
-def _as_linear_operator(side, role: str) -> LinearOperator:
+def _as_linear_operator(side, role: str, what: str = "check.identity") -> LinearOperator:
     try:
         return aslinearoperator(side)
     except TypeError:
-        raise ValueError(f"check.identity: {role} ({type(side).__name__}) is not an operator or a matrix") from None
+        raise ValueError(f"{what}: {role} ({type(side).__name__}) is not an operator or a matrix") from None
 
 
 def identity(lhs, rhs, tol: float | None = None, seed: int = 0, columns: int = 4) -> Report:

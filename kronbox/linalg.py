@@ -253,11 +253,13 @@ def _product(op: Operator, *parts: tuple[Slogdet, int]) -> Slogdet:
 
 
 def _from_values(op: Operator, values: np.ndarray) -> Slogdet:
-    """``det = Π zᵢ`` over eigenvalues (or diagonal entries) ``z``."""
+    """``det = Π zᵢ`` over eigenvalues (or diagonal entries) ``z``; a NaN stays NaN, ``±inf`` keeps its sign."""
     size = np.abs(values)
-    if not np.all(size > 0):
+    if np.any(size == 0) and np.all(np.isfinite(size)):
         return _singular_slogdet(op)
-    return _typed(op, np.prod(values / size), np.sum(np.log(size)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = np.where(np.isinf(size), np.sign(values), values / size)
+        return _typed(op, np.prod(unit), np.sum(np.log(size)))
 
 
 # ------------------------------------------------------------- structural singularity
@@ -632,7 +634,7 @@ def solve(op, b) -> np.ndarray:
     if b.dtype.kind not in "biufc":
         raise ValueError(f"solve: the right-hand side must hold numbers, got dtype {b.dtype}")
     B = b.astype(np.float64) if b.dtype.kind in "biu" else b
-    X = _solve_checked(op, B.reshape(op.shape[0], -1))
+    X = _solve_checked(op, B.reshape(op.shape[0], 1 if B.ndim == 1 else B.shape[1]))
     return X.reshape(b.shape)
 
 

@@ -17,7 +17,10 @@ from .base import Operator, all_weak, is_scalar, result_dtype, shape_text
 
 def _vector_or_matrix_shape(size, what: str) -> tuple[int, ...]:
     """``n`` → ``(n,)``; ``(m, n)`` → ``(m, n)`` (an operator acting on ``m×n`` matrices)."""
-    shape = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    try:
+        shape = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    except TypeError:
+        shape = ()
     if not 1 <= len(shape) <= 2 or any(not isinstance(s, numbers.Integral) or s < 0 for s in shape):
         raise ValueError(f"{what}: expected a size n or a matrix shape (m, n), got {size!r}")
     return tuple(int(s) for s in shape)
