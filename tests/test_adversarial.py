@@ -3,6 +3,7 @@ mixed dtypes and non-contiguous inputs, each against an independent reference.""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,3 +91,18 @@ def test_kron_and_box_on_mixed_dtypes_and_layouts(shapes, dtypes, layout, seed):
     np.testing.assert_allclose(kb.Kron(A, B).H @ (kron @ X), kron.conj().T @ (kron @ X), rtol=tol, atol=tol)
     np.testing.assert_allclose(kb.Box(C, B) @ X, box @ X, rtol=tol, atol=tol)
     np.testing.assert_allclose(kb.Box(C, B).T @ (box @ X), box.T @ (box @ X), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("sparse", [sp.csr_matrix, sp.csc_array])
+def test_sparse_right_hand_sides_are_read_as_dense_blocks(sparse):
+    """scipy's LinearOperator accepts sparse blocks in ``matmat``/``@``; so does every operator."""
+    rng = np.random.default_rng(1)
+    A, B = rng.standard_normal((3, 3)), rng.standard_normal((2, 4)) + 1j
+    op, D = kb.Kron(A, B), np.kron(A, B)
+    S = sparse(sp.random(12, 3, density=0.5, random_state=2))
+    R = sparse(sp.random(6, 3, density=0.5, random_state=3))
+    for got in (op @ S, op.dot(S), op.matmat(S)):
+        np.testing.assert_allclose(got, D @ S.toarray())
+    np.testing.assert_allclose(op.matvec(S[:, [0]]), D @ S.toarray()[:, [0]])
+    np.testing.assert_allclose(op.rmatmat(R), D.conj().T @ R.toarray())
+    np.testing.assert_allclose(R.T @ op, R.toarray().T @ D)

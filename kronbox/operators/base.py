@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ..vec import check_order
@@ -76,8 +77,8 @@ class Operator(LinearOperator):
     def _check_vector(self, x, length: int, what: str, columns: bool | None = None) -> np.ndarray:
         """``x`` as an array if it is a vector of ``length`` (``columns=True``: a ``length × k`` block;
         ``None``: either), else a ``ValueError`` naming the operator and the expected length.
-        (An ``np.matrix`` is read as a plain array.)"""
-        x = np.asarray(x)
+        (An ``np.matrix`` is read as a plain array, a scipy sparse block as a dense one.)"""
+        x = x.toarray() if sp.issparse(x) else np.asarray(x)
         vector = x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
         fits = {True: x.ndim == 2, False: vector, None: x.ndim in (1, 2)}[columns]
         if not fits or x.shape[0] != length:
@@ -129,7 +130,7 @@ class Operator(LinearOperator):
             from .structural import Scaled
 
             return Scaled(x, self)
-        x = np.asanyarray(x)
+        x = x.toarray() if sp.issparse(x) else np.asanyarray(x)
         if x.ndim == 1:
             return self.matvec(x)
         if x.ndim == 2:
@@ -151,7 +152,7 @@ class Operator(LinearOperator):
             return Compose(other, self)
         if is_scalar(other):
             raise ValueError("scalar operands are not allowed with @, use * instead")
-        other = np.asanyarray(other)
+        other = other.toarray() if sp.issparse(other) else np.asanyarray(other)
         if other.ndim not in (1, 2) or other.shape[-1] != self.shape[0]:
             raise ValueError(
                 f"{self!r}: x @ op needs a row vector of length {self.shape[0]} (or rows of that length), "
