@@ -59,14 +59,21 @@ def dot_test(op: LinearOperator, tol: float | None = None, seed: int = 0) -> Rep
     rhs = np.vdot(op.rmatvec(y), x)
     scale = max(abs(lhs), abs(rhs), np.finfo(np.float64).tiny)
     tol = default_tolerance(op.dtype) if tol is None else tol
-    return Report("dot test", float(abs(lhs - rhs) / scale), tol, f"⟨Ax, y⟩ = {lhs:.6g}, ⟨x, Aᴴy⟩ = {rhs:.6g}")
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, a failure
+        error = float(abs(lhs - rhs) / scale)
+    return Report("dot test", error, tol, f"⟨Ax, y⟩ = {lhs:.6g}, ⟨x, Aᴴy⟩ = {rhs:.6g}")
 
 
 def _relative_errors(L: np.ndarray, R: np.ndarray) -> np.ndarray:
-    """``‖Lᵢ − Rᵢ‖ / max(‖Lᵢ‖, ‖Rᵢ‖)`` per column (0 where both columns vanish)."""
-    scale = np.maximum(np.linalg.norm(L, axis=0), np.linalg.norm(R, axis=0))
-    diff = np.linalg.norm(L - R, axis=0)
-    return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    """``‖Lᵢ − Rᵢ‖ / max(‖Lᵢ‖, ‖Rᵢ‖)`` per column (0 where both columns vanish, NaN, a failure,
+    where either holds a NaN or an infinity). Each column pair is first divided by its largest
+    entry, so that the squares in the norms neither underflow nor overflow."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        big = np.maximum(np.abs(L).max(axis=0, initial=0.0), np.abs(R).max(axis=0, initial=0.0))
+        unit = np.where(big > 0, big, 1.0)
+        L, R = L / unit, R / unit
+        scale = np.maximum(np.linalg.norm(L, axis=0), np.linalg.norm(R, axis=0))
+        return np.where(big == 0, 0.0, np.linalg.norm(L - R, axis=0) / scale)
 
 
 def _as_linear_operator(side, role: str, what: str = "check.identity") -> LinearOperator:

@@ -106,3 +106,22 @@ def test_sparse_right_hand_sides_are_read_as_dense_blocks(sparse):
     np.testing.assert_allclose(op.matvec(S[:, [0]]), D @ S.toarray()[:, [0]])
     np.testing.assert_allclose(op.rmatmat(R), D.conj().T @ R.toarray())
     np.testing.assert_allclose(R.T @ op, R.toarray().T @ D)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1.0, 1e200])
+def test_check_identity_verdict_does_not_depend_on_the_scale(scale):
+    """Squares of tiny (huge) entries under- (over-)flow: a naive 2-norm calls any two tiny
+    operators equal. The verdict must be the same at every scale."""
+    rng = np.random.default_rng(4)
+    A, B = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    assert not kb.check.identity(kb.Dense(scale * A), kb.Dense(scale * B))
+    assert not kb.check.identity(kb.Zero(3, 3), kb.Dense(scale * A))
+    assert kb.check.identity(kb.Dense(scale * A), kb.Kron(np.array([[scale]]), A))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_check_identity_never_passes_non_finite_values(bad):
+    M = np.array([[bad, 1.0], [0.0, 1.0]])
+    report = kb.check.identity(kb.Dense(M), kb.Dense(M.copy()))
+    assert not report
+    assert not kb.check.dot_test(kb.Dense(M))
