@@ -1,6 +1,9 @@
 """Edge cases a demanding user hits: non-finite entries, empty operators, odd argument types,
 mixed dtypes and non-contiguous inputs, each against an independent reference."""
 
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -125,3 +128,14 @@ def test_check_identity_never_passes_non_finite_values(bad):
     report = kb.check.identity(kb.Dense(M), kb.Dense(M.copy()))
     assert not report
     assert not kb.check.dot_test(kb.Dense(M))
+
+
+@pytest.mark.parametrize("c", [Fraction(1, 3), Decimal("0.5"), Fraction(-7, 2)])
+def test_scaling_by_python_number_types(c):
+    rng = np.random.default_rng(5)
+    A, B, x = rng.standard_normal((3, 2)), rng.standard_normal((2, 4)), rng.standard_normal(8)
+    reference = float(c) * np.kron(A, B)
+    for op in (c * kb.Kron(A, B), kb.Kron(A, B) * c, -(c * kb.Kron(A, B)) * c / c * -1):
+        assert op.dtype == np.float64
+        np.testing.assert_allclose(op @ x, reference @ x)
+    np.testing.assert_allclose((kb.Kron(A, B) / c) @ x, np.kron(A, B) @ x / float(c))

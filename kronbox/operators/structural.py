@@ -132,6 +132,8 @@ class Scaled(Operator):
     def __init__(self, c, op):
         if not is_scalar(c):
             raise ValueError(f"Scaled: the coefficient must be a scalar, got {type(c).__name__}")
+        if isinstance(c, numbers.Number) and not isinstance(c, int | float | complex | np.generic):
+            c = float(c) if c == getattr(c, "real", c) else complex(c)  # Fraction, Decimal, ...
         if not isinstance(op, Operator):
             op = Dense(op)
         if isinstance(op, Scaled):
