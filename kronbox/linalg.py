@@ -48,7 +48,7 @@ from .operators import (
     Zero,
     factors,
 )
-from .operators.base import Operator, shape_text
+from .operators.base import Operator, numeric_array, shape_text
 from .sylvester import as_kronecker_sum
 
 # Columns probed at once when a trace has no closed form.
@@ -630,12 +630,9 @@ def solve(op, b) -> np.ndarray:
     """
     op = _square_operator(op, "solve")
     b = op._check_vector(b, op.shape[0], "solve")
-    b = np.asarray(b)
-    if b.dtype.kind not in "biufc":
-        raise ValueError(f"solve: the right-hand side must hold numbers, got dtype {b.dtype}")
-    B = b.astype(np.float64) if b.dtype.kind in "biu" else b
+    B = numeric_array(b, "solve: the right-hand side")
     X = _solve_checked(op, B.reshape(op.shape[0], 1 if B.ndim == 1 else B.shape[1]))
-    return X.reshape(b.shape)
+    return X.reshape(B.shape)
 
 
 def _solve_checked(op: Operator, B: np.ndarray) -> np.ndarray:

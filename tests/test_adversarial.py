@@ -139,3 +139,21 @@ def test_scaling_by_python_number_types(c):
         assert op.dtype == np.float64
         np.testing.assert_allclose(op @ x, reference @ x)
     np.testing.assert_allclose((kb.Kron(A, B) / c) @ x, np.kron(A, B) @ x / float(c))
+
+
+def test_half_precision_is_promoted_and_extended_precision_refused():
+    """float16 factors compute in float32 (numpy.linalg has no float16); longdouble is refused clearly."""
+    rng = np.random.default_rng(7)
+    A = (rng.standard_normal((3, 3)) + 3 * np.eye(3)).astype(np.float16)
+    B = (rng.standard_normal((2, 2)) + 3 * np.eye(2)).astype(np.float16)
+    op = kb.Kron(A, B)
+    dense = np.kron(A.astype(np.float64), B.astype(np.float64))
+    b = rng.standard_normal(6)
+    assert op.dtype == np.float32
+    np.testing.assert_allclose(op.solve(b), np.linalg.solve(dense, b), rtol=1e-4)
+    np.testing.assert_allclose(op.det(), np.linalg.det(dense), rtol=1e-4)
+    assert kb.Diag(np.ones(4, np.float16)).dtype == np.float32
+    with pytest.raises(ValueError, match=r"float128|longdouble"):
+        kb.Kron(np.eye(2, dtype=np.longdouble), np.eye(2))
+    with pytest.raises(ValueError, match="Dense: the matrix must hold"):
+        kb.Dense(np.array([["a"]]))

@@ -34,6 +34,29 @@ def result_dtype(*parts) -> np.dtype:
     return np.dtype(np.float64) if dtype.kind in "biu" else dtype
 
 
+# numpy.linalg works in float32/float64/complex64/complex128: other numbers are promoted or refused.
+_PROMOTED = {np.dtype(np.float16): np.dtype(np.float32)}
+
+
+def numeric_array(x, what: str, ndims: tuple[int, ...] = (1, 2)) -> np.ndarray:
+    """``x`` as an array of a dtype numpy.linalg supports; ``ValueError`` naming ``what`` otherwise.
+
+    Integers and booleans become float64 and float16 becomes float32; strings, objects and extended
+    precision (``longdouble``) are refused, as is an array whose number of dimensions is not in ``ndims``.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind not in "biufc" or x.dtype.itemsize > (16 if x.dtype.kind == "c" else 8):
+        raise ValueError(
+            f"{what} must hold numbers (integers, float32/64 or complex64/128), got dtype {x.dtype}"
+        )
+    if x.ndim not in ndims:
+        expected = "a matrix (2-D)" if ndims == (2,) else "a vector or a matrix"
+        raise ValueError(f"{what} must be {expected}, got an array of shape {x.shape}")
+    if x.dtype.kind in "biu":
+        return x.astype(np.float64)
+    return x.astype(_PROMOTED[x.dtype]) if x.dtype in _PROMOTED else x
+
+
 def all_weak(*parts) -> bool:
     """True when none of ``parts`` carries a dtype of its own (see :func:`result_dtype`)."""
     return all(getattr(p, "weak_dtype", False) or isinstance(p, int | float) for p in parts)

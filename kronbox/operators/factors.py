@@ -14,21 +14,14 @@ from scipy.sparse.linalg import LinearOperator
 
 def as_factor(F, role: str):
     """Validate a factor: a 2-D array, a scipy sparse matrix, or a LinearOperator."""
-    from .base import Operator
+    from .base import Operator, numeric_array
     from .structural import Dense
 
     if isinstance(F, Operator) or sp.issparse(F):
         return F
     if isinstance(F, LinearOperator):
         return Dense(F)
-    F = np.asarray(F)
-    if F.ndim != 2:
-        raise ValueError(f"{role} must be a matrix (2-D), got an array of shape {F.shape}")
-    if F.dtype.kind not in "biufc":
-        raise ValueError(f"{role} must hold numbers, got dtype {F.dtype}")
-    if F.dtype.kind in "biu":
-        F = F.astype(np.float64)
-    return F
+    return numeric_array(F, role, ndims=(2,))
 
 
 def is_dense(F) -> bool:

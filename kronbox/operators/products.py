@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ..vec import check_order
 from . import factors
-from .base import Operator, result_dtype
+from .base import Operator, numeric_array, result_dtype
 
 # Below this many input entries (rows × columns) one GEMM plus a batched ``matmul`` (no copies) beats
 # einsum (two big GEMMs, one or two transposing copies); ``python -m bench operators``, 16 columns:
@@ -150,11 +150,7 @@ class Box(Operator):
 
 def _as_vector(u, order: str, role: str) -> tuple[np.ndarray, tuple[int, ...]]:
     """A 1-D vector and the (C-order) matrix shape it is the ``vec`` of."""
-    u = np.asarray(u)
-    if u.dtype.kind not in "biufc":
-        raise ValueError(f"Outer: {role} must hold numbers, got dtype {u.dtype}")
-    if u.dtype.kind in "biu":
-        u = u.astype(np.float64)
+    u = numeric_array(u, f"Outer: {role}")
     if u.ndim == 1:
         return u, u.shape
     if u.ndim == 2:

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .base import Operator, all_weak, is_scalar, result_dtype, shape_text
+from .base import Operator, all_weak, is_scalar, numeric_array, result_dtype, shape_text
 
 
 def _vector_or_matrix_shape(size, what: str) -> tuple[int, ...]:
@@ -96,11 +96,7 @@ class Diag(Operator):
     """
 
     def __init__(self, d):
-        d = np.asarray(d)
-        if d.ndim not in (1, 2) or d.dtype.kind not in "biufc":
-            raise ValueError(f"Diag expects a numeric vector or matrix, got {d.dtype} array of shape {d.shape}")
-        if d.dtype.kind in "biu":
-            d = d.astype(np.float64)
+        d = numeric_array(d, "Diag: the diagonal")
         self.d = d
         self.diagonal = d.ravel()
         super().__init__(d.dtype, (d.size, d.size), d.shape, d.shape)
@@ -169,11 +165,7 @@ class Dense(Operator):
         if sp.issparse(M):
             M = M.tocsr()
         elif not isinstance(M, LinearOperator):
-            M = np.asarray(M)
-            if M.ndim != 2 or M.dtype.kind not in "biufc":
-                raise ValueError(f"Dense expects a numeric matrix, got {M.dtype} array of shape {M.shape}")
-            if M.dtype.kind in "biu":
-                M = M.astype(np.float64)
+            M = numeric_array(M, "Dense: the matrix", ndims=(2,))
         self.M = M
         m, n = M.shape
         in_shape = in_shape if in_shape is not None else (n,)
