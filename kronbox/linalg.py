@@ -23,6 +23,7 @@ Row-major index pairs ``(ij) = i·m2 + j`` as in :mod:`kronbox.operators.product
 from __future__ import annotations
 
 import math
+import weakref
 from functools import singledispatch
 from typing import NamedTuple
 
@@ -349,6 +350,19 @@ def _sparse_lu(F, role: str, dtype=None):
         raise np.linalg.LinAlgError(f"{role} (sparse {shape_text(F.shape)}) is singular") from None
 
 
+# Sparse LUs kept per sparse ``Dense`` operator and dtype: an ``Inverse`` of a sparse matrix factorizes
+# it once (when ``inv()`` checks that it is nonsingular) and reuses that LU on every apply.
+_KEPT_SPARSE_LUS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _kept_sparse_lu(op: Dense, dtype):
+    """The SuperLU of the sparse matrix of ``op`` in ``dtype``, computed on first use and kept."""
+    lus = _KEPT_SPARSE_LUS.setdefault(op, {})
+    if dtype not in lus:
+        lus[dtype] = _sparse_lu(op.M, repr(op), dtype)
+    return lus[dtype]
+
+
 def _permutation_sign(p: np.ndarray) -> int:
     """``(−1)^(n − number of cycles)``."""
     seen = np.zeros(p.size, dtype=bool)
@@ -513,8 +527,9 @@ def _factor_inv(F, role: str):
         if isinstance(F, np.ndarray):
             return np.linalg.inv(F)
         if sp.issparse(F):
-            _sparse_lu(F, role)  # fail now, with the factor's name, if it is singular
-            return Inverse(Dense(F))
+            inverse = Inverse(Dense(F))
+            _kept_sparse_lu(inverse.op, F.dtype)  # fail now, with the factor's name, if it is singular
+            return inverse
         return inv(F)
     except np.linalg.LinAlgError as err:
         raise _singular_factor(role, F, err) from None
@@ -592,7 +607,7 @@ def _(op: Dense):
     if isinstance(op.M, np.ndarray):
         return Dense(_factor_inv(op.M, "Dense"), op.out_shape, op.in_shape)
     if sp.issparse(op.M):
-        _sparse_lu(op.M, repr(op))
+        _kept_sparse_lu(op, op.M.dtype)
         return Inverse(op)
     if isinstance(op.M, Operator):
         return inv(op.M)
@@ -733,8 +748,10 @@ def _(op: Compose, B):
 
 @_solve.register
 def _(op: Dense, B):
-    """``numpy.linalg.solve`` (LU), a sparse LU for a sparse matrix."""
-    if isinstance(op.M, np.ndarray) or sp.issparse(op.M):
+    """``numpy.linalg.solve`` (LU); a sparse matrix by its sparse LU, kept for the next solve."""
+    if sp.issparse(op.M):
+        return _kept_sparse_lu(op, np.result_type(op.M.dtype, B.dtype)).solve(B)
+    if isinstance(op.M, np.ndarray):
         return _factor_solve(op.M, B, "Dense")
     if isinstance(op.M, Operator):
         return _solve_checked(op.M, B)

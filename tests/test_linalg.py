@@ -320,3 +320,21 @@ def test_wrong_right_hand_side_length():
         op.solve(np.ones((5, 2)))
     with pytest.raises(ValueError, match="numbers"):
         op.solve(np.array(["a"] * 6))
+
+
+def test_inverse_of_a_sparse_factor_factorizes_it_once(monkeypatch):
+    """``inv()`` checks a sparse factor by its LU and every later apply reuses that LU."""
+    import kronbox.linalg
+
+    calls = []
+    real_splu = kronbox.linalg.splu
+    monkeypatch.setattr(kronbox.linalg, "splu", lambda M: calls.append(M.shape) or real_splu(M))
+    rng = np.random.default_rng(3)
+    S = sp.random(30, 30, density=0.2, random_state=4, format="csr") + 5 * sp.eye(30)
+    A = rand(rng, (4, 4)) + 4 * np.eye(4)
+    inverse = kb.Kron(S, A).inv()
+    dense = np.linalg.inv(np.kron(S.toarray(), A))
+    for _ in range(3):
+        x = rng.standard_normal(120)
+        np.testing.assert_allclose(inverse @ x, dense @ x, rtol=1e-10)
+    assert calls == [(30, 30)]
