@@ -23,7 +23,6 @@ Row-major index pairs ``(ij) = i·m2 + j`` as in :mod:`kronbox.operators.product
 from __future__ import annotations
 
 import math
-import weakref
 from functools import singledispatch
 from typing import NamedTuple
 
@@ -350,17 +349,10 @@ def _sparse_lu(F, role: str, dtype=None):
         raise np.linalg.LinAlgError(f"{role} (sparse {shape_text(F.shape)}) is singular") from None
 
 
-# Sparse LUs kept per sparse ``Dense`` operator and dtype: an ``Inverse`` of a sparse matrix factorizes
-# it once (when ``inv()`` checks that it is nonsingular) and reuses that LU on every apply.
-_KEPT_SPARSE_LUS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _kept_sparse_lu(op: Dense, dtype):
-    """The SuperLU of the sparse matrix of ``op`` in ``dtype``, computed on first use and kept."""
-    lus = _KEPT_SPARSE_LUS.setdefault(op, {})
-    if dtype not in lus:
-        lus[dtype] = _sparse_lu(op.M, repr(op), dtype)
-    return lus[dtype]
+    """The SuperLU of the sparse matrix of ``op`` in ``dtype``, kept on ``op``: an ``Inverse`` of a sparse
+    matrix factorizes it once (when ``inv()`` checks that it is nonsingular) and reuses it on every apply."""
+    return op.kept(("sparse LU", np.dtype(dtype)), lambda: _sparse_lu(op.M, repr(op), dtype))
 
 
 def _permutation_sign(p: np.ndarray) -> int:

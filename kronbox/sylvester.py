@@ -181,14 +181,23 @@ def _left_divide(P, X) -> np.ndarray:
 def as_kronecker_sum(op: Operator) -> tuple[Kron | None, KronSum] | None:
     """Write ``op = α (A ⊗ B) + β (C ⊗ D)`` as ``(P ⊗ Q) (A' ⊕ B')``, or return ``None``.
 
+    The split is kept on ``op``, so repeated solves with the same sum reuse one ``KronSum`` and
+    its Schur forms.
+    """
+    if not isinstance(op, Sum) or len(op.ops) != 2:
+        return None
+    return op.kept("kronecker sum", lambda: _split_kronecker_sum(op))
+
+
+def _split_kronecker_sum(op: Sum) -> tuple[Kron | None, KronSum] | None:
+    """The work of :func:`as_kronecker_sum`.
+
     ``(P, Q)`` is ``(C, B)`` or ``(A, D)`` (see the module docstring), whichever pair holds more
     identity factors (those cost nothing to invert); the other pair is used if the first is
     singular. The outer Kron is ``None`` when both of its factors are identities, as in
     ``A ⊗ I + I ⊗ B``. A nearly singular pair is used as it is: its conditioning then limits the
     accuracy of solves through it.
     """
-    if not isinstance(op, Sum) or len(op.ops) != 2:
-        return None
     terms = [_scaled_kron(term) for term in op.ops]
     if None in terms:
         return None

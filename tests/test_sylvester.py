@@ -224,3 +224,20 @@ def test_sums_that_are_not_kronecker_sums_fall_back():
     dense = np.kron(A, B) + np.kron(B, A)
     b = rand(rng, 6)
     assert_solves(op.solve(b), dense, b, np.float64)
+
+
+def test_repeated_solves_with_a_sum_reuse_its_schur_forms(monkeypatch):
+    """``α (A ⊗ I) + β (I ⊗ B)`` is recognized once; later solves reuse the Kronecker sum and its Schur forms."""
+    import kronbox.sylvester
+
+    calls = []
+    real_schur_form = kronbox.sylvester._schur_form
+    monkeypatch.setattr(kronbox.sylvester, "_schur_form", lambda F: calls.append(F.shape) or real_schur_form(F))
+    rng = np.random.default_rng(11)
+    A, B = rand(rng, (5, 5)) + 4 * np.eye(5), rand(rng, (6, 6)) + 4 * np.eye(6)
+    op = 2.0 * kb.Kron(A, np.eye(6)) + 3.0 * kb.Kron(np.eye(5), B)
+    dense = 2.0 * np.kron(A, np.eye(6)) + 3.0 * np.kron(np.eye(5), B)
+    for _ in range(3):
+        b = rng.standard_normal(30)
+        np.testing.assert_allclose(op.solve(b), np.linalg.solve(dense, b), rtol=1e-9)
+    assert len(calls) == 2  # one Schur form per factor, once

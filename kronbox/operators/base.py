@@ -259,6 +259,14 @@ class Operator(LinearOperator):
 
         return Transpose(self)
 
+    def kept(self, key, compute):
+        """``compute()``, evaluated once per operator and ``key`` and kept: operators are immutable, so a
+        factorization (or any other derived object) computed for one solve serves every later one."""
+        store = self.__dict__.setdefault("_kept", {})
+        if key not in store:
+            store[key] = compute()
+        return store[key]
+
     def to_dense(self) -> np.ndarray:
         """The operator as a dense ``M × N`` array (the matrix that acts on row-major ``vec``)."""
         return self._matmat(np.eye(self.shape[1], dtype=self.dtype))
