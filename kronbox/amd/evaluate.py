@@ -1,0 +1,200 @@
+"""Evaluation: every node of the DAG once, children first, with values bound by name.
+
+Several expressions evaluated together (a function and its gradient, the factors of a Jacobian)
+share their common nodes, and a square matrix is factorized once for all of ``inv``, ``det`` and
+``logdet`` of it. Two shapes of work never become a matrix product: ``trace(A B)`` is
+``Σ aᵢⱼ bⱼᵢ`` and ``sum(A ∘ B)`` is ``Σ aᵢⱼ bᵢⱼ`` (``O(n²)`` instead of ``O(n³)``) whenever the
+product is not needed for anything else.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg
+
+from .elementwise import FUNCTIONS
+from .expr import SYMBOL_KINDS, Expr, ShapeError, _numeric, shape_text, substitute, topological, var
+from .factor import Factorization
+
+
+def bound_values(exprs: list[Expr], values: dict) -> dict[str, np.ndarray]:
+    """The value of every symbol in ``exprs``: from ``values`` or the constant's own; errors name it."""
+    out = {}
+    for n in topological(exprs):
+        if n.kind not in SYMBOL_KINDS:
+            continue
+        name = n.param[0]
+        if name in values:
+            v = values[name]
+        elif n.value is not None:
+            v = n.value
+        else:
+            kind = "variable" if n.kind == "var" else "constant"
+            raise ValueError(f"no value given for the {kind} {name!r}")
+        array = _numeric(v, f"the value of {name!r}")
+        if n.shape is not None and array.shape != n.shape:
+            raise ShapeError(f"{name!r} is {shape_text(n.shape)} but the value given is {shape_text(array.shape)}")
+        out[name] = array
+    return out
+
+
+def specialize(exprs: list[Expr], arrays: dict[str, np.ndarray]) -> list[Expr]:
+    """``exprs`` with every symbol of unknown shape given the shape of its value (shapes rechecked)."""
+    unshaped = {n: n for n in topological(exprs) if n.kind in SYMBOL_KINDS and n.shape is None}
+    if not unshaped:
+        return exprs
+    for n in unshaped:
+        name = n.param[0]
+        unshaped[n] = var(name, arrays[name].shape or ()) if n.kind == "var" else _shaped_const(n, arrays[name])
+    return [substitute(e, unshaped) for e in exprs]
+
+
+def _shaped_const(n: Expr, array: np.ndarray) -> Expr:
+    from .expr import const
+
+    return const(n.param[0], shape=array.shape or ())
+
+
+class Context:
+    """What one evaluation keeps: node values and factorizations."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+        self.values: dict[int, object] = {}
+        self.factorizations: dict[int, Factorization] = {}
+
+    def factor(self, e: Expr) -> Factorization:
+        f = self.factorizations.get(id(e))
+        if f is None:
+            f = self.factorizations[id(e)] = Factorization(self.values[id(e)], f"the value of {e}")
+        return f
+
+
+def _fusable(order: list[Expr], roots: list[Expr]) -> set[int]:
+    """Products whose only use is a trace or a sum of entries, so they need not be formed."""
+    uses = Counter(id(a) for n in order for a in n.args)
+    root_ids = {id(r) for r in roots}
+    fused = set()
+    for n in order:
+        if n.kind in ("trace", "sum"):
+            child = n.args[0]
+            wanted = "matmul" if n.kind == "trace" else "mul"
+            if child.kind == wanted and uses[id(child)] == 1 and id(child) not in root_ids and child.shape != ():
+                fused.add(id(child))
+    return fused
+
+
+def evaluate(exprs: list[Expr], values: dict) -> list:
+    """The values of ``exprs`` at ``values`` (name → array or number), computed together."""
+    arrays = bound_values(exprs, values)
+    exprs = specialize(exprs, arrays)
+    order = topological(exprs)
+    fused = _fusable(order, exprs)
+    ctx = Context(arrays)
+    vals = ctx.values
+    for n in order:
+        if id(n) in fused:
+            continue
+        try:
+            vals[id(n)] = KERNELS[n.kind](n, ctx)
+        except ShapeError:
+            raise
+        except (ValueError, np.linalg.LinAlgError) as err:
+            raise type(err)(_located(err, n)) from None
+    return [_result(vals[id(e)]) for e in exprs]
+
+
+def _located(err: Exception, n: Expr) -> str:
+    text = str(err)
+    return text if str(n) in text else f"{text} (in {n})"
+
+
+def _result(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return v[()]
+    return v
+
+
+def _arg(n: Expr, ctx: Context, i: int = 0):
+    return ctx.values[id(n.args[i])]
+
+
+def _trace(n: Expr, ctx: Context):
+    child = n.args[0]
+    if id(child) in ctx.values:
+        return np.trace(ctx.values[id(child)])
+    A, B = (ctx.values[id(a)] for a in child.args)
+    return np.einsum("ij,ji->", A, B)
+
+
+def _sum(n: Expr, ctx: Context):
+    child = n.args[0]
+    if id(child) in ctx.values:
+        return np.sum(ctx.values[id(child)])
+    A, B = (ctx.values[id(a)] for a in child.args)
+    if np.ndim(A) == 0 or np.ndim(B) == 0:
+        return A * np.sum(B) if np.ndim(A) == 0 else np.sum(A) * B
+    return _bilinear(A, B)
+
+
+def _bilinear(A: np.ndarray, B: np.ndarray):
+    """``Σ aᵢⱼ bᵢⱼ`` without conjugation (the analytic continuation the complex step needs)."""
+    if A.dtype.kind == "c" or B.dtype.kind == "c":
+        return np.einsum("ij,ij->", A, B)
+    return np.vdot(A, B)
+
+
+def _symbol(n: Expr, ctx: Context):
+    return ctx.arrays[n.param[0]]
+
+
+def _sqrtm(n: Expr, ctx: Context):
+    A = _arg(n, ctx)
+    if A.dtype.kind == "f" and np.array_equal(A, A.T):
+        w, Q = np.linalg.eigh(A)
+        if w.min() >= 0:
+            return (Q * np.sqrt(w)) @ Q.T
+    root = scipy.linalg.sqrtm(A)
+    if np.iscomplexobj(root) and A.dtype.kind == "f" and not np.any(root.imag):
+        root = root.real
+    return root
+
+
+def _sylvester(n: Expr, ctx: Context):
+    A, B, C = (ctx.values[id(a)] for a in n.args)
+    return scipy.linalg.solve_sylvester(np.atleast_2d(A), np.atleast_2d(B), C)
+
+
+def _logdet(n: Expr, ctx: Context):
+    return ctx.factor(n.args[0]).logdet()
+
+
+KERNELS: dict[str, Callable[[Expr, Context], object]] = {
+    "var": _symbol,
+    "const": _symbol,
+    "literal": lambda n, ctx: n.param,
+    "eye": lambda n, ctx: np.eye(n.param),
+    "zeros": lambda n, ctx: np.zeros(n.param),
+    "ones": lambda n, ctx: np.ones(n.param),
+    "add": lambda n, ctx: _arg(n, ctx, 0) + _arg(n, ctx, 1),
+    "neg": lambda n, ctx: -_arg(n, ctx),
+    "mul": lambda n, ctx: _arg(n, ctx, 0) * _arg(n, ctx, 1),
+    "div": lambda n, ctx: _arg(n, ctx, 0) / _arg(n, ctx, 1),
+    "matmul": lambda n, ctx: _arg(n, ctx, 0) @ _arg(n, ctx, 1),
+    "transpose": lambda n, ctx: _arg(n, ctx).T,
+    "inv": lambda n, ctx: ctx.factor(n.args[0]).inverse,
+    "trace": _trace,
+    "det": lambda n, ctx: ctx.factor(n.args[0]).det(),
+    "logdet": _logdet,
+    "sum": _sum,
+    "normsq": lambda n, ctx: _bilinear(_arg(n, ctx), _arg(n, ctx)),
+    "norm": lambda n, ctx: np.sqrt(_bilinear(_arg(n, ctx), _arg(n, ctx))),
+    "mpow": lambda n, ctx: np.linalg.matrix_power(_arg(n, ctx), n.param),
+    "sqrtm": _sqrtm,
+    "sylvester": _sylvester,
+    "ew": lambda n, ctx: FUNCTIONS[n.param].numpy(_arg(n, ctx)),
+    "power": lambda n, ctx: np.power(_arg(n, ctx), n.param),
+}

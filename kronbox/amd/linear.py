@@ -1,0 +1,287 @@
+"""Linear maps whose factors are matrix expressions: the symbolic form of Jacobians and Hessians.
+
+A :class:`LinearMap` acts on ``vec(dX)`` (row-major) and is built from the same pieces as the
+kronbox operators, with expressions as factors: ``A ⊗ B``, ``A ⊠ B``, ``vec(U) vec(V)ᵀ``,
+``diag(vec D)``, ``c · L``, sums, compositions, the identity, zero, and ``(A ⊗ I + I ⊗ B)⁻¹``.
+Two actions turn a map back into matrix expressions without ever forming it:
+
+- ``apply(L, U)``: ``vec⁻¹(L vec U)``, e.g. ``(A ⊗ B) vec U = vec(A U Bᵀ)``;
+- ``unwind(L, G)``: ``vec⁻¹(Lᵀ vec G)``, the unwinding rule of reverse mode,
+  ``vecᵀ(G)(A ⊗ B) = vecᵀ(Aᵀ G B)`` and ``vecᵀ(G)(A ⊠ B) = vecᵀ(Bᵀ Gᵀ A)``.
+
+Compositions fold as they are built: identities vanish, scalars move to the front, adjacent
+Kron/Box factors merge by the mixed-product rules (``(A⊗B)(C⊗D) = AC ⊗ BD``,
+``(A⊠B)(C⊠D) = AD ⊗ BC``, ``(A⊗B)(C⊠D) = AC ⊠ BD``, ``(A⊠B)(C⊗D) = AD ⊠ BC``), and an outer
+product absorbs its neighbours (``vec(U) vec(V)ᵀ L = vec(U) vec(unwind(L, V))ᵀ``).
+``at(values)`` evaluates every factor once and returns the lazy kronbox operator.
+"""
+
+from __future__ import annotations
+
+from .expr import (
+    Expr,
+    add,
+    eye,
+    inner,
+    is_literal,
+    literal,
+    matmul,
+    mul,
+    shape_text,
+    sylvester,
+    transpose,
+    zeros,
+)
+
+MatrixShape = tuple[int, int] | None
+
+
+def _as_matrix_shape(shape) -> MatrixShape:
+    return None if shape is None else (1, 1) if shape == () else shape
+
+
+class LinearMap:
+    """A node of a linear-map expression (``kind`` and ``args``; matrix shapes read and written)."""
+
+    __slots__ = ("args", "in_shape", "kind", "out_shape")
+
+    def __init__(self, kind: str, args: tuple, in_shape, out_shape):
+        self.kind, self.args = kind, args
+        self.in_shape, self.out_shape = _as_matrix_shape(in_shape), _as_matrix_shape(out_shape)
+
+    def factors(self) -> list[Expr]:
+        """Every matrix expression the map is made of (for evaluating them together)."""
+        out = []
+        for a in self.args:
+            out.extend(a.factors() if isinstance(a, LinearMap) else [a])
+        return out
+
+    def __str__(self) -> str:
+        from .printing import map_text
+
+        return map_text(self)
+
+    def __repr__(self) -> str:
+        return f"<LinearMap {self} : {shape_text(self.out_shape)} ← {shape_text(self.in_shape)}>"
+
+
+# -- constructors --------------------------------------------------------------------------------------
+def identity(shape) -> LinearMap:
+    return LinearMap("identity", (), shape, shape)
+
+
+def zero(out_shape, in_shape) -> LinearMap:
+    return LinearMap("zero", (), in_shape, out_shape)
+
+
+def _dims(A: Expr) -> tuple:
+    s = _as_matrix_shape(A.shape)
+    return (None, None) if s is None else s
+
+
+def kron(A: Expr, B: Expr) -> LinearMap:
+    """``A ⊗ B``: ``vec(X) ↦ vec(A X Bᵀ)``."""
+    (m1, n1), (m2, n2) = _dims(A), _dims(B)
+    return LinearMap("kron", (A, B), _pair(n1, n2), _pair(m1, m2))
+
+
+def box(A: Expr, B: Expr) -> LinearMap:
+    """``A ⊠ B``: ``vec(X) ↦ vec(A Xᵀ Bᵀ)``."""
+    (m1, n1), (m2, n2) = _dims(A), _dims(B)
+    return LinearMap("box", (A, B), _pair(n2, n1), _pair(m1, m2))
+
+
+def _pair(a, b):
+    return None if a is None or b is None else (a, b)
+
+
+def commutation(shape) -> LinearMap:
+    """``vec(X) ↦ vec(Xᵀ)`` for ``X`` of ``shape``: ``I_n ⊠ I_m``."""
+    m, n = (None, None) if shape is None else _as_matrix_shape(shape)
+    return box(eye(n), eye(m))
+
+
+def outer(U: Expr, V: Expr) -> LinearMap:
+    """``vec(U) vec(V)ᵀ``: ``vec(X) ↦ ⟨V, X⟩ vec(U)``."""
+    return LinearMap("outer", (U, V), V.shape, U.shape)
+
+
+def diag(D: Expr) -> LinearMap:
+    """``diag(vec D)``: ``vec(X) ↦ vec(D ∘ X)``."""
+    return LinearMap("diag", (D,), D.shape, D.shape)
+
+
+def kronsum_inverse(A: Expr, B: Expr) -> LinearMap:
+    """``(A ⊗ I + I ⊗ B)⁻¹``: ``vec(C) ↦ vec(Z)`` with ``A Z + Z Bᵀ = C``."""
+    shape = _pair(_dims(A)[0], _dims(B)[0])
+    return LinearMap("kronsum_inv", (A, B), shape, shape)
+
+
+def scaled(c: Expr, L: LinearMap) -> LinearMap:
+    if is_literal(c, 1.0):
+        return L
+    if is_literal(c, 0.0) or L.kind == "zero":
+        return zero(L.out_shape, L.in_shape)
+    if L.kind == "scaled":
+        return scaled(mul(c, L.args[0]), L.args[1])
+    return LinearMap("scaled", (c, L), L.in_shape, L.out_shape)
+
+
+def negate(L: LinearMap) -> LinearMap:
+    return scaled(literal(-1.0), L)
+
+
+def total(maps: list[LinearMap], out_shape, in_shape) -> LinearMap:
+    """The sum of ``maps`` (flattened, zeros dropped, terms sharing a factor merged)."""
+    terms: list[LinearMap] = []
+    for L in maps:
+        terms.extend(L.args if L.kind == "sum" else [L] if L.kind != "zero" else [])
+    merged: list[LinearMap] = []
+    for L in terms:
+        for i, M in enumerate(merged):
+            joined = _merge(M, L)
+            if joined is not None:
+                merged[i] = joined
+                break
+        else:
+            merged.append(L)
+    if not merged:
+        return zero(out_shape, in_shape)
+    if len(merged) == 1:
+        return merged[0]
+    return LinearMap("sum", tuple(merged), merged[0].in_shape or in_shape, merged[0].out_shape or out_shape)
+
+
+def _merge(L: LinearMap, M: LinearMap) -> LinearMap | None:
+    """``A ⊗ B + A ⊗ C = A ⊗ (B + C)`` and the like for ⊠, outer products and diagonals."""
+    if L.kind != M.kind or L.kind not in ("kron", "box", "outer", "diag"):
+        return None
+    build = {"kron": kron, "box": box, "outer": outer, "diag": diag}[L.kind]
+    if L.kind == "diag":
+        return diag(add(L.args[0], M.args[0]))
+    (a, b), (c, d) = L.args, M.args
+    if a is c:
+        return build(a, add(b, d))
+    if b is d:
+        return build(add(a, c), b)
+    return None
+
+
+def compose(*maps: LinearMap) -> LinearMap:
+    """``L₁ L₂ ⋯ Lₖ`` (``Lₖ`` acts first), folded by the rules in the module docstring."""
+    flat: list[LinearMap] = []
+    for L in maps:
+        flat.extend(L.args if L.kind == "compose" else [L])
+    out_shape, in_shape = flat[0].out_shape, flat[-1].in_shape
+    if any(L.kind == "zero" for L in flat):
+        return zero(out_shape, in_shape)
+    coefficient = literal(1.0)
+    parts: list[LinearMap] = []
+    for L in flat:
+        if L.kind == "scaled":
+            coefficient, L = mul(coefficient, L.args[0]), L.args[1]
+        if L.kind == "identity":
+            continue
+        parts.append(L)
+        while len(parts) >= 2:
+            folded = _fold(parts[-2], parts[-1])
+            if folded is None:
+                break
+            parts[-2:] = [folded]
+            if folded.kind == "scaled":
+                coefficient, parts[-1] = mul(coefficient, folded.args[0]), folded.args[1]
+    if not parts:
+        result = identity(in_shape)
+    elif len(parts) == 1:
+        result = parts[0]
+    else:
+        result = LinearMap("compose", tuple(parts), parts[-1].in_shape, parts[0].out_shape)
+    return scaled(coefficient, result)
+
+
+def _fold(L: LinearMap, M: LinearMap) -> LinearMap | None:
+    """``L M`` as one map when a rule applies, else ``None``."""
+    kinds = (L.kind, M.kind)
+    if "sum" in kinds and not ("sum", "sum") == kinds:
+        # distribute, so that each term can fold with the neighbour: L (M₁ + M₂) = L M₁ + L M₂
+        if L.kind == "sum":
+            return total([compose(T, M) for T in L.args], L.out_shape, M.in_shape)
+        return total([compose(L, T) for T in M.args], L.out_shape, M.in_shape)
+    if L.kind == "outer":
+        return outer(L.args[0], unwind(M, L.args[1]))
+    if M.kind == "outer":
+        return outer(apply(L, M.args[0]), M.args[1])
+    if kinds == ("diag", "diag"):
+        return diag(mul(L.args[0], M.args[0]))
+    if L.kind in ("kron", "box") and M.kind in ("kron", "box"):
+        (A, B), (C, D) = L.args, M.args
+        if L.kind == "kron":
+            return (kron if M.kind == "kron" else box)(matmul(A, C), matmul(B, D))
+        return (kron if M.kind == "box" else box)(matmul(A, D), matmul(B, C))
+    return None
+
+
+# -- actions -----------------------------------------------------------------------------------------
+def apply(L: LinearMap, U: Expr) -> Expr:
+    """``vec⁻¹(L vec U)`` as an expression."""
+    k, a = L.kind, L.args
+    if k == "identity":
+        return U
+    if k == "zero":
+        return zeros(L.out_shape)
+    if k == "kron":
+        return matmul(matmul(a[0], U), transpose(a[1]))
+    if k == "box":
+        return matmul(matmul(a[0], transpose(U)), transpose(a[1]))
+    if k == "outer":
+        return mul(inner(a[1], U), a[0])
+    if k == "diag":
+        return mul(a[0], U)
+    if k == "scaled":
+        return mul(a[0], apply(a[1], U))
+    if k == "sum":
+        return _sum_of(apply(M, U) for M in a)
+    if k == "compose":
+        for M in reversed(a):
+            U = apply(M, U)
+        return U
+    if k == "kronsum_inv":
+        return sylvester(a[0], transpose(a[1]), U)
+    raise AssertionError(k)
+
+
+def unwind(L: LinearMap, G: Expr) -> Expr:
+    """``vec⁻¹(Lᵀ vec G)`` as an expression: the reverse-mode (unwinding) rule."""
+    k, a = L.kind, L.args
+    if k == "identity":
+        return G
+    if k == "zero":
+        return zeros(L.in_shape)
+    if k == "kron":
+        return matmul(matmul(transpose(a[0]), G), a[1])
+    if k == "box":
+        return matmul(matmul(transpose(a[1]), transpose(G)), a[0])
+    if k == "outer":
+        return mul(inner(a[0], G), a[1])
+    if k == "diag":
+        return mul(a[0], G)
+    if k == "scaled":
+        return mul(a[0], unwind(a[1], G))
+    if k == "sum":
+        return _sum_of(unwind(M, G) for M in a)
+    if k == "compose":
+        for M in a:
+            G = unwind(M, G)
+        return G
+    if k == "kronsum_inv":
+        # (A ⊗ I + I ⊗ B)ᵀ = Aᵀ ⊗ I + I ⊗ Bᵀ: solve Aᵀ Z + Z B = G.
+        return sylvester(transpose(a[0]), a[1], G)
+    raise AssertionError(k)
+
+
+def _sum_of(exprs) -> Expr:
+    result = None
+    for e in exprs:
+        result = e if result is None else add(result, e)
+    return result
+
