@@ -3,7 +3,7 @@
 Convention: ``vec(X) = X.ravel()`` (row-major) unless ``order="F"`` is asked for.
 """
 
-from . import check
+from . import amd, check
 from .direct import direct_product
 from .operators import (
     Box,
@@ -40,6 +40,7 @@ __all__ = [
     "Sum",
     "Transpose",
     "Zero",
+    "amd",
     "check",
     "direct_product",
     "unvec",

@@ -1,4 +1,4 @@
-"""Numeric checkers that return reports instead of raising: dot test, identity check.
+"""Numeric checks of operators that return reports instead of raising: dot test, identity check.
 
 A report is truthy when the check passed, prints as one line, and carries the numbers.
 """

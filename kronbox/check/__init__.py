@@ -1,0 +1,14 @@
+"""Numeric checkers that return reports instead of raising.
+
+A :class:`Report` is truthy when the check passed, prints as one line and carries the numbers.
+Operators: :func:`dot_test`, :func:`identity`. Derivatives: :func:`gradient`, :func:`jacobian`,
+:func:`hessian` (against central differences, and the complex step where the function is analytic).
+"""
+
+from .derivatives import gradient, hessian, jacobian, random_values
+from .operators import Report, default_tolerance, dot_test, identity, random_like
+
+__all__ = [
+    "Report", "default_tolerance", "dot_test", "gradient", "hessian", "identity", "jacobian", "random_like",
+    "random_values",
+]

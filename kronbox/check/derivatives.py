@@ -1,0 +1,172 @@
+"""Checks of derivatives against numbers computed from the function alone.
+
+Along a few random directions ``V`` (unit Frobenius norm) the derivative is compared with
+
+- central differences, ``(f(X + hV) − f(X − hV)) / 2h`` (error ``O(h²)`` plus rounding ``O(ε/h)``);
+- the complex step, ``Im f(X + ihV) / h`` with ``h = 10⁻³⁰`` (no cancellation, so exact to rounding),
+  when every step of the evaluation is analytic in the entries: ``abs``, ``sign`` and ``relu`` are
+  not, and neither are ``sqrtm`` and Sylvester solves, computed through Schur forms (which conjugate).
+
+The Hessian is compared with differences of the complex-step directional derivative
+``t ↦ Im f(X + tV + ihV)/h`` (or second differences of ``f`` when it is not analytic), so no check
+uses the derivative code it checks. Each report carries the largest relative error over the
+directions and methods, and says which method gave which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..amd.differentiate import find_symbol, grad
+from ..amd.differentiate import hessian as hessian_of
+from ..amd.differentiate import jacobian as jacobian_of
+from ..amd.elementwise import FUNCTIONS
+from ..amd.evaluate import bound_values
+from ..amd.expr import Expr
+from .operators import Report
+
+_COMPLEX_STEP = 1e-30
+
+
+def random_values(e: Expr, seed: int = 0) -> dict[str, np.ndarray]:
+    """Values for the symbols of ``e`` that have none: symmetric positive definite for square
+    matrices (so that ``inv``, ``logdet`` and ``sqrtm`` are defined), standard normal otherwise."""
+    rng = np.random.default_rng(seed)
+    values = {}
+    for name, s in sorted(e.symbols.items()):
+        if s.value is not None:
+            continue
+        if s.shape is None:
+            raise ValueError(f"the shape of {name!r} is not known: pass its value")
+        if len(s.shape) == 2 and s.shape[0] == s.shape[1] and s.shape[0] > 1:
+            n = s.shape[0]
+            A = rng.standard_normal((n, n))
+            values[name] = A @ A.T / n + np.eye(n)
+        else:
+            values[name] = rng.standard_normal(s.shape) if s.shape else float(rng.standard_normal())
+    return values
+
+
+_SCHUR_BASED = frozenset({"sqrtm", "sylvester"})
+
+
+def analytic(e: Expr) -> bool:
+    """True when ``e`` is evaluated by steps analytic in the entries, so that the complex step applies."""
+    return all(n.kind not in _SCHUR_BASED and (n.kind != "ew" or FUNCTIONS[n.param].analytic) for n in e.nodes())
+
+
+class _Probe:
+    """``e`` as a function of the symbol ``wrt`` alone, the other symbols held at their values."""
+
+    def __init__(self, e: Expr, wrt, values: dict | None, seed: int):
+        self.e = e
+        self.x = find_symbol(e, wrt)
+        values = dict(values) if values is not None else random_values(e, seed)
+        arrays = bound_values([e], values)
+        self.values = {**values, **arrays}
+        self.X = np.asarray(arrays[self.x.name], dtype=np.float64)
+        if np.iscomplexobj(arrays[self.x.name]):
+            raise ValueError(f"check: the value of {self.x.name!r} must be real")
+        self.rng = np.random.default_rng(seed + 1)
+        self.h = 1e-5 * max(1.0, float(np.abs(self.X).max(initial=0.0)))
+        self.analytic = analytic(e)
+
+    def at(self, expr: Expr, X) -> np.ndarray:
+        return np.asarray(expr.eval({**self.values, self.x.name: X}))
+
+    def direction(self) -> np.ndarray:
+        V = self.rng.standard_normal(self.X.shape)
+        return V / np.linalg.norm(V)
+
+    def central(self, expr: Expr, V, h=None) -> np.ndarray:
+        h = self.h if h is None else h
+        return (self.at(expr, self.X + h * V) - self.at(expr, self.X - h * V)) / (2 * h)
+
+    def complex_step(self, expr: Expr, V, X=None) -> np.ndarray:
+        X = self.X if X is None else X
+        return self.at(expr, X + 1j * _COMPLEX_STEP * V).imag / _COMPLEX_STEP
+
+
+def _relative(a, b, floor: float = 0.0) -> float:
+    """``‖a − b‖ / max(‖a‖, ‖b‖, floor)``: ``floor`` keeps rounding noise around a zero from counting."""
+    a, b = np.asarray(a, dtype=complex), np.asarray(b, dtype=complex)
+    scale = max(np.linalg.norm(a), np.linalg.norm(b), floor)
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
+
+
+def _report(name: str, errors: dict[str, list[float]], tol: float, directions: int) -> Report:
+    worst = {method: max(errs) for method, errs in errors.items()}
+    detail = ", ".join(f"{method} {err:.2g}" for method, err in worst.items())
+    return Report(name, max(worst.values()), tol, f"{directions} random directions: {detail}")
+
+
+def _check(name: str, probe: _Probe, computed: Callable, references: dict[str, Callable], directions: int,
+           tol: float) -> Report:
+    errors: dict[str, list[float]] = {method: [] for method in references}
+    for _ in range(directions):
+        V = probe.direction()
+        mine = computed(V)
+        for method, reference in references.items():
+            errors[method].append(_relative(mine, reference(V)))
+    return _report(name, errors, tol, directions)
+
+
+def gradient(f: Expr, wrt, values: dict | None = None, *, directions: int = 3, tol: float = 1e-6,
+             seed: int = 0) -> Report:
+    """``⟨∇f, V⟩`` from :func:`kronbox.amd.grad` against central differences and the complex step."""
+    probe = _Probe(f, wrt, values, seed)
+    G = np.asarray(grad(f, probe.x).eval(probe.values))
+    references = {"central differences": lambda V: probe.central(f, V)}
+    if probe.analytic:
+        references["complex step"] = lambda V: probe.complex_step(f, V)
+    return _check(f"gradient of {f} with respect to {probe.x}", probe, lambda V: np.sum(G * V), references,
+                  directions, tol)
+
+
+def jacobian(F: Expr, wrt, values: dict | None = None, *, directions: int = 3, tol: float = 1e-6,
+             seed: int = 0, order: str = "C") -> Report:
+    """``J vec(V)`` from :func:`kronbox.amd.jacobian` (the lazy operator) against central differences
+    and the complex step of ``vec(F)``."""
+    probe = _Probe(F, wrt, values, seed)
+    J = jacobian_of(F, probe.x).at(probe.values, order=order)
+
+    def vec(A):
+        return np.ravel(A, order=order)
+
+    references = {"central differences": lambda V: vec(probe.central(F, V))}
+    if probe.analytic:
+        references["complex step"] = lambda V: vec(probe.complex_step(F, V))
+    return _check(f"Jacobian of {F} with respect to {probe.x}", probe, lambda V: J @ vec(V), references,
+                  directions, tol)
+
+
+def hessian(f: Expr, wrt, values: dict | None = None, *, directions: int = 3, tol: float = 1e-6,
+            seed: int = 0) -> Report:
+    """``vec(V)ᵀ H vec(V)`` and ``H vec(V)`` from :func:`kronbox.amd.hessian` against differences of
+    complex-step directional derivatives (second differences of ``f`` when it is not analytic), and
+    ``H vec(V)`` against central differences of the gradient."""
+    probe = _Probe(f, wrt, values, seed)
+    H = hessian_of(f, probe.x).at(probe.values)
+    g = grad(f, probe.x)
+    t = 1e-4 * max(1.0, float(np.abs(probe.X).max(initial=0.0)))
+
+    def curvature(V):
+        if probe.analytic:
+            forward, backward = (probe.complex_step(f, V, probe.X + s * t * V) for s in (1, -1))
+            return (forward - backward) / (2 * t)
+        return (probe.at(f, probe.X + t * V) - 2 * probe.at(f, probe.X) + probe.at(f, probe.X - t * V)) / t**2
+
+    method = "differences of the complex step" if probe.analytic else "second differences"
+    errors: dict[str, list[float]] = {method: [], "central differences of the gradient": []}
+    # Second differences carry rounding ε|f|/t²; measure the quadratic form against the gradient's size too.
+    floor = 1e-3 * float(np.linalg.norm(g.eval(probe.values)))
+    for _ in range(directions):
+        V = probe.direction()
+        HV = H @ V.ravel()
+        errors[method].append(_relative(V.ravel() @ HV, curvature(V), floor=0.0 if probe.analytic else floor))
+        errors["central differences of the gradient"].append(_relative(HV, probe.central(g, V).ravel()))
+    tolerance = tol if probe.analytic else max(tol, 1e-4)
+    return _report(f"Hessian of {f} with respect to {probe.x}", errors, tolerance, directions)
+
