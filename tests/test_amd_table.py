@@ -1,0 +1,539 @@
+"""The derivative table of DESIGN.md §1, and every primitive of :mod:`kronbox.amd`, row by row.
+
+Each row is an expression ``F(X)`` next to the same function written in plain numpy. The lazy
+Jacobian ``amd.jacobian(F, "X").at(values)`` must equal
+
+- central differences of the numpy function (row-major ``vec = X.ravel()``), and the same with
+  column stacking for ``order="F"``;
+- the closed form of the table where it gives one, built with ``np.kron``, the einsum of the box
+  definition (``zoo.box_twin``), ``np.outer`` and ``np.diag``;
+
+and it must be lazy: a kronbox operator made of Kron / Box / Outer / Diag / Sum / ... pieces with
+no dense matrix inside, whose printed form names ``⊗`` or ``⊠`` where the table does.
+Shapes are rectangular wherever the primitive allows.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from amd_reference import assert_close, assert_lazy, fd_jacobian, near_identity, operator_nodes, spd
+from zoo import box_twin
+
+import kronbox as kb
+from kronbox import amd
+
+
+@dataclass
+class Row:
+    """``F`` (an expression in ``X``), ``f`` (the numpy twin of ``X ↦ F``), the value of ``X``,
+    the closed-form Jacobian (row-major) if the table gives one, the operator classes the lazy
+    Jacobian must contain, and the text its printed form must show (spaces ignored)."""
+
+    F: amd.Expr
+    f: Callable[[np.ndarray], np.ndarray]
+    X: np.ndarray
+    closed: np.ndarray | None = None
+    pieces: tuple[type, ...] = ()
+    text: tuple[str, ...] = ()
+
+
+ROWS: dict[str, Callable[[np.random.Generator], Row]] = {}
+
+
+def row(name: str):
+    def register(build):
+        ROWS[name] = build
+        return build
+
+    return register
+
+
+def build(name: str) -> Row:
+    return ROWS[name](np.random.default_rng(zlib.crc32(name.encode())))
+
+
+def var(X: np.ndarray) -> amd.Expr:
+    return amd.var("X", X.shape)
+
+
+def vecrow(G: np.ndarray) -> np.ndarray:
+    """``vec(G)ᵀ`` as a one-row matrix: the Jacobian of a scalar with gradient ``G``."""
+    return G.ravel()[None, :]
+
+
+def diagvec(D: np.ndarray) -> np.ndarray:
+    return np.diag(D.ravel())
+
+
+def sqrtm_numpy(X: np.ndarray) -> np.ndarray:
+    """The principal square root of a diagonalizable ``X`` with eigenvalues off the negative axis."""
+    w, V = np.linalg.eig(X)
+    return ((V * np.sqrt(w.astype(complex))) @ np.linalg.inv(V)).real
+
+
+def sylvester_numpy(A: np.ndarray, B: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """``Z`` with ``A Z + Z B = C``, by a dense solve of ``(A ⊗ I + I ⊗ Bᵀ) vec Z = vec C``."""
+    m, n = C.shape
+    L = np.kron(A, np.eye(n)) + np.kron(np.eye(m), B.T)
+    return np.linalg.solve(L, C.ravel()).reshape(m, n)
+
+
+# ---------------------------------------------------------------- the table of DESIGN.md §1
+@row("X")
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    return Row(var(X), lambda X: X, X, np.eye(6), (kb.Identity,), ("I",))
+
+
+@row("X^T")
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    return Row(var(X).T, lambda X: X.T, X, box_twin(np.eye(2), np.eye(3)), (kb.Commutation,), ("(I⊠I)",))
+
+
+@row("A X B")
+def _(rng):
+    A, X, B = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal((2, 5))
+    F = amd.const("A", A) @ var(X) @ amd.const("B", B)
+    return Row(F, lambda X: A @ X @ B, X, np.kron(A, B.T), (kb.Kron,), ("(A⊗B')",))
+
+
+@row("A X^T B")
+def _(rng):
+    A, X, B = rng.standard_normal((4, 2)), rng.standard_normal((3, 2)), rng.standard_normal((3, 5))
+    F = amd.const("A", A) @ var(X).T @ amd.const("B", B)
+    return Row(F, lambda X: A @ X.T @ B, X, box_twin(A, B.T), (kb.Box,), ("(A⊠B')",))
+
+
+@row("trace(A X) B")
+def _(rng):
+    A, X, B = rng.standard_normal((2, 3)), rng.standard_normal((3, 2)), rng.standard_normal((4, 5))
+    F = amd.trace(amd.const("A", A) @ var(X)) * amd.const("B", B)
+    return Row(F, lambda X: np.trace(A @ X) * B, X, np.outer(B.ravel(), A.T.ravel()), (kb.Outer,),
+               ("vec(B)*vec(A')'",))
+
+
+@row("X^2")
+def _(rng):
+    X = rng.standard_normal((3, 3))
+    I = np.eye(3)
+    return Row(var(X) ** 2, lambda X: X @ X, X, np.kron(I, X.T) + np.kron(X, I), (kb.Sum, kb.Kron), ("⊗",))
+
+
+def power_table(X: np.ndarray, k: int) -> np.ndarray:
+    """``Σ_{i<k} Xⁱ ⊗ (X^{k−1−i})ᵀ``."""
+    P = np.linalg.matrix_power
+    return sum(np.kron(P(X, i), P(X, k - 1 - i).T) for i in range(k))
+
+
+for _k in (3, 4):
+
+    @row(f"X^{_k}")
+    def _(rng, k=_k):
+        X = rng.standard_normal((3, 3)) / 2
+        return Row(var(X) ** k, lambda X: np.linalg.matrix_power(X, k), X, power_table(X, k), (kb.Kron,), ("⊗",))
+
+
+@row("X^-1")
+def _(rng):
+    X = near_identity(rng, 3)
+    Xi = np.linalg.inv(X)
+    return Row(var(X) ** -1, np.linalg.inv, X, -np.kron(Xi, Xi.T), (kb.Kron,), ("-(inv(X)⊗inv(X)')",))
+
+
+@row("X^-2")
+def _(rng):
+    X = near_identity(rng, 3)
+    Y = np.linalg.inv(X)
+    closed = power_table(Y, 2) @ -np.kron(Y, Y.T)  # chain rule: (Y²)' at Y = X⁻¹, times (X⁻¹)'
+    return Row(var(X) ** -2, lambda X: np.linalg.matrix_power(X, -2), X, closed, (kb.Kron,), ("⊗",))
+
+
+@row("inv(X)")
+def _(rng):
+    X = near_identity(rng, 4)
+    Xi = np.linalg.inv(X)
+    return Row(amd.inv(var(X)), np.linalg.inv, X, -np.kron(Xi, Xi.T), (kb.Kron,), ("⊗",))
+
+
+@row("X^-T")
+def _(rng):
+    X = near_identity(rng, 3)
+    Xi = np.linalg.inv(X)
+    return Row(amd.inv(var(X)).T, lambda X: np.linalg.inv(X).T, X, -box_twin(Xi.T, Xi), (kb.Box,),
+               ("-(inv(X)'⊠inv(X))",))
+
+
+@row("X^1/2")
+def _(rng):
+    X = near_identity(rng, 3)  # not symmetric: R ⊗ I and I ⊗ Rᵀ differ
+    R, I = sqrtm_numpy(X), np.eye(3)
+    closed = np.linalg.inv(np.kron(R, I) + np.kron(I, R.T))
+    return Row(var(X) ** 0.5, sqrtm_numpy, X, closed, (kb.Inverse, kb.KronSum), ("inv(sqrtm(X)⊗I+I⊗sqrtm(X)')",))
+
+
+@row("G(X) H(X)")
+def _(rng):
+    A, X, B = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal((3, 5))
+    x = var(X)
+    G, H = A @ X, X.T @ B
+    dG, dH = np.kron(A, np.eye(2)), box_twin(np.eye(2), B.T)
+    closed = np.kron(np.eye(4), H.T) @ dG + np.kron(G, np.eye(5)) @ dH
+    F = (amd.const("A", A) @ x) @ (x.T @ amd.const("B", B))
+    return Row(F, lambda X: (A @ X) @ (X.T @ B), X, closed, (kb.Kron, kb.Box), ("⊗", "⊠"))
+
+
+@row("G(X) ∘ H(X)")
+def _(rng):
+    A, X, B = rng.standard_normal((3, 3)), rng.standard_normal((3, 2)), rng.standard_normal((2, 2))
+    x = var(X)
+    G, H = A @ X, X @ B
+    closed = diagvec(H) @ np.kron(A, np.eye(2)) + diagvec(G) @ np.kron(np.eye(3), B.T)
+    F = (amd.const("A", A) @ x) * (x @ amd.const("B", B))
+    return Row(F, lambda X: (A @ X) * (X @ B), X, closed, (kb.Diag, kb.Kron), ("diag",))
+
+
+@row("G(H(X))")
+def _(rng):
+    A, X, B = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((2, 3))
+    H = A @ X @ B + 4 * np.eye(3)
+    Hi = np.linalg.inv(H)
+    closed = -np.kron(Hi, Hi.T) @ np.kron(A, B.T)
+    F = amd.inv(amd.const("A", A) @ var(X) @ amd.const("B", B) + 4 * amd.eye(3))
+    return Row(F, lambda X: np.linalg.inv(A @ X @ B + 4 * np.eye(3)), X, closed, (kb.Kron,), ("⊗",))
+
+
+# ------------------------------------------------------------------- the remaining primitives
+@row("X + A")
+def _(rng):
+    X, A = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    return Row(var(X) + amd.const("A", A), lambda X: X + A, X, np.eye(6), (kb.Identity,))
+
+
+@row("A - X")
+def _(rng):
+    X, A = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    return Row(amd.const("A", A) - var(X), lambda X: A - X, X, -np.eye(6))
+
+
+@row("-X")
+def _(rng):
+    X = rng.standard_normal((2, 3))
+    return Row(-var(X), lambda X: -X, X, -np.eye(6))
+
+
+@row("trace(X) + A")  # a scalar broadcast over a matrix
+def _(rng):
+    X, A = rng.standard_normal((3, 3)), rng.standard_normal((2, 4))
+    F = amd.trace(var(X)) + amd.const("A", A)
+    return Row(F, lambda X: np.trace(X) + A, X, np.outer(np.ones(8), np.eye(3).ravel()), (kb.Outer,))
+
+
+@row("X @ A")
+def _(rng):
+    X, A = rng.standard_normal((3, 2)), rng.standard_normal((2, 4))
+    return Row(var(X) @ amd.const("A", A), lambda X: X @ A, X, np.kron(np.eye(3), A.T), (kb.Kron,), ("⊗",))
+
+
+@row("A @ X")
+def _(rng):
+    X, A = rng.standard_normal((3, 2)), rng.standard_normal((4, 3))
+    return Row(amd.const("A", A) @ var(X), lambda X: A @ X, X, np.kron(A, np.eye(2)), (kb.Kron,), ("⊗",))
+
+
+@row("X @ X^T")
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    closed = np.kron(np.eye(3), X) + box_twin(X, np.eye(3))  # (I ⊗ X) + (X ⊠ I): d(X Xᵀ) = dX Xᵀ + X dXᵀ
+    return Row(var(X) @ var(X).T, lambda X: X @ X.T, X, closed, (kb.Kron, kb.Box), ("⊗", "⊠"))
+
+
+@row("X * A")
+def _(rng):
+    X, A = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    return Row(var(X) * amd.const("A", A), lambda X: X * A, X, diagvec(A), (kb.Diag,), ("diag",))
+
+
+@row("X * X")
+def _(rng):
+    X = rng.standard_normal((2, 3))
+    return Row(var(X) * var(X), lambda X: X * X, X, diagvec(2 * X), (kb.Diag,))
+
+
+@row("X / A")
+def _(rng):
+    X, A = rng.standard_normal((3, 2)), rng.uniform(1, 2, (3, 2))
+    return Row(var(X) / amd.const("A", A), lambda X: X / A, X, diagvec(1 / A), (kb.Diag,))
+
+
+@row("A / X")
+def _(rng):
+    X, A = rng.uniform(1, 2, (3, 2)), rng.standard_normal((3, 2))
+    return Row(amd.const("A", A) / var(X), lambda X: A / X, X, diagvec(-A / X**2), (kb.Diag,))
+
+
+@row("c X")
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    return Row(2.5 * var(X), lambda X: 2.5 * X, X, 2.5 * np.eye(6))
+
+
+@row("X / c")
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    return Row(var(X) / 4.0, lambda X: X / 4.0, X, np.eye(6) / 4)
+
+
+@row("s X")  # a named scalar constant
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    return Row(amd.const("s", -1.5) * var(X), lambda X: -1.5 * X, X, -1.5 * np.eye(6))
+
+
+@row("trace(X) X")  # a scalar function of X scaling X
+def _(rng):
+    X = rng.standard_normal((3, 3))
+    closed = np.trace(X) * np.eye(9) + np.outer(X.ravel(), np.eye(3).ravel())
+    return Row(amd.trace(var(X)) * var(X), lambda X: np.trace(X) * X, X, closed, (kb.Outer,))
+
+
+@row("X / sum(X)")  # a scalar denominator depending on X
+def _(rng):
+    X = rng.uniform(0.5, 1.5, (3, 2))
+    s = X.sum()
+    closed = np.eye(6) / s - np.outer(X.ravel(), np.ones(6)) / s**2
+    return Row(var(X) / amd.sum(var(X)), lambda X: X / X.sum(), X, closed, (kb.Outer,))
+
+
+@row("trace(X)")
+def _(rng):
+    X = rng.standard_normal((3, 3))
+    return Row(amd.trace(var(X)), np.trace, X, vecrow(np.eye(3)), (kb.Outer,))
+
+
+@row("trace(A X)")
+def _(rng):
+    X, A = rng.standard_normal((3, 4)), rng.standard_normal((4, 3))
+    return Row(amd.trace(amd.const("A", A) @ var(X)), lambda X: np.trace(A @ X), X, vecrow(A.T))
+
+
+@row("det(X)")
+def _(rng):
+    X = near_identity(rng, 3)
+    return Row(amd.det(var(X)), np.linalg.det, X, vecrow(np.linalg.det(X) * np.linalg.inv(X).T))
+
+
+@row("logdet(X)")
+def _(rng):
+    X = near_identity(rng, 4)
+    return Row(amd.logdet(var(X)), lambda X: np.linalg.slogdet(X)[1], X, vecrow(np.linalg.inv(X).T), (kb.Outer,))
+
+
+@row("norm(X)")
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    return Row(amd.norm(var(X)), np.linalg.norm, X, vecrow(X / np.linalg.norm(X)))
+
+
+@row("normsq(X)")
+def _(rng):
+    X = rng.standard_normal((3, 2))
+    return Row(amd.normsq(var(X)), lambda X: np.sum(X * X), X, vecrow(2 * X))
+
+
+@row("sum(X)")
+def _(rng):
+    X = rng.standard_normal((2, 3))
+    return Row(amd.sum(var(X)), np.sum, X, vecrow(np.ones((2, 3))))
+
+
+for _p in (2.5, -1.5):
+
+    @row(f"power(X, {_p})")
+    def _(rng, p=_p):
+        X = rng.uniform(0.5, 2.0, (3, 2))
+        return Row(amd.power(var(X), p), lambda X: X**p, X, diagvec(p * X ** (p - 1)), (kb.Diag,))
+
+
+@row("sqrtm(X)")
+def _(rng):
+    X = spd(rng, 3)
+    R, I = sqrtm_numpy(X), np.eye(3)
+    closed = np.linalg.inv(np.kron(R, I) + np.kron(I, R.T))
+    return Row(amd.sqrtm(var(X)), sqrtm_numpy, X, closed, (kb.Inverse, kb.KronSum), ("inv(",))
+
+
+# Elementwise functions: (numpy function, its derivative, the sampler of X keeping away from
+# poles and kinks).
+def _anywhere(rng):
+    return rng.uniform(-1.2, 1.2, (3, 2))
+
+
+def _positive(rng):
+    return rng.uniform(0.5, 2.0, (3, 2))
+
+
+def _away_from_zero(rng):
+    return rng.uniform(0.2, 1.2, (3, 2)) * rng.choice([-1.0, 1.0], (3, 2))
+
+
+ELEMENTWISE = {
+    "exp": (np.exp, np.exp, _anywhere),
+    "log": (np.log, lambda x: 1 / x, _positive),
+    "sqrt": (np.sqrt, lambda x: 0.5 / np.sqrt(x), _positive),
+    "sin": (np.sin, np.cos, _anywhere),
+    "cos": (np.cos, lambda x: -np.sin(x), _anywhere),
+    "tan": (np.tan, lambda x: 1 / np.cos(x) ** 2, _anywhere),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2, _anywhere),
+    "abs": (np.abs, np.sign, _away_from_zero),
+    "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float), _away_from_zero),
+    "sign": (np.sign, np.zeros_like, _away_from_zero),
+}
+
+for _name, (_f, _df, _sample) in ELEMENTWISE.items():
+
+    @row(f"{_name}(X)")
+    def _(rng, name=_name, f=_f, df=_df, sample=_sample):
+        X = sample(rng)
+        return Row(getattr(amd, name)(var(X)), f, X, diagvec(df(X)), (kb.Diag,), ("diag",))
+
+
+@row("sylvester(A, B, X)")
+def _(rng):
+    A, B, X = near_identity(rng, 3), near_identity(rng, 2), rng.standard_normal((3, 2))
+    L = np.kron(A, np.eye(2)) + np.kron(np.eye(3), B.T)
+    F = amd.sylvester(amd.const("A", A), amd.const("B", B), var(X))
+    return Row(F, lambda X: sylvester_numpy(A, B, X), X, np.linalg.inv(L), (kb.Inverse, kb.KronSum))
+
+
+@row("sylvester(X, B, C)")
+def _(rng):
+    X, B, C = near_identity(rng, 3), near_identity(rng, 2), rng.standard_normal((3, 2))
+    Z = sylvester_numpy(X, B, C)
+    L = np.kron(X, np.eye(2)) + np.kron(np.eye(3), B.T)
+    closed = -np.linalg.solve(L, np.kron(np.eye(3), Z.T))  # A dZ + dZ B = −dA Z
+    F = amd.sylvester(var(X), amd.const("B", B), amd.const("C", C))
+    return Row(F, lambda X: sylvester_numpy(X, B, C), X, closed, (kb.Inverse, kb.KronSum))
+
+
+@row("sylvester(A, X, C)")
+def _(rng):
+    A, X, C = near_identity(rng, 3), near_identity(rng, 2), rng.standard_normal((3, 2))
+    Z = sylvester_numpy(A, X, C)
+    L = np.kron(A, np.eye(2)) + np.kron(np.eye(3), X.T)
+    closed = -np.linalg.solve(L, np.kron(Z, np.eye(2)))  # A dZ + dZ B = −Z dB
+    F = amd.sylvester(amd.const("A", A), var(X), amd.const("C", C))
+    return Row(F, lambda X: sylvester_numpy(A, X, C), X, closed, (kb.Inverse, kb.KronSum))
+
+
+# ------------------------------------------------------------------------------------- tests
+# kronbox/amd/operators.py hands an identity factor of an outer product to kb.Outer as a
+# kb.Identity operator rather than an array (Outer(1, I) is the Jacobian of trace(X)), which
+# kb.Outer refuses. Strict: the marker has to go once that is fixed.
+OUTER_OF_IDENTITY = pytest.mark.xfail(raises=ValueError, strict=True,
+                                      reason="amd.operators passes kb.Identity as an Outer vector")
+KNOWN_FAILURES = {"trace(X)": OUTER_OF_IDENTITY, "trace(X) + A": OUTER_OF_IDENTITY, "trace(X) X": OUTER_OF_IDENTITY}
+
+
+def params(names: list[str]) -> list:
+    return [pytest.param(n, marks=KNOWN_FAILURES.get(n, ())) for n in names]
+
+
+NAMES = params(list(ROWS))
+WITH_CLOSED_FORM = params([name for name in ROWS if build(name).closed is not None])
+
+
+def jacobian_shape(r: Row) -> tuple[int, int]:
+    return np.size(r.f(r.X)), r.X.size
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jacobian_against_central_differences(name):
+    r = build(name)
+    J = amd.jacobian(r.F, "X").at({"X": r.X})
+    assert_close(J.to_dense(), fd_jacobian(r.f, r.X), 1e-7, name)
+
+
+@pytest.mark.parametrize("name", WITH_CLOSED_FORM)
+def test_jacobian_against_closed_form(name):
+    r = build(name)
+    assert jacobian_shape(r) == r.closed.shape
+    J = amd.jacobian(r.F, "X").at({"X": r.X})
+    assert_close(J.to_dense(), r.closed, 1e-11, name)
+    # the closed form itself is the function's derivative
+    assert_close(r.closed, fd_jacobian(r.f, r.X), 1e-7, f"{name}: the closed form")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_column_major_arrangement(name):
+    r = build(name)
+    J = amd.jacobian(r.F, "X").at({"X": r.X}, order="F")
+    assert_lazy(J, jacobian_shape(r))
+    assert_close(J.to_dense(), fd_jacobian(r.f, r.X, order="F"), 1e-7, name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jacobian_is_lazy(name):
+    r = build(name)
+    D = amd.jacobian(r.F, "X")
+    J = D.at({"X": r.X})
+    assert_lazy(J, jacobian_shape(r))
+    kinds = {type(n) for n in operator_nodes(J)}
+    for piece in r.pieces:
+        assert piece in kinds, f"{name}: {J!r} has no {piece.__name__}"
+    printed = str(D).replace(" ", "")
+    for text in r.text:
+        assert text.replace(" ", "") in printed, f"{name}: {D} does not show {text}"
+
+
+@pytest.mark.parametrize(("name", "printed"), [
+    ("X^T", "(I⊠I)"),
+    ("A X B", "(A⊗B')"),
+    ("A X^T B", "(A⊠B')"),
+    ("trace(A X) B", "vec(B)*vec(A')'"),
+    ("X^-1", "-(inv(X)⊗inv(X)')"),
+    ("X^-T", "-(inv(X)'⊠inv(X))"),
+    ("X^1/2", "inv(sqrtm(X)⊗I+I⊗sqrtm(X)')"),
+])
+def test_printed_as_in_the_table(name, printed):
+    assert str(amd.jacobian(build(name).F, "X")).replace(" ", "") == printed
+
+
+def test_jacobian_applies_without_forming_the_matrix():
+    """``J vec(V)`` by the lazy operator equals the directional derivative, for a batch of directions."""
+    rng = np.random.default_rng(7)
+    X, A = near_identity(rng, 5), rng.standard_normal((5, 5))
+    F = amd.inv(var(X)) @ amd.const("A", A) @ var(X).T
+    J = amd.jacobian(F, "X").at({"X": X})
+    V = rng.standard_normal((25, 3))
+    Xi = np.linalg.inv(X)
+    for k in range(3):
+        dX = V[:, k].reshape(5, 5)
+        dF = -Xi @ dX @ Xi @ A @ X.T + Xi @ A @ dX.T
+        assert_close(J @ V[:, k], dF.ravel(), 1e-12, f"direction {k}")
+    assert_close(J @ V, np.stack([J @ V[:, k] for k in range(3)], axis=1), 1e-13, "matmat")
+
+
+@pytest.mark.parametrize(("name", "closed"), [
+    ("A X B", lambda r, A, B: np.kron(B.T, A)),  # (Bᵀ ⊗ A) vec_F(X) = vec_F(A X B)
+    ("A X^T B", lambda r, A, B: box_twin(B.T, A)),  # (Bᵀ ⊠ A) vec_F(X) = vec_F(A Xᵀ B)
+])
+def test_column_major_closed_forms(name, closed):
+    """Magnus–Neudecker: in column-major ``vec`` the factors trade places."""
+    r = build(name)
+    A, B = (r.F.symbols[s].value for s in "AB")
+    J = amd.jacobian(r.F, "X").at({"X": r.X}, order="F")
+    assert_close(J.to_dense(), closed(r, A, B), 1e-12, name)
+
+
+def test_column_major_inverse():
+    """``∂vec_F(X⁻¹)/∂vec_F(X)ᵀ = −X⁻ᵀ ⊗ X⁻¹``."""
+    r = build("inv(X)")
+    Xi = np.linalg.inv(r.X)
+    J = amd.jacobian(r.F, "X").at({"X": r.X}, order="F")
+    assert_close(J.to_dense(), -np.kron(Xi.T, Xi), 1e-12, "inv(X)")
