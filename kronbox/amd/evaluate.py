@@ -59,12 +59,15 @@ def _shaped_const(n: Expr, array: np.ndarray) -> Expr:
 
 
 class Context:
-    """What one evaluation keeps: node values and factorizations."""
+    """One evaluation: node values, factorizations, which values are known symmetric, and which
+    are temporaries that their single user may overwrite (saving an allocation per elementwise step)."""
 
-    def __init__(self, arrays: dict[str, np.ndarray]):
+    def __init__(self, arrays: dict[str, np.ndarray], uses: Counter, roots: set[int]):
         self.arrays = arrays
+        self.uses, self.roots = uses, roots
         self.values: dict[int, object] = {}
         self.factorizations: dict[int, Factorization] = {}
+        self.symmetric: set[int] = set()
 
     def factor(self, e: Expr) -> Factorization:
         f = self.factorizations.get(id(e))
@@ -72,19 +75,40 @@ class Context:
             f = self.factorizations[id(e)] = Factorization(self.values[id(e)], f"the value of {e}")
         return f
 
+    def scratch(self, n: Expr, *candidates: Expr):
+        """A value among ``candidates`` that ``n`` may overwrite with its own result, or ``None``."""
+        for c in candidates:
+            v = self.values.get(id(c))
+            if (c.kind in _FRESH and self.uses[id(c)] == 1 and id(c) not in self.roots
+                    and isinstance(v, np.ndarray) and v.shape == n.shape and v.flags.writeable
+                    and v.dtype == np.result_type(*(self.values[id(a)] for a in n.args if id(a) in self.values))):
+                return v
+        return None
 
-def _fusable(order: list[Expr], roots: list[Expr]) -> set[int]:
-    """Products whose only use is a trace or a sum of entries, so they need not be formed."""
+
+# Kinds whose kernels return a newly allocated array (never a view, a leaf or a cached factor).
+_FRESH = frozenset({"add", "neg", "mul", "div", "matmul", "ew", "power", "mpow"})
+
+
+def _plan(order: list[Expr], roots: list[Expr]) -> tuple[Counter, set[int]]:
+    """How often each node is used, and the nodes folded into their user rather than formed:
+    ``trace(A B)``, ``sum(A ∘ B)`` and ``A + (−B)`` (a subtraction) when nothing else needs them."""
     uses = Counter(id(a) for n in order for a in n.args)
     root_ids = {id(r) for r in roots}
     fused = set()
+
+    def alone(child: Expr) -> bool:
+        return uses[id(child)] == 1 and id(child) not in root_ids
+
     for n in order:
-        if n.kind in ("trace", "sum"):
-            child = n.args[0]
-            wanted = "matmul" if n.kind == "trace" else "mul"
-            if child.kind == wanted and uses[id(child)] == 1 and id(child) not in root_ids and child.shape != ():
-                fused.add(id(child))
-    return fused
+        child = n.args[0] if n.args else None
+        if n.kind == "trace" and child.kind == "matmul" and alone(child):
+            fused.add(id(child))
+        elif n.kind == "sum" and child.kind == "mul" and child.shape != () and alone(child):
+            fused.add(id(child))
+        elif n.kind == "add" and n.args[1].kind == "neg" and alone(n.args[1]):
+            fused.add(id(n.args[1]))
+    return uses, fused
 
 
 def evaluate(exprs: list[Expr], values: dict) -> list:
@@ -92,8 +116,8 @@ def evaluate(exprs: list[Expr], values: dict) -> list:
     arrays = bound_values(exprs, values)
     exprs = specialize(exprs, arrays)
     order = topological(exprs)
-    fused = _fusable(order, exprs)
-    ctx = Context(arrays)
+    uses, fused = _plan(order, exprs)
+    ctx = Context(arrays, uses, {id(e) for e in exprs})
     vals = ctx.values
     for n in order:
         if id(n) in fused:
@@ -172,6 +196,56 @@ def _logdet(n: Expr, ctx: Context):
     return ctx.factor(n.args[0]).logdet()
 
 
+def _elementwise(ufunc):
+    """A binary elementwise kernel that writes into an argument's temporary when it may."""
+
+    def kernel(n: Expr, ctx: Context):
+        a, b = _arg(n, ctx, 0), _arg(n, ctx, 1)
+        out = ctx.scratch(n, *n.args)
+        result = ufunc(a, b, out=out) if out is not None else ufunc(a, b)
+        if all(id(x) in ctx.symmetric or x.shape == () for x in n.args):
+            ctx.symmetric.add(id(n))
+        return result
+
+    return kernel
+
+
+def _add(n: Expr, ctx: Context):
+    a, second = n.args
+    if id(second) in ctx.values:
+        return _plus(n, ctx)
+    b = second.args[0]  # a − b, the negation folded in
+    out = ctx.scratch(n, a, b)
+    A, B = ctx.values[id(a)], ctx.values[id(b)]
+    if id(a) in ctx.symmetric and id(b) in ctx.symmetric:
+        ctx.symmetric.add(id(n))
+    return np.subtract(A, B, out=out) if out is not None else A - B
+
+
+def _neg(n: Expr, ctx: Context):
+    out = ctx.scratch(n, n.args[0])
+    if id(n.args[0]) in ctx.symmetric:
+        ctx.symmetric.add(id(n))
+    return np.negative(_arg(n, ctx), out=out) if out is not None else -_arg(n, ctx)
+
+
+def _transpose(n: Expr, ctx: Context):
+    if id(n.args[0]) in ctx.symmetric:
+        ctx.symmetric.add(id(n))
+        return _arg(n, ctx)
+    return _arg(n, ctx).T
+
+
+def _inv(n: Expr, ctx: Context):
+    factorization = ctx.factor(n.args[0])
+    inverse = factorization.inverse
+    if factorization.cholesky is not None:
+        ctx.symmetric.add(id(n))
+    return inverse
+
+
+_plus = _elementwise(np.add)
+
 KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "var": _symbol,
     "const": _symbol,
@@ -179,13 +253,13 @@ KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "eye": lambda n, ctx: np.eye(n.param),
     "zeros": lambda n, ctx: np.zeros(n.param),
     "ones": lambda n, ctx: np.ones(n.param),
-    "add": lambda n, ctx: _arg(n, ctx, 0) + _arg(n, ctx, 1),
-    "neg": lambda n, ctx: -_arg(n, ctx),
-    "mul": lambda n, ctx: _arg(n, ctx, 0) * _arg(n, ctx, 1),
-    "div": lambda n, ctx: _arg(n, ctx, 0) / _arg(n, ctx, 1),
+    "add": _add,
+    "neg": _neg,
+    "mul": _elementwise(np.multiply),
+    "div": _elementwise(np.divide),
     "matmul": lambda n, ctx: _arg(n, ctx, 0) @ _arg(n, ctx, 1),
-    "transpose": lambda n, ctx: _arg(n, ctx).T,
-    "inv": lambda n, ctx: ctx.factor(n.args[0]).inverse,
+    "transpose": _transpose,
+    "inv": _inv,
     "trace": _trace,
     "det": lambda n, ctx: ctx.factor(n.args[0]).det(),
     "logdet": _logdet,

@@ -132,38 +132,49 @@ def negate(L: LinearMap) -> LinearMap:
 
 
 def total(maps: list[LinearMap], out_shape, in_shape) -> LinearMap:
-    """The sum of ``maps`` (flattened, zeros dropped, terms sharing a factor merged)."""
-    terms: list[LinearMap] = []
+    """The sum of ``maps``: nested sums flattened (scalars distributed), zeros dropped, and terms that
+    share a factor merged, ``a (A ⊗ B) + b (A ⊗ C) = A ⊗ (a B + b C)`` (likewise ⊠, outer, diag)."""
+    terms: list[tuple[Expr, LinearMap]] = []
     for L in maps:
-        terms.extend(L.args if L.kind == "sum" else [L] if L.kind != "zero" else [])
-    merged: list[LinearMap] = []
-    for L in terms:
-        for i, M in enumerate(merged):
-            joined = _merge(M, L)
-            if joined is not None:
-                merged[i] = joined
-                break
-        else:
-            merged.append(L)
-    if not merged:
+        for c, M in _scaled_terms(L, literal(1.0)):
+            for i, (d, N) in enumerate(terms):
+                joined = _merge(c, M, d, N)
+                if joined is not None:
+                    terms[i] = (literal(1.0), joined)
+                    break
+            else:
+                terms.append((c, M))
+    if not terms:
         return zero(out_shape, in_shape)
-    if len(merged) == 1:
-        return merged[0]
-    return LinearMap("sum", tuple(merged), merged[0].in_shape or in_shape, merged[0].out_shape or out_shape)
+    if len(terms) == 1:
+        return scaled(*terms[0])
+    parts = tuple(scaled(c, M) for c, M in terms)
+    return LinearMap("sum", parts, parts[0].in_shape or in_shape, parts[0].out_shape or out_shape)
 
 
-def _merge(L: LinearMap, M: LinearMap) -> LinearMap | None:
-    """``A ⊗ B + A ⊗ C = A ⊗ (B + C)`` and the like for ⊠, outer products and diagonals."""
+def _scaled_terms(L: LinearMap, c: Expr) -> list[tuple[Expr, LinearMap]]:
+    """``c L`` as a list of ``(coefficient, map)`` with no sums or scalings left at the top."""
+    if L.kind == "zero":
+        return []
+    if L.kind == "scaled":
+        return _scaled_terms(L.args[1], mul(c, L.args[0]))
+    if L.kind == "sum":
+        return [t for M in L.args for t in _scaled_terms(M, c)]
+    return [(c, L)]
+
+
+def _merge(c: Expr, L: LinearMap, d: Expr, M: LinearMap) -> LinearMap | None:
+    """``c L + d M`` as one map when both are ⊗ (or ⊠, outer, diag) sharing a factor, else ``None``."""
     if L.kind != M.kind or L.kind not in ("kron", "box", "outer", "diag"):
         return None
-    build = {"kron": kron, "box": box, "outer": outer, "diag": diag}[L.kind]
     if L.kind == "diag":
-        return diag(add(L.args[0], M.args[0]))
-    (a, b), (c, d) = L.args, M.args
-    if a is c:
-        return build(a, add(b, d))
-    if b is d:
-        return build(add(a, c), b)
+        return diag(add(mul(c, L.args[0]), mul(d, M.args[0])))
+    build = {"kron": kron, "box": box, "outer": outer}[L.kind]
+    (a, b), (e, f) = L.args, M.args
+    if a is e:
+        return build(a, add(mul(c, b), mul(d, f)))
+    if b is f:
+        return build(add(mul(c, a), mul(d, e)), b)
     return None
 
 
