@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import scipy.linalg
@@ -20,12 +21,27 @@ from .expr import SYMBOL_KINDS, Expr, ShapeError, _numeric, shape_text, substitu
 from .factor import Factorization
 
 
+class Program:
+    """What evaluating a tuple of expressions needs besides values, worked out once per tuple:
+    the nodes in order, how often each is used, the nodes folded into their user, the symbols."""
+
+    def __init__(self, exprs: tuple[Expr, ...]):
+        self.exprs = exprs
+        self.order = topological(list(exprs))
+        self.uses, self.fused = _plan(self.order, list(exprs))
+        self.symbols = [n for n in self.order if n.kind in SYMBOL_KINDS]
+        self.shaped = all(n.shape is not None for n in self.symbols)
+
+
+@lru_cache(maxsize=512)
+def program(exprs: tuple[Expr, ...]) -> Program:
+    return Program(exprs)
+
+
 def bound_values(exprs: list[Expr], values: dict) -> dict[str, np.ndarray]:
     """The value of every symbol in ``exprs``: from ``values`` or the constant's own; errors name it."""
     out = {}
-    for n in topological(exprs):
-        if n.kind not in SYMBOL_KINDS:
-            continue
+    for n in program(tuple(exprs)).symbols:
         name = n.param[0]
         if name in values:
             v = values[name]
@@ -43,7 +59,7 @@ def bound_values(exprs: list[Expr], values: dict) -> dict[str, np.ndarray]:
 
 def specialize(exprs: list[Expr], arrays: dict[str, np.ndarray]) -> list[Expr]:
     """``exprs`` with every symbol of unknown shape given the shape of its value (shapes rechecked)."""
-    unshaped = {n: n for n in topological(exprs) if n.kind in SYMBOL_KINDS and n.shape is None}
+    unshaped = {n: n for n in program(tuple(exprs)).symbols if n.shape is None}
     if not unshaped:
         return exprs
     for n in unshaped:
@@ -114,12 +130,13 @@ def _plan(order: list[Expr], roots: list[Expr]) -> tuple[Counter, set[int]]:
 def evaluate(exprs: list[Expr], values: dict) -> list:
     """The values of ``exprs`` at ``values`` (name → array or number), computed together."""
     arrays = bound_values(exprs, values)
-    exprs = specialize(exprs, arrays)
-    order = topological(exprs)
-    uses, fused = _plan(order, exprs)
-    ctx = Context(arrays, uses, {id(e) for e in exprs})
+    plan = program(tuple(exprs))
+    if not plan.shaped:
+        plan = program(tuple(specialize(exprs, arrays)))
+    fused = plan.fused
+    ctx = Context(arrays, plan.uses, {id(e) for e in plan.exprs})
     vals = ctx.values
-    for n in order:
+    for n in plan.order:
         if id(n) in fused:
             continue
         try:
@@ -128,7 +145,7 @@ def evaluate(exprs: list[Expr], values: dict) -> list:
             raise
         except (ValueError, np.linalg.LinAlgError) as err:
             raise type(err)(_located(err, n)) from None
-    return [_result(vals[id(e)]) for e in exprs]
+    return [_result(vals[id(e)]) for e in plan.exprs]
 
 
 def _located(err: Exception, n: Expr) -> str:
@@ -165,10 +182,11 @@ def _sum(n: Expr, ctx: Context):
 
 
 def _bilinear(A: np.ndarray, B: np.ndarray):
-    """``Σ aᵢⱼ bᵢⱼ`` without conjugation (the analytic continuation the complex step needs)."""
-    if A.dtype.kind == "c" or B.dtype.kind == "c":
-        return np.einsum("ij,ij->", A, B)
-    return np.vdot(A, B)
+    """``Σ aᵢⱼ bᵢⱼ`` without conjugation (the analytic continuation the complex step needs).
+
+    einsum rather than ``vdot``: a BLAS dot wakes numpy's OpenBLAS threads, which right after a
+    LAPACK call in scipy's pool cost 2–3 ms at n = 256 (measured), far more than the sum itself."""
+    return np.einsum("ij,ij->", A, B)
 
 
 def _symbol(n: Expr, ctx: Context):
