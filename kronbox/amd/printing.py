@@ -47,7 +47,7 @@ def _text(e: Expr) -> tuple[str, int]:
             return f"{left} - {_wrap(a[1].args[0], _PRODUCT)}", _SUM
         return f"{left} + {_wrap(a[1], _SUM)}", _SUM
     if k == "neg":
-        return f"-{_wrap(a[0], _PRODUCT + 1)}", _NEG
+        return f"-{_wrap(a[0], _PRODUCT)}", _NEG
     if k in ("matmul", "mul", "div"):
         scalar = a[0].shape == () or a[1].shape == ()
         op = {"matmul": "*", "mul": "*" if scalar else ".*", "div": "/" if a[1].shape == () else "./"}[k]
