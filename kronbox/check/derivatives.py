@@ -10,10 +10,11 @@ Along a few random directions ``V`` (unit Frobenius norm) the derivative is comp
 The Hessian is compared with differences of the complex-step directional derivative
 ``t ↦ Im f(X + tV + ihV)/h``, which uses no derivative code at all. When ``f`` is not analytic the
 verdict rests on central differences of the gradient (itself checked by :func:`gradient`):
-second differences of ``f`` carry a rounding error ``ε|f|/t²`` too large to judge by. A report's verdict rests on the most accurate reference
-available (the complex step when it applies, whose error is rounding alone); it carries that
-method's largest relative error over the directions against its tolerance, and lists every
-method's error in its detail.
+second differences of ``f`` carry a rounding error ``ε|f|/t²`` too large to judge by.
+
+A report's verdict rests on the most accurate reference available (the complex step when it
+applies, whose error is rounding alone); it carries that method's largest relative error over the
+directions against its tolerance, and lists every method's error in its detail.
 """
 
 from __future__ import annotations
