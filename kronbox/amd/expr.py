@@ -316,11 +316,27 @@ def _resolve_eye(e: Expr, shape: Shape) -> Expr:
         return eye(shape[0])
     if e.kind == "mul" and e.args[1].kind == "eye" and e.args[1].shape is None:
         return mul(e.args[0], _resolve_eye(e.args[1], shape))
+    if e.kind == "neg" and e.args[0].shape is None:
+        return neg(_resolve_eye(e.args[0], shape))
     return e
 
 
+def _unsized_eye(e: Expr) -> bool:
+    """``I``, ``c I`` or ``−I`` with the size still open."""
+    return e.shape is None and (e.kind == "eye" or (e.kind in ("mul", "neg") and _unsized_eye(e.args[-1])))
+
+
+def _resolve_eyes(a: Expr, b: Expr, op: str) -> tuple[Expr, Expr]:
+    """``(a, b)`` with an identity of open size sized by the other operand, which must be square."""
+    ra, rb = _resolve_eye(a, b.shape), _resolve_eye(b, a.shape)
+    for x, y in ((ra, rb), (rb, ra)):
+        if _unsized_eye(x) and y.shape is not None and len(y.shape) == 2:
+            raise _clash(f"{a} {op} {b}", [(a, a.shape), (b, b.shape)], "the identity I is square")
+    return ra, rb
+
+
 def add(a: Expr, b: Expr) -> Expr:
-    a, b = _resolve_eye(a, b.shape), _resolve_eye(b, a.shape)
+    a, b = _resolve_eyes(a, b, "+")
     shape = _same_or_broadcast("+", a, b)
     if is_zero(a) and b.shape == shape:
         return b
@@ -349,7 +365,7 @@ def mul(a: Expr, b: Expr) -> Expr:
     """Elementwise product; a scalar operand scales the other."""
     if (a.shape != () and b.shape == ()) or (b.kind == "literal" and a.kind != "literal" and a.shape == ()):
         a, b = b, a  # scalars first, numbers first: c · A
-    a, b = _resolve_eye(a, b.shape), _resolve_eye(b, a.shape)
+    a, b = _resolve_eyes(a, b, "*")
     shape = _same_or_broadcast("*", a, b)
     if is_literal(a) and is_literal(b):
         return literal(a.param * b.param)
@@ -516,8 +532,8 @@ def mpow(a: Expr, k) -> Expr:
     shape = _square(a, f"{a} ** {k}")
     if k < 0:
         return mpow(inv(a), -k)
-    if k == 0:
-        return eye(None if shape is None else shape[0])
+    if k == 0:  # I, of the size of A (which the values may fix later)
+        return eye(shape[0]) if shape is not None else node("mpow", (a,), 0, None)
     if k == 1:
         return a
     return node("mpow", (a,), k, shape)
