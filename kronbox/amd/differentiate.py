@@ -58,7 +58,10 @@ def linearize(F: Expr, x: Expr) -> LinearMap:
 
 def gradient(f: Expr, x: Expr) -> Expr:
     """``∂f/∂x`` (shape of ``x``) by reverse mode: adjoints unwound from the output down."""
-    if f.shape is not None and not is_scalar_shape(f.shape):
+    if f.shape is None:
+        raise ShapeError(f"grad needs a scalar function, but the shape of {f} is not known; declare the shapes "
+                         "of its symbols, or use value_and_grad, which takes them from the values")
+    if not is_scalar_shape(f.shape):
         raise ShapeError(f"grad needs a scalar function, but {f} is {shape_text(f.shape)}; use jacobian")
     order = topological([f])
     dep = _dependents(order, x)
@@ -125,4 +128,6 @@ def hessian(f: Expr, wrt: str | Expr) -> Derivative:
 
 def value_and_grad(f: Expr, wrt: str | Expr, values: dict | None = None, **named):
     """``(f, ∂f/∂wrt)`` at ``values``, evaluated together so that shared work is done once."""
-    return tuple(evaluate([f, grad(f, wrt)], {**(values or {}), **named}))
+    values = {**(values or {}), **named}
+    f, = specialize([f], bound_values([f], values))
+    return tuple(evaluate([f, grad(f, wrt)], values))
