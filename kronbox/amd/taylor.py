@@ -9,6 +9,7 @@ without forming any derivative tensor.
 from __future__ import annotations
 
 import math
+import numbers
 
 from .differentiate import find_symbol, gradient
 from .expr import Expr, ShapeError, const, inner, literal, mul, sub, substitute, var
@@ -17,8 +18,9 @@ from .expr import Expr, ShapeError, const, inner, literal, mul, sub, substitute,
 def taylor(f: Expr, wrt: str | Expr, around: str | Expr, order: int) -> list[Expr]:
     """The terms ``f_k / k!``, ``k = 0 … order``, of the expansion of ``f`` in ``wrt`` about ``around``."""
     x = find_symbol(f, wrt)
-    if not isinstance(order, int) or order < 0:
+    if not isinstance(order, numbers.Integral) or isinstance(order, bool) or order < 0:
         raise ValueError(f"taylor: order is a non-negative integer, got {order!r}")
+    order = int(order)
     if isinstance(around, Expr):
         centre = around
     elif isinstance(around, str) and around.isidentifier():
