@@ -18,8 +18,20 @@ of ``X`` independent); row-major ``vec`` unless ``order="F"`` is asked for.
 from __future__ import annotations
 
 from .evaluate import bound_values, evaluate, specialize
-from .expr import SYMBOL_KINDS, Expr, ShapeError, add, is_scalar_shape, literal, ones, shape_text, topological
-from .linear import LinearMap, compose, identity, total, unwind
+from .expr import (
+    SHAPE_ONLY,
+    SYMBOL_KINDS,
+    Expr,
+    ShapeError,
+    add,
+    is_scalar_shape,
+    literal,
+    ones,
+    shape_text,
+    topological,
+    zeros_like,
+)
+from .linear import LinearMap, compose, identity, total, unwind, zero
 from .rules import local_jacobian
 
 
@@ -51,9 +63,10 @@ def linearize(F: Expr, x: Expr) -> LinearMap:
     J: dict[int, LinearMap] = {id(x): identity(x.shape)}
     for n in order:
         if id(n) in dep and n is not x:
-            terms = [compose(local_jacobian(n, i), J[id(a)]) for i, a in enumerate(n.args) if id(a) in dep]
+            terms = [compose(local_jacobian(n, i), J[id(a)]) for i, a in enumerate(n.args)
+                     if id(a) in dep and n.kind not in SHAPE_ONLY]
             J[id(n)] = total(terms, n.shape, x.shape)
-    return J[id(F)]
+    return J[id(F)] if id(F) in J else zero(F.shape, x.shape)
 
 
 def gradient(f: Expr, x: Expr) -> Expr:
@@ -68,13 +81,13 @@ def gradient(f: Expr, x: Expr) -> Expr:
     adjoint: dict[int, Expr] = {id(f): ones((1, 1)) if f.shape == (1, 1) else literal(1.0)}
     for n in reversed(order):
         G = adjoint.get(id(n))
-        if G is None or n is x:
+        if G is None or n is x or n.kind in SHAPE_ONLY:
             continue
         for i, a in enumerate(n.args):
             if id(a) in dep:
                 contribution = unwind(local_jacobian(n, i), G)
                 adjoint[id(a)] = contribution if id(a) not in adjoint else add(adjoint[id(a)], contribution)
-    return adjoint[id(x)]
+    return adjoint[id(x)] if id(x) in adjoint else zeros_like(x)
 
 
 class Derivative:

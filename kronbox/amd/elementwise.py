@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .expr import Expr, add, div, elementwise, literal, mul, neg, power, zeros
+from .expr import Expr, add, div, elementwise, literal, mul, neg, power, zeros_like
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def _step(x):
 
 
 def _zero_derivative(F: Expr, A: Expr) -> Expr:
-    return zeros(A.shape) if A.shape not in (None, ()) else literal(0.0)
+    return zeros_like(A)
 
 
 FUNCTIONS: dict[str, Elementwise] = {

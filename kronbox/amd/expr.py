@@ -248,6 +248,32 @@ def ones(shape: Shape) -> Expr:
     return node("ones", (), shape, shape)
 
 
+def eye_like(a: Expr, axis: int) -> Expr:
+    """The identity as large as ``a``'s rows (``axis=0``) or columns (``axis=1``); sized as soon
+    as ``a``'s shape is known (a node of its own until then, evaluated from ``a``'s value)."""
+    if a.shape is not None:
+        return eye(1 if a.shape == () else a.shape[axis])
+    return node("eye_like", (a,), axis, None)
+
+
+def ones_like(a: Expr) -> Expr:
+    """The all-ones matrix of ``a``'s shape (1 for a scalar)."""
+    if a.shape is not None:
+        return ones(a.shape) if a.shape != () else literal(1.0)
+    return node("ones_like", (a,), None, None)
+
+
+def zeros_like(a: Expr) -> Expr:
+    """The zero matrix of ``a``'s shape (0 for a scalar)."""
+    if a.shape is not None:
+        return zeros(a.shape) if a.shape != () else literal(0.0)
+    return node("zeros_like", (a,), None, None)
+
+
+# Nodes whose value does not depend on their argument's entries, only on its shape.
+SHAPE_ONLY = frozenset({"eye_like", "ones_like", "zeros_like"})
+
+
 _anonymous = iter(range(1, 1 << 62))
 
 
@@ -267,11 +293,11 @@ def is_literal(e: Expr, value=None) -> bool:
 
 
 def is_zero(e: Expr) -> bool:
-    return e.kind == "zeros" or is_literal(e, 0.0)
+    return e.kind in ("zeros", "zeros_like") or is_literal(e, 0.0)
 
 
 def is_eye(e: Expr) -> bool:
-    return e.kind == "eye"
+    return e.kind in ("eye", "eye_like")
 
 
 def scalar_factor(e: Expr) -> tuple[Expr | None, Expr]:
@@ -410,7 +436,7 @@ def matmul(a: Expr, b: Expr) -> Expr:
         raise _clash(f"{a} * {b}", [(a, sa), (b, sb)], "the inner dimensions differ")
     for x, y in ((a, b), (b, a)):
         c, rest = scalar_factor(x)
-        if rest.kind == "eye":
+        if is_eye(rest):
             if rest.shape is not None and y.shape is not None and x is a and rest.shape[1] != y.shape[0]:
                 raise _clash(f"{a} * {b}", [(a, sa), (b, sb)], "the inner dimensions differ")
             return y if c is None else mul(c, y)
@@ -430,7 +456,7 @@ def matmul(a: Expr, b: Expr) -> Expr:
 def transpose(a: Expr) -> Expr:
     if a.kind == "transpose":
         return a.args[0]
-    if a.shape == () or a.kind == "eye":
+    if a.shape == () or is_eye(a):
         return a
     if a.kind in ("zeros", "ones"):
         return node(a.kind, (), a.shape[::-1], a.shape[::-1])
@@ -449,7 +475,7 @@ def inv(a: Expr) -> Expr:
     shape = _square(a, f"inv({a})")
     if a.kind == "inv":
         return a.args[0]
-    if a.kind == "eye":
+    if is_eye(a):
         return a
     if a.kind == "transpose" and a.args[0].kind == "inv":
         return transpose(a.args[0].args[0])
@@ -602,7 +628,7 @@ def inner(a: Expr, b: Expr) -> Expr:
 BUILDERS: dict[str, Callable[..., Expr]] = {
     "add": add, "neg": neg, "mul": mul, "div": div, "matmul": matmul, "transpose": transpose, "inv": inv,
     "trace": trace, "det": det, "logdet": logdet, "sum": sum_, "norm": norm, "normsq": normsq,
-    "sqrtm": sqrtm, "sylvester": sylvester,
+    "sqrtm": sqrtm, "sylvester": sylvester, "ones_like": ones_like, "zeros_like": zeros_like,
 }
 
 
@@ -616,6 +642,8 @@ def rebuild(e: Expr, args: tuple[Expr, ...]) -> Expr:
         return elementwise(e.param, args[0])
     if e.kind == "power":
         return power(args[0], e.param)
+    if e.kind == "eye_like":
+        return eye_like(args[0], e.param)
     return BUILDERS[e.kind](*args)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 from .expr import (
     Expr,
     add,
-    eye,
     inner,
     is_literal,
     literal,
@@ -93,12 +92,6 @@ def box(A: Expr, B: Expr) -> LinearMap:
 
 def _pair(a, b):
     return None if a is None or b is None else (a, b)
-
-
-def commutation(shape) -> LinearMap:
-    """``vec(X) ↦ vec(Xᵀ)`` for ``X`` of ``shape``: ``I_n ⊠ I_m``."""
-    m, n = (None, None) if shape is None else _as_matrix_shape(shape)
-    return box(eye(n), eye(m))
 
 
 def outer(U: Expr, V: Expr) -> LinearMap:

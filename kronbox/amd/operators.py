@@ -28,7 +28,10 @@ def to_operator(L: LinearMap, values: dict, order: str = "C", simplify: bool = T
     evaluated = dict(zip(map(id, factors), evaluate(factors, values), strict=True))
 
     def factor(e: Expr):
-        return ops.Identity(e.param) if e.kind == "eye" else evaluated[id(e)]
+        return np.eye(e.param) if e.kind == "eye" else evaluated[id(e)]
+
+    def kron_factor(e: Expr):
+        return ops.Identity(e.param) if e.kind == "eye" else _matrix(evaluated[id(e)])
 
     def build(M: LinearMap) -> ops.Operator:
         k, a = M.kind, M.args
@@ -37,7 +40,7 @@ def to_operator(L: LinearMap, values: dict, order: str = "C", simplify: bool = T
         if k == "zero":
             return ops.Zero(M.out_shape, M.in_shape)
         if k in ("kron", "box"):
-            A, B = (f if isinstance(f, ops.Operator) else _matrix(f) for f in map(factor, a))
+            A, B = map(kron_factor, a)
             return (ops.Kron if k == "kron" else ops.Box)(A, B)
         if k == "outer":
             return ops.Outer(_matrix(factor(a[0])), _matrix(factor(a[1])))

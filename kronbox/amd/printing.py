@@ -37,8 +37,10 @@ def _text(e: Expr) -> tuple[str, int]:
     if k == "literal":
         text = number_text(e.param)
         return text, _ATOM if not text.startswith("-") else _NEG
-    if k == "eye":
+    if k in ("eye", "eye_like"):
         return "I", _ATOM
+    if k in ("ones_like", "zeros_like"):
+        return f"{k[:-5]}(size({to_text(a[0])}))", _ATOM
     if k in ("zeros", "ones"):
         return f"{k}({', '.join(map(str, e.param))})", _ATOM
     if k == "add":
@@ -75,7 +77,7 @@ def map_text(L) -> str:
     if k == "zero":
         return "0"
     if k in ("kron", "box"):
-        return f"({to_text(a[0])} {'⊗' if k == 'kron' else '⊠'} {to_text(a[1])})"
+        return f"({_wrap(a[0], _PRODUCT)} {'⊗' if k == 'kron' else '⊠'} {_wrap(a[1], _PRODUCT)})"
     if k == "outer":
         return f"vec({to_text(a[0])})*vec({to_text(a[1])})'"
     if k == "diag":
@@ -92,5 +94,5 @@ def map_text(L) -> str:
     if k == "compose":
         return "*".join(map_text(M) if M.kind != "sum" else f"({map_text(M)})" for M in a)
     if k == "kronsum_inv":
-        return f"inv({to_text(a[0])} ⊗ I + I ⊗ {to_text(a[1])})"
+        return f"inv({_wrap(a[0], _PRODUCT)} ⊗ I + I ⊗ {_wrap(a[1], _PRODUCT)})"
     raise AssertionError(k)

@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .elementwise import FUNCTIONS, power_derivative
-from .expr import Expr, div, eye, inv, is_scalar_shape, literal, mpow, neg, ones, transpose
+from .expr import SHAPE_ONLY, Expr, div, eye_like, inv, is_scalar_shape, literal, mpow, neg, ones, ones_like, transpose
 from .linear import (
     LinearMap,
-    commutation,
+    box,
     compose,
     diag,
     identity,
@@ -42,15 +42,8 @@ from .linear import (
     outer,
     scaled,
     total,
+    zero,
 )
-
-
-def _rows(A: Expr):
-    return None if A.shape is None else (A.shape or (1, 1))[0]
-
-
-def _cols(A: Expr):
-    return None if A.shape is None else (A.shape or (1, 1))[1]
 
 
 def _broadcast(F: Expr, arg: Expr) -> bool:
@@ -69,7 +62,7 @@ def _scalar_arg_map(F: Expr, arg: Expr, D: Expr) -> LinearMap:
 
 def _add(F: Expr, i: int) -> LinearMap:
     arg = F.args[i]
-    return outer(ones(F.shape), literal(1.0)) if _broadcast(F, arg) else identity(arg.shape)
+    return outer(ones_like(F), literal(1.0)) if _broadcast(F, arg) else identity(arg.shape)
 
 
 def _mul(F: Expr, i: int) -> LinearMap:
@@ -85,7 +78,7 @@ def _div(F: Expr, i: int) -> LinearMap:
 
 def _matmul(F: Expr, i: int) -> LinearMap:
     A, B = F.args
-    return kron(eye(_rows(A)), transpose(B)) if i == 0 else kron(A, eye(_cols(B)))
+    return kron(eye_like(A, 0), transpose(B)) if i == 0 else kron(A, eye_like(B, 1))
 
 
 def _power(F: Expr, k: int) -> LinearMap:
@@ -99,7 +92,7 @@ def _sylvester(F: Expr, i: int) -> LinearMap:
     solve = kronsum_inverse(A, transpose(B))
     if i == 2:
         return solve
-    inner = kron(eye(_rows(A)), transpose(F)) if i == 0 else kron(F, eye(_cols(B)))
+    inner = kron(eye_like(A, 0), transpose(F)) if i == 0 else kron(F, eye_like(B, 1))
     return negate(compose(solve, inner))
 
 
@@ -108,7 +101,7 @@ def _elementwise(F: Expr, i: int) -> LinearMap:
 
 
 def _trace(F: Expr, i: int) -> LinearMap:
-    return outer(literal(1.0), eye(_rows(F.args[0])))
+    return outer(literal(1.0), eye_like(F.args[0], 0))
 
 
 LOCAL: dict[str, Callable[[Expr, int], LinearMap]] = {
@@ -117,20 +110,24 @@ LOCAL: dict[str, Callable[[Expr, int], LinearMap]] = {
     "mul": _mul,
     "div": _div,
     "matmul": _matmul,
-    "transpose": lambda F, i: commutation(F.args[0].shape),
+    "transpose": lambda F, i: box(eye_like(F.args[0], 1), eye_like(F.args[0], 0)),
     "inv": lambda F, i: negate(kron(F, transpose(F))),
     "mpow": lambda F, i: _power(F, F.param),
     "sqrtm": lambda F, i: kronsum_inverse(F, transpose(F)),
     "trace": _trace,
     "det": lambda F, i: outer(F, transpose(inv(F.args[0]))),
     "logdet": lambda F, i: outer(literal(1.0), transpose(inv(F.args[0]))),
-    "sum": lambda F, i: outer(literal(1.0), ones(F.args[0].shape)),
+    "sum": lambda F, i: outer(literal(1.0), ones_like(F.args[0])),
     "normsq": lambda F, i: outer(literal(2.0), F.args[0]),
     "norm": lambda F, i: outer(literal(1.0), div(F.args[0], F)),
     "ew": _elementwise,
     "power": lambda F, i: _scalar_arg_map(F, F.args[0], power_derivative(F, F.args[0], F.param)),
     "sylvester": _sylvester,
 }
+
+
+for _kind in SHAPE_ONLY:  # I, ones and zeros of another node's size: constant
+    LOCAL[_kind] = lambda F, i: zero(F.shape, F.args[i].shape)
 
 
 def local_jacobian(F: Expr, i: int) -> LinearMap:

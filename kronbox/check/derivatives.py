@@ -164,11 +164,12 @@ def hessian(f: Expr, wrt, values: dict | None = None, *, directions: int = 3, to
     probe = _Probe(f, wrt, values, seed)
     H = hessian_of(f, probe.x).at(probe.values)
     g = grad(f, probe.x)
-    t = 1e-4 * max(1.0, float(np.abs(probe.X).max(initial=0.0)))
+    t = 1e-3 * max(1.0, float(np.abs(probe.X).max(initial=0.0)))
 
     def curvature(V):
-        forward, backward = (probe.complex_step(f, V, probe.X + s * t * V) for s in (1, -1))
-        return (forward - backward) / (2 * t)
+        """``d/dt`` of the complex-step derivative by the five-point stencil (error ``O(t⁴)``)."""
+        d = {s: probe.complex_step(f, V, probe.X + s * t * V) for s in (-2, -1, 1, 2)}
+        return (8 * (d[1] - d[-1]) - (d[2] - d[-2])) / (12 * t)
 
     by_gradient, by_complex_step = "central differences of the gradient", "differences of the complex step"
     errors: dict[str, list[float]] = {by_gradient: []} | ({by_complex_step: []} if probe.analytic else {})
