@@ -432,20 +432,8 @@ def _(rng):
 
 
 # ------------------------------------------------------------------------------------- tests
-# kronbox/amd/operators.py hands an identity factor of an outer product to kb.Outer as a
-# kb.Identity operator rather than an array (Outer(1, I) is the Jacobian of trace(X)), which
-# kb.Outer refuses. Strict: the marker has to go once that is fixed.
-OUTER_OF_IDENTITY = pytest.mark.xfail(raises=ValueError, strict=True,
-                                      reason="amd.operators passes kb.Identity as an Outer vector")
-KNOWN_FAILURES = {"trace(X)": OUTER_OF_IDENTITY, "trace(X) + A": OUTER_OF_IDENTITY, "trace(X) X": OUTER_OF_IDENTITY}
-
-
-def params(names: list[str]) -> list:
-    return [pytest.param(n, marks=KNOWN_FAILURES.get(n, ())) for n in names]
-
-
-NAMES = params(list(ROWS))
-WITH_CLOSED_FORM = params([name for name in ROWS if build(name).closed is not None])
+NAMES = list(ROWS)
+WITH_CLOSED_FORM = [name for name in NAMES if build(name).closed is not None]
 
 
 def jacobian_shape(r: Row) -> tuple[int, int]:
