@@ -62,6 +62,15 @@ class Expr:
     def __setattr__(self, name, value):
         raise AttributeError("expressions are immutable")
 
+    def __delattr__(self, name):
+        raise AttributeError("expressions are immutable")
+
+    def __copy__(self):
+        return self  # immutable and hash-consed: a copy is the node itself
+
+    def __deepcopy__(self, memo):
+        return self
+
     # -- structure -------------------------------------------------------------------------------
     def nodes(self) -> list[Expr]:
         """Every node of the DAG once, children before parents (a topological order)."""
