@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from amd_reference import assert_close, assert_lazy, fd_jacobian, near_identity, operator_nodes, spd
+from amd_reference import assert_close, assert_lazy, fd_hessian, fd_jacobian, near_identity, operator_nodes, spd
 from zoo import box_twin
 
 import kronbox as kb
@@ -525,3 +525,37 @@ def test_column_major_inverse():
     Xi = np.linalg.inv(r.X)
     J = amd.jacobian(r.F, "X").at({"X": r.X}, order="F")
     assert_close(J.to_dense(), -np.kron(Xi.T, Xi), 1e-12, "inv(X)")
+
+
+# ----------------------------------------------- reverse mode and second order, row by row
+def functional(r: Row) -> tuple[amd.Expr, Callable[[np.ndarray], float], np.ndarray]:
+    """``⟨C, F(X)⟩`` for a fixed random ``C`` (the expression, its numpy twin, ``C``): every row's
+    Jacobian seen through a generic linear functional."""
+    C = np.random.default_rng(99).standard_normal(np.shape(r.f(r.X)))
+    W = amd.const("W", C)  # a name no row uses
+    f = W * r.F if C.ndim == 0 else amd.sum(W * r.F)
+    return f, lambda X: float(np.sum(C * r.f(X))), C
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_by_unwinding(name):
+    """Reverse mode: ``vec(∇⟨C, F⟩) = Jᵀ vec(C)``, against central differences and the closed form."""
+    r = build(name)
+    f, twin, C = functional(r)
+    G = np.asarray(amd.grad(f, "X").eval({"X": r.X}))
+    assert G.shape == r.X.shape
+    assert_close(G, fd_jacobian(twin, r.X).reshape(r.X.shape), 1e-7, name)
+    if r.closed is not None:
+        assert_close(G.ravel(), r.closed.T @ np.ravel(C), 1e-11, f"{name}: Jᵀ vec(C)")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hessian_of_the_functional(name):
+    """Second order through every rule: the lazy Hessian of ``⟨C, F⟩`` against second differences."""
+    r = build(name)
+    f, twin, _ = functional(r)
+    H = amd.hessian(f, "X").at({"X": r.X})
+    assert_lazy(H, (r.X.size, r.X.size))
+    D = H.to_dense()
+    assert_close(D, D.T, 1e-12, f"{name}: symmetry")
+    assert_close(D, fd_hessian(twin, r.X), 1e-6 * max(1.0, abs(twin(r.X))), name)
