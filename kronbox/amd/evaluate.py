@@ -257,7 +257,7 @@ def _transpose(n: Expr, ctx: Context):
 def _inv(n: Expr, ctx: Context):
     factorization = ctx.factor(n.args[0])
     inverse = factorization.inverse
-    if factorization.cholesky is not None:
+    if factorization.positive_definite:
         ctx.symmetric.add(id(n))
     return inverse
 
