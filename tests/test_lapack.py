@@ -1,0 +1,50 @@
+"""Cholesky and its inverse in place, through numpy's OpenBLAS and through scipy's LAPACK."""
+
+import numpy as np
+import pytest
+
+from kronbox import lapack
+
+
+def _spd(n, dtype, seed=0):
+    A = np.random.default_rng(seed).standard_normal((n, n))
+    return (A @ A.T / n + np.eye(n)).astype(dtype)
+
+
+@pytest.fixture(params=["numpy's OpenBLAS", "scipy"])
+def backend(request, monkeypatch):
+    if request.param == "scipy":
+        monkeypatch.setattr(lapack, "_numpy_routines", lambda: None)
+    return request.param
+
+
+def test_numpy_openblas_routines_are_found():
+    # numpy's PyPI wheels bundle OpenBLAS; the fast path must be the one in use here.
+    assert lapack._numpy_routines() is not None
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-4)])
+@pytest.mark.parametrize("n", [1, 2, 7, 130])
+def test_cholesky_and_inverse_match_numpy(backend, n, dtype, tol):
+    S = _spd(n, dtype)
+    W = S.copy()
+    assert lapack.cholesky_in_place(W)
+    U = np.triu(W)
+    np.testing.assert_allclose(U, np.linalg.cholesky(S.astype(np.float64)).T, rtol=tol, atol=tol)
+    assert lapack.inverse_from_cholesky_in_place(W)
+    inverse = np.triu(W) + np.triu(W, 1).T
+    np.testing.assert_allclose(inverse, np.linalg.inv(S.astype(np.float64)), rtol=tol * 10, atol=tol * 10)
+
+
+def test_not_positive_definite_is_reported(backend):
+    S = _spd(5, np.float64)
+    S[2, 2] = -1.0
+    assert not lapack.cholesky_in_place(S.copy())
+
+
+@pytest.mark.parametrize(
+    "W", [np.eye(3, dtype=complex), np.eye(3, dtype=np.float64, order="F")[:, :2].copy(), np.eye(4)[:, ::2]]
+)
+def test_refuses_what_it_cannot_factor(W):
+    with pytest.raises(ValueError, match="square C-ordered float32/float64"):
+        lapack.cholesky_in_place(W)
