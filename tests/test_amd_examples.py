@@ -126,6 +126,9 @@ def test_covariance_hessian():
     assert_close(D, fd_hessian(lambda X: covariance_numpy(X, S0), Sigma0), 1e-5, "second differences of f")
     assert_close(D, fd_jacobian(lambda X: covariance_gradient_numpy(X, S0), Sigma0), 1e-8,
                  "differences of the numpy gradient")
+    DF = amd.hessian(f, "Sigma").at({"Sigma": Sigma0}, order="F").to_dense()
+    assert_close(DF, fd_jacobian(lambda X: covariance_gradient_numpy(X, S0), Sigma0, order="F"), 1e-8,
+                 "column-major")
 
 
 def test_hessian_of_logdet_is_a_box_product():

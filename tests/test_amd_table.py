@@ -559,3 +559,16 @@ def test_hessian_of_the_functional(name):
     D = H.to_dense()
     assert_close(D, D.T, 1e-12, f"{name}: symmetry")
     assert_close(D, fd_hessian(twin, r.X), 1e-6 * max(1.0, abs(twin(r.X))), name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shape_of_the_variable_from_its_value(name):
+    """The same row with ``X`` declared without a shape: the value gives it, nothing else changes."""
+    r = build(name)
+    F = amd.substitute(r.F, {r.F.symbols["X"]: amd.var("X")})
+    assert F.symbols["X"].shape is None
+    J = amd.jacobian(F, "X").at({"X": r.X})
+    assert_close(J.to_dense(), fd_jacobian(r.f, r.X), 1e-7, name)
+    f, twin, _ = functional(Row(F, r.f, r.X))
+    assert_close(np.asarray(amd.grad(f, "X").eval({"X": r.X})), fd_jacobian(twin, r.X).reshape(r.X.shape), 1e-7,
+                 f"{name}: gradient")
