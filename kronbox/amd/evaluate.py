@@ -19,6 +19,7 @@ import scipy.linalg
 from .elementwise import FUNCTIONS
 from .expr import SYMBOL_KINDS, Expr, ShapeError, _numeric, shape_text, substitute, topological, var
 from .factor import Factorization
+from .symmetric import is_symmetric
 
 
 class Program:
@@ -248,10 +249,20 @@ def _neg(n: Expr, ctx: Context):
 
 
 def _transpose(n: Expr, ctx: Context):
-    if id(n.args[0]) in ctx.symmetric:
+    """``Aᵀ``: a view, or ``A`` itself when ``A`` is known to be symmetric (a symbol's value is
+    tested, in a tiled pass far cheaper than the strided elementwise work a transposed view costs)."""
+    child, A = n.args[0], _arg(n, ctx)
+    if id(child) not in ctx.symmetric and child.kind in SYMBOL_KINDS and _symmetric_value(A):
+        ctx.symmetric.add(id(child))
+    if id(child) in ctx.symmetric:
         ctx.symmetric.add(id(n))
-        return _arg(n, ctx)
-    return _arg(n, ctx).T
+        return A
+    return A.T
+
+
+def _symmetric_value(A) -> bool:
+    return isinstance(A, np.ndarray) and A.ndim == 2 and A.dtype.kind == "f" and A.shape[0] == A.shape[1] > 1 \
+        and is_symmetric(A)
 
 
 def _inv(n: Expr, ctx: Context):
