@@ -17,7 +17,7 @@ import numpy as np
 import scipy.linalg
 
 from .elementwise import FUNCTIONS
-from .expr import SYMBOL_KINDS, Expr, ShapeError, _numeric, shape_text, substitute, topological, var
+from .expr import SYMBOL_KINDS, Expr, ShapeError, _numeric, shape_text, substitute, symbol_table, topological, var
 from .factor import Factorization
 from .symmetric import is_symmetric
 
@@ -30,7 +30,7 @@ class Program:
         self.exprs = exprs
         self.order = topological(list(exprs))
         self.uses, self.fused = _plan(self.order, list(exprs))
-        self.symbols = [n for n in self.order if n.kind in SYMBOL_KINDS]
+        self.symbols = list(symbol_table(self.order).values())
         self.shaped = all(n.shape is not None for n in self.symbols)
 
 

@@ -79,7 +79,7 @@ class Expr:
     @property
     def symbols(self) -> dict[str, Expr]:
         """The symbols (variables and constants) the expression mentions, by name."""
-        return {n.param[0]: n for n in self.nodes() if n.kind in SYMBOL_KINDS}
+        return symbol_table(self.nodes())
 
     @property
     def name(self) -> str:
@@ -151,6 +151,26 @@ class Expr:
 
     def __repr__(self) -> str:
         return f"<Expr {self} : {shape_text(self.shape)}>"
+
+
+def _describe_symbol(n: Expr) -> str:
+    kind = "variable" if n.kind == "var" else "constant"
+    bound = " with a value" if n.value is not None else ""
+    return f"a {kind} of shape {shape_text(n.shape)}{bound}"
+
+
+def symbol_table(nodes) -> dict[str, Expr]:
+    """The symbols among ``nodes`` by name; two different symbols of one name are an error
+    (a value bound by that name could not tell them apart)."""
+    table: dict[str, Expr] = {}
+    for n in nodes:
+        if n.kind not in SYMBOL_KINDS:
+            continue
+        other = table.setdefault(n.param[0], n)
+        if other is not n:
+            raise ValueError(f"two different symbols are named {n.param[0]!r}: {_describe_symbol(other)} and "
+                             f"{_describe_symbol(n)}; give them different names")
+    return table
 
 
 # -- hash-consing ----------------------------------------------------------------------------------
