@@ -8,7 +8,9 @@ Along a few random directions ``V`` (unit Frobenius norm) the derivative is comp
   not, and neither are ``sqrtm`` and Sylvester solves, computed through Schur forms (which conjugate).
 
 The Hessian is compared with differences of the complex-step directional derivative
-``t ↦ Im f(X + tV + ihV)/h``, which uses no derivative code at all. When ``f`` is not analytic the
+``t ↦ Im f(X + tW + ihV)/h``, whose derivative at 0 is ``vec(W)ᵀ H vec(V)`` and which uses no
+derivative code at all; it is taken for ``W = V`` and for a second random ``W``, since a quadratic
+form ``vᵀHv`` alone cannot see an error in ``H`` that is antisymmetric. When ``f`` is not analytic the
 verdict rests on central differences of the gradient (itself checked by :func:`gradient`):
 second differences of ``f`` carry a rounding error ``ε|f|/t²`` too large to judge by.
 
@@ -70,9 +72,9 @@ class _Probe:
         values = dict(values) if values is not None else random_values(e, seed)
         arrays = bound_values([e], values)
         self.values = {**values, **arrays}
-        self.X = np.asarray(arrays[self.x.name], dtype=np.float64)
         if np.iscomplexobj(arrays[self.x.name]):
             raise ValueError(f"check: the value of {self.x.name!r} must be real")
+        self.X = np.asarray(arrays[self.x.name], dtype=np.float64)
         self.rng = np.random.default_rng(seed + 1)
         self.h = 1e-5 * max(1.0, float(np.abs(self.X).max(initial=0.0)))
         self.analytic = analytic(e)
@@ -159,16 +161,17 @@ def jacobian(F: Expr, wrt, values: dict | None = None, *, directions: int = 3, t
 def hessian(f: Expr, wrt, values: dict | None = None, *, directions: int = 3, tol: float | None = None,
             seed: int = 0) -> Report:
     """``H vec(V)`` from :func:`kronbox.amd.hessian` against central differences of the gradient,
-    and ``vec(V)ᵀ H vec(V)`` against differences of complex-step directional derivatives when ``f``
-    is analytic (which then decides)."""
+    and ``vec(V)ᵀ H vec(V)``, ``vec(W)ᵀ H vec(V)`` (``W`` a second direction) against differences of
+    complex-step directional derivatives when ``f`` is analytic (which then decides)."""
     probe = _Probe(f, wrt, values, seed)
     H = hessian_of(f, probe.x).at(probe.values)
     g = grad(f, probe.x)
     t = 1e-3 * max(1.0, float(np.abs(probe.X).max(initial=0.0)))
 
-    def curvature(V):
-        """``d/dt`` of the complex-step derivative by the five-point stencil (error ``O(t⁴)``)."""
-        d = {s: probe.complex_step(f, V, probe.X + s * t * V) for s in (-2, -1, 1, 2)}
+    def bilinear(W, V):
+        """``vec(W)ᵀ H vec(V)``: ``d/dt`` of the complex-step derivative along ``V`` at ``X + tW``,
+        by the five-point stencil (error ``O(t⁴)``)."""
+        d = {s: probe.complex_step(f, V, probe.X + s * t * W) for s in (-2, -1, 1, 2)}
         return (8 * (d[1] - d[-1]) - (d[2] - d[-2])) / (12 * t)
 
     by_gradient, by_complex_step = "central differences of the gradient", "differences of the complex step"
@@ -178,6 +181,9 @@ def hessian(f: Expr, wrt, values: dict | None = None, *, directions: int = 3, to
         HV = H @ V.ravel()
         errors[by_gradient].append(_relative(HV, probe.central(g, V).ravel()))
         if probe.analytic:
-            errors[by_complex_step].append(_relative(V.ravel() @ HV, curvature(V)))
+            W = probe.direction()
+            mine = [V.ravel() @ HV, W.ravel() @ HV]
+            reference = [np.sum(bilinear(V, V)), np.sum(bilinear(W, V))]  # f may be a 1×1 matrix
+            errors[by_complex_step].append(_relative(mine, reference))
     decisive = by_complex_step if probe.analytic else by_gradient
     return _report(f"Hessian of {f} with respect to {probe.x}", errors, decisive, tol, directions)
