@@ -260,6 +260,18 @@ def test_symbols_without_shapes_take_them_from_the_values(rng):
     np.testing.assert_allclose((X @ X).eval(X=B0), B0 @ B0)
 
 
+def test_gradients_of_symbols_without_shapes_take_them_from_the_values(rng):
+    Z = amd.var("Z")
+    for shape in ((3, 3), (2, 5)):
+        A = rng.standard_normal(shape)
+        np.testing.assert_array_equal(amd.grad(amd.sum(Z), "Z").eval(Z=A), np.ones(shape))
+        np.testing.assert_allclose(amd.grad(amd.normsq(Z), "Z").eval(Z=A), 2 * A)
+    A = general(3, rng)
+    np.testing.assert_array_equal(amd.grad(amd.trace(Z), "Z").eval(Z=A), np.eye(3))
+    np.testing.assert_allclose(amd.grad(amd.trace(Z @ Z), "Z").eval(Z=A), 2 * A.T)
+    np.testing.assert_allclose(amd.grad(amd.logdet(Z), "Z").eval(Z=A), np.linalg.inv(A).T, rtol=1e-12)
+
+
 def test_identity_of_inferred_size(rng):
     X, Z = amd.var("X", (3, 3)), amd.var("Z")
     I = amd.eye()
