@@ -18,10 +18,11 @@ def format_time(seconds: float) -> str:
 
 @dataclass
 class Summary:
-    """A derived row: ``candidate``'s time divided by the best time among ``against``."""
+    """A derived row: ``candidate``'s time divided by the best time among ``against``; ``candidate``
+    may also be a list, whose best time is then used."""
 
     label: str
-    candidate: str
+    candidate: str | list[str]
     against: list[str]
 
 
@@ -47,14 +48,18 @@ class Table:
         measurement = self.rows.get(name, {}).get(column)
         return measurement.median if measurement is not None else None
 
-    def ratio(self, name: str, column: str, against: list[str] | None = None) -> float | None:
-        """``name``'s time over the baseline's (or over the best of ``against``) in ``column``."""
-        reference = [self.time(other, column) for other in (against or [self.baseline])]
-        reference = [t for t in reference if t is not None]
-        mine = self.time(name, column)
-        if mine is None or not reference:
+    def best(self, names: list[str], column: str) -> float | None:
+        """The smallest time among ``names`` in ``column`` (None when none of them was timed)."""
+        times = [t for t in (self.time(name, column) for name in names) if t is not None]
+        return min(times) if times else None
+
+    def ratio(self, name: str | list[str], column: str, against: list[str] | None = None) -> float | None:
+        """``name``'s time (the best of a list) over the baseline's (or the best of ``against``)."""
+        mine = self.best([name] if isinstance(name, str) else name, column)
+        reference = self.best(against or [self.baseline], column)
+        if mine is None or reference is None:
             return None
-        return mine / min(reference)
+        return mine / reference
 
     def _cell(self, name: str, column: str) -> str:
         measurement = self.rows[name].get(column)

@@ -11,6 +11,11 @@ A candidate that disturbs the others can be *isolated*: it is timed after the in
 rounds of its own. jax is one: its CPU thread pool keeps spinning after a call, and an OpenBLAS GEMM
 run right after it on 2 cores was measured 15–30× slower (a 256×256 two-GEMM matvec: 0.7 ms alone,
 10–20 ms interleaved with jax).
+
+Candidates that use different thread pools (numpy's and scipy's separate OpenBLAS builds) can be
+*primed*: each sample then starts with one untimed call, so that a sample does not pay for the pool
+its predecessor in the round left spinning (a numpy GEMM right after a scipy LAPACK call was measured
+8 ms late at n = 128–512 on 2 cores) and every candidate is timed in its own steady state.
 """
 
 from __future__ import annotations
@@ -85,12 +90,17 @@ def compare(
     settings: Settings = FULL,
     rtol: float = 1e-8,
     isolated: Collection[str] = (),
+    references: Mapping[str, object] | None = None,
+    prime: bool = False,
 ) -> dict[str, Measurement]:
     """Time ``candidates`` (name → zero-argument callable) interleaved; return name → Measurement.
 
     The first call of each candidate is a warm-up (compilation, caches) whose result is compared with
     ``reference`` (when given): a relative error above ``rtol`` is noted next to the time, an exception
-    replaces the time by a note. Candidates named in ``isolated`` are timed after the others, alone.
+    replaces the time by a note. ``references`` gives candidates their own reference (name → result;
+    it overrides ``reference``), so that candidates computing different things (a function and its
+    gradient) can be timed in the same rounds. Candidates named in ``isolated`` are timed after the
+    others, alone. With ``prime``, each sample starts with one untimed call.
     """
     notes: dict[str, str] = {}
     runnable: dict[str, Callable[[], object]] = {}
@@ -102,8 +112,9 @@ def compare(
         except Exception as error:  # a peer that crashes is a result to report, not a bench failure
             notes[name] = f"fails: {type(error).__name__}: {str(error)[:60]}"
             continue
-        if reference is not None:
-            deviation = relative_error(result, reference)
+        expected = (references or {}).get(name, reference)
+        if expected is not None:
+            deviation = relative_error(result, expected)
             if not deviation <= rtol:
                 notes[name] = f"wrong result (relative error {deviation:.1e})"
         runnable[name] = fn
@@ -111,7 +122,7 @@ def compare(
     plan = {}
     for name, fn in runnable.items():
         number, per_call = _calibrate(fn, settings.sample_time)
-        taken = _rounds_taken(number * per_call, settings)
+        taken = _rounds_taken((number + prime) * per_call, settings)
         chosen = {round(i * settings.rounds / taken) for i in range(taken)}
         plan[name] = (fn, number, chosen)
 
@@ -129,6 +140,8 @@ def compare(
                     fn, number, chosen = plan[name]
                     if r not in chosen:
                         continue
+                    if prime:
+                        fn()
                     start = time.perf_counter()
                     for _ in range(number):
                         fn()
