@@ -48,3 +48,26 @@ def test_not_positive_definite_is_reported(backend):
 def test_refuses_what_it_cannot_factor(W):
     with pytest.raises(ValueError, match="square C-ordered float32/float64"):
         lapack.cholesky_in_place(W)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-11), (np.float32, 2e-3), (np.complex128, 1e-11)])
+@pytest.mark.parametrize("n", [1, 3, 40])
+def test_lu_determinant_and_inverse_match_numpy(backend, n, dtype, tol):
+    rng = np.random.default_rng(n)
+    A = rng.standard_normal((n, n)) + (1j * rng.standard_normal((n, n)) if dtype == np.complex128 else 0)
+    A = A.astype(dtype)
+    W = A.copy()
+    pivots, info = lapack.lu_in_place(W)
+    assert info == 0
+    swaps = np.count_nonzero(pivots != np.arange(1, n + 1))
+    det = (-1) ** swaps * np.prod(W.diagonal().astype(np.complex128))
+    reference = np.linalg.det(A.astype(np.complex128))
+    assert abs(det - reference) <= tol * abs(reference)
+    assert lapack.inverse_from_lu_in_place(W, pivots)
+    np.testing.assert_allclose(W, np.linalg.inv(A.astype(np.complex128)), rtol=tol, atol=tol)
+
+
+def test_lu_reports_an_exactly_singular_matrix(backend):
+    W = np.array([[1.0, 2.0], [2.0, 4.0]])
+    _, info = lapack.lu_in_place(W)
+    assert info > 0

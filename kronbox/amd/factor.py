@@ -1,9 +1,10 @@
 """One factorization per square matrix per evaluation, shared by ``inv``, ``det`` and ``logdet``.
 
 A real matrix that is exactly symmetric is tried with Cholesky first (``potrf``, and ``potri``
-for the inverse: about a third of the work of an LU inverse, and run in numpy's own thread pool,
-see :mod:`kronbox.lapack`). If it is not positive definite, not symmetric, or complex (as under
-the complex step), LU is used (``numpy.linalg``).
+for the inverse: about a third of the work of an LU inverse). If it is not positive definite, not
+symmetric, or complex (as under the complex step), one LU factorization (``getrf``) gives the
+determinant and, through ``getri``, the inverse. All of it runs in numpy's own thread pool
+(:mod:`kronbox.lapack`).
 """
 
 from __future__ import annotations
@@ -43,11 +44,25 @@ class Factorization:
         return self._cholesky is not None
 
     @cached_property
+    def _lu(self) -> tuple[np.ndarray, np.ndarray, float | complex, float]:
+        """``(LU factors, pivots, sign, log|det A|)``; the sign is 0 when ``A`` is exactly singular."""
+        A = self.A
+        W = np.array(A, order="C", copy=True, dtype=A.dtype if A.dtype in lapack.LU_TYPES else np.float64)
+        pivots, info = lapack.lu_in_place(W)
+        if info > 0:
+            return W, pivots, 0.0, -np.inf
+        diagonal = W.diagonal()
+        swaps = int(np.count_nonzero(pivots != np.arange(1, len(pivots) + 1)))
+        magnitude = np.abs(diagonal)
+        phase = np.prod(diagonal / magnitude)
+        return W, pivots, (-1) ** swaps * (phase if np.iscomplexobj(phase) else float(phase)), float(
+            np.log(magnitude).sum())
+
+    @cached_property
     def slogdet(self) -> tuple[float | complex, float]:
         if self._cholesky is not None:
             return 1.0, self._cholesky[1]
-        sign, logabs = np.linalg.slogdet(self.A)
-        return sign, float(logabs)
+        return self._lu[2], self._lu[3]
 
     def det(self):
         sign, logabs = self.slogdet
@@ -71,7 +86,7 @@ class Factorization:
             U = self._cholesky[0]  # consumed: the log-determinant is already kept
             if lapack.inverse_from_cholesky_in_place(U):
                 return symmetrize_from_upper(U)
-        try:
-            return np.linalg.inv(self.A)
-        except np.linalg.LinAlgError:
-            raise np.linalg.LinAlgError(f"inv: {self.what} is singular") from None
+        W, pivots, sign, _ = self._lu  # consumed: the determinant is already kept
+        if sign == 0 or not lapack.inverse_from_lu_in_place(W, pivots):
+            raise np.linalg.LinAlgError(f"inv: {self.what} is singular")
+        return W
