@@ -296,3 +296,9 @@ def test_bad_taylor_centres():
         amd.taylor(amd.logdet(X), "X", around=amd.var("X0", (3, 3)), order=2)
     with raises(ValueError, "'Q' is not a variable", "X"):
         amd.taylor(amd.logdet(X), "Q", around="X0", order=2)
+
+
+@pytest.mark.parametrize("build", [lambda: amd.eye(), lambda: amd.trace(amd.eye()), lambda: 2 * amd.eye()])
+def test_an_identity_of_unknown_size_cannot_be_evaluated(build):
+    with pytest.raises(amd.ShapeError, match="size of I is not known"):
+        build().eval()

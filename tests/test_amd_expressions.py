@@ -503,11 +503,7 @@ def test_norms_of_complex_values_are_not_moduli():
     assert amd.norm(X).eval(X=w) == pytest.approx(2j)
 
 
-PROMOTES_FLOAT32 = pytest.mark.xfail(strict=True, reason="evaluate.py: eye/zeros/ones leaves are float64 and promote")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=PROMOTES_FLOAT32) if n in ("eye", "zeros") else n
-                                  for n in _primitives()])
+@pytest.mark.parametrize("name", list(_primitives()))
 def test_primitive_on_float32_values(name, rng):
     needs = _primitives()[name][2]
     X0 = _value(needs, rng)
@@ -517,5 +513,4 @@ def test_primitive_on_float32_values(name, rng):
     build = _primitives()[name][0]
     value32 = build(amd.var("X", (N, N)), amd.var("Y", (N, N))).eval(X=X32, Y=Y32)
     np.testing.assert_allclose(value32, value, rtol=2e-4, atol=2e-5)
-    if np.ndim(value32) == 2:
-        assert value32.dtype == np.float32, "a matrix computed from float32 values stays float32"
+    assert np.asarray(value32).dtype == np.float32, "a value computed from float32 values stays float32"

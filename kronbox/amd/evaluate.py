@@ -85,6 +85,8 @@ class Context:
         self.values: dict[int, object] = {}
         self.factorizations: dict[int, Factorization] = {}
         self.symmetric: set[int] = set()
+        # identities, zeros and ones take the precision of the values (float32 stays float32)
+        self.dtype = np.result_type(*arrays.values(), np.float32) if arrays else np.dtype(np.float64)
 
     def factor(self, e: Expr) -> Factorization:
         f = self.factorizations.get(id(e))
@@ -190,6 +192,13 @@ def _bilinear(A: np.ndarray, B: np.ndarray):
     return np.einsum("ij,ij->", A, B)
 
 
+def _size(n: Expr):
+    if n.param is None:
+        name = "I" if n.kind == "eye" else n.kind
+        raise ShapeError(f"the size of {name} is not known: use it with a matrix of known shape, or give it a size")
+    return n.param
+
+
 def _symbol(n: Expr, ctx: Context):
     return ctx.arrays[n.param[0]]
 
@@ -279,12 +288,12 @@ KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "var": _symbol,
     "const": _symbol,
     "literal": lambda n, ctx: n.param,
-    "eye": lambda n, ctx: np.eye(n.param),
-    "zeros": lambda n, ctx: np.zeros(n.param),
-    "ones": lambda n, ctx: np.ones(n.param),
-    "eye_like": lambda n, ctx: np.eye((np.shape(_arg(n, ctx)) or (1, 1))[n.param]),
-    "ones_like": lambda n, ctx: np.ones(np.shape(_arg(n, ctx))),
-    "zeros_like": lambda n, ctx: np.zeros(np.shape(_arg(n, ctx))),
+    "eye": lambda n, ctx: np.eye(_size(n), dtype=ctx.dtype),
+    "zeros": lambda n, ctx: np.zeros(_size(n), dtype=ctx.dtype),
+    "ones": lambda n, ctx: np.ones(_size(n), dtype=ctx.dtype),
+    "eye_like": lambda n, ctx: np.eye((np.shape(_arg(n, ctx)) or (1, 1))[n.param], dtype=ctx.dtype),
+    "ones_like": lambda n, ctx: np.ones(np.shape(_arg(n, ctx)), dtype=ctx.dtype),
+    "zeros_like": lambda n, ctx: np.zeros(np.shape(_arg(n, ctx)), dtype=ctx.dtype),
     "add": _add,
     "neg": _neg,
     "mul": _elementwise(np.multiply),

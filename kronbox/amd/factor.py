@@ -64,9 +64,13 @@ class Factorization:
             return 1.0, self._cholesky[1]
         return self._lu[2], self._lu[3]
 
+    def _typed(self, x):
+        """A real result in the precision of ``A`` (float32 stays float32)."""
+        return self.A.dtype.type(x) if self.A.dtype.kind == "f" else x
+
     def det(self):
         sign, logabs = self.slogdet
-        return sign * np.exp(logabs)
+        return self._typed(sign * np.exp(logabs))
 
     def logdet(self):
         """``log det A``: an error where ``det A ≤ 0`` (its real logarithm does not exist)."""
@@ -77,7 +81,7 @@ class Factorization:
             return np.log(sign) + logabs
         if sign < 0:
             raise ValueError(f"logdet: {self.what} has a negative determinant, so its log-determinant is not real")
-        return logabs
+        return self._typed(logabs)
 
     @cached_property
     def inverse(self) -> np.ndarray:
