@@ -514,3 +514,16 @@ def test_primitive_on_float32_values(name, rng):
     value32 = build(amd.var("X", (N, N)), amd.var("Y", (N, N))).eval(X=X32, Y=Y32)
     np.testing.assert_allclose(value32, value, rtol=2e-4, atol=2e-5)
     assert np.asarray(value32).dtype == np.float32, "a value computed from float32 values stays float32"
+
+
+def test_expressions_pickle_back_to_the_same_node(rng):
+    import pickle
+
+    X, Y = amd.var("X", (N, N)), amd.var("Y")
+    e = amd.trace(amd.inv(X) @ Y.T) + amd.sum(amd.exp(X)) - 2 * amd.logdet(X + amd.eye())
+    assert pickle.loads(pickle.dumps(e)) is e
+    S = amd.const("S", spd(N, rng))
+    f = amd.trace(S @ amd.inv(X))
+    g = pickle.loads(pickle.dumps(f))
+    X0 = spd(N, rng)
+    assert g.eval(X=X0) == pytest.approx(f.eval(X=X0), rel=1e-14)

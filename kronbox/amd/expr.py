@@ -71,6 +71,10 @@ class Expr:
     def __deepcopy__(self, memo):
         return self
 
+    def __reduce__(self):
+        # unpickled through node(), so a loaded expression is hash-consed like a built one
+        return _restore, (self.kind, self.args, self.param, self.shape, self.value)
+
     # -- structure -------------------------------------------------------------------------------
     def nodes(self) -> list[Expr]:
         """Every node of the DAG once, children before parents (a topological order)."""
@@ -188,6 +192,10 @@ def node(kind: str, args: tuple[Expr, ...], param, shape: Shape, value=None, key
         object.__setattr__(e, slot, v)
     _NODES[key] = e
     return e
+
+
+def _restore(kind, args, param, shape, value) -> Expr:
+    return node(kind, args, param, shape, value=value, key_extra=() if value is None else (id(value),))
 
 
 def topological(roots: list[Expr]) -> list[Expr]:
@@ -409,6 +417,8 @@ def neg(a: Expr) -> Expr:
         return literal(-a.param)
     if a.kind == "zeros":
         return a
+    if a.kind == "mul" and is_literal(a.args[0]) and a.args[0].shape == ():
+        return mul(literal(-a.args[0].param), a.args[1])  # −(c A) = (−c) A
     return node("neg", (a,), None, a.shape)
 
 

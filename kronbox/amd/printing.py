@@ -45,14 +45,17 @@ def _text(e: Expr) -> tuple[str, int]:
         return f"{k}({', '.join(map(str, e.param))})", _ATOM
     if k == "add":
         left = _wrap(a[0], _SUM)
-        if a[1].kind == "neg":
-            return f"{left} - {_wrap(a[1].args[0], _PRODUCT)}", _SUM
-        return f"{left} + {_wrap(a[1], _SUM)}", _SUM
+        right, strength = _text(a[1])
+        if right.startswith("-") and strength >= _NEG:  # A + (-B) is A - B
+            return f"{left} - {right[1:]}", _SUM
+        return f"{left} + {right if strength > _SUM else f'({right})'}", _SUM
     if k == "neg":
         return f"-{_wrap(a[0], _PRODUCT)}", _NEG
     if k in ("matmul", "mul", "div"):
         scalar = a[0].shape == () or a[1].shape == ()
         op = {"matmul": "*", "mul": "*" if scalar else ".*", "div": "/" if a[1].shape == () else "./"}[k]
+        if a[0].kind == "literal" and a[0].param.real < 0 and not isinstance(a[0].param, complex):
+            return f"-{number_text(-a[0].param)}{op}{_wrap(a[1], _PRODUCT + 1)}", _NEG  # -2*X, not (-2)*X
         return f"{_wrap(a[0], _PRODUCT)}{op}{_wrap(a[1], _PRODUCT + 1)}", _PRODUCT
     if k == "transpose":
         return f"{_wrap(a[0], _POSTFIX)}'", _POSTFIX
