@@ -13,9 +13,12 @@ run right after it on 2 cores was measured 15–30× slower (a 256×256 two-GEMM
 10–20 ms interleaved with jax).
 
 Candidates that use different thread pools (numpy's and scipy's separate OpenBLAS builds) can be
-*primed*: each sample then starts with one untimed call, so that a sample does not pay for the pool
-its predecessor in the round left spinning (a numpy GEMM right after a scipy LAPACK call was measured
-8 ms late at n = 128–512 on 2 cores) and every candidate is timed in its own steady state.
+*primed*: each sample then starts with untimed calls of its own for ``prime`` seconds (at least one
+call), so that it does not pay for the pool its predecessor in the round left spinning, and every
+candidate is timed in its own steady state. An idle OpenBLAS pool spins for about 0.1 s after its
+last call: at n = 1024 on 2 cores, the first three numpy GEMMs after a scipy ``potrf`` + ``potri``
+took 45, 44 and 27 ms against 19 ms once settled, and scipy's ``potrf`` + ``potri`` after numpy
+GEMMs 35, 36 and 32 ms against 22 ms.
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ def _calibrate(fn: Callable[[], object], sample_time: float) -> tuple[int, float
         number *= 4
 
 
+def _prime(fn: Callable[[], object], seconds: float) -> None:
+    """Call ``fn`` (untimed) until ``seconds`` have passed, at least once."""
+    start = time.perf_counter()
+    fn()
+    while time.perf_counter() - start < seconds:
+        fn()
+
+
 def _rounds_taken(per_sample: float, settings: Settings) -> int:
     """How many rounds a candidate whose sample costs ``per_sample`` seconds takes part in."""
     affordable = int(settings.budget // per_sample) if per_sample > 0 else settings.rounds
@@ -91,7 +102,7 @@ def compare(
     rtol: float = 1e-8,
     isolated: Collection[str] = (),
     references: Mapping[str, object] | None = None,
-    prime: bool = False,
+    prime: float = 0.0,
 ) -> dict[str, Measurement]:
     """Time ``candidates`` (name → zero-argument callable) interleaved; return name → Measurement.
 
@@ -100,7 +111,7 @@ def compare(
     replaces the time by a note. ``references`` gives candidates their own reference (name → result;
     it overrides ``reference``), so that candidates computing different things (a function and its
     gradient) can be timed in the same rounds. Candidates named in ``isolated`` are timed after the
-    others, alone. With ``prime``, each sample starts with one untimed call.
+    others, alone. With ``prime`` > 0, each sample follows untimed calls lasting that many seconds.
     """
     notes: dict[str, str] = {}
     runnable: dict[str, Callable[[], object]] = {}
@@ -122,7 +133,7 @@ def compare(
     plan = {}
     for name, fn in runnable.items():
         number, per_call = _calibrate(fn, settings.sample_time)
-        taken = _rounds_taken((number + prime) * per_call, settings)
+        taken = _rounds_taken(number * per_call + (max(prime, per_call) if prime else 0.0), settings)
         chosen = {round(i * settings.rounds / taken) for i in range(taken)}
         plan[name] = (fn, number, chosen)
 
@@ -141,7 +152,7 @@ def compare(
                     if r not in chosen:
                         continue
                     if prime:
-                        fn()
+                        _prime(fn, prime)
                     start = time.perf_counter()
                     for _ in range(number):
                         fn()

@@ -58,9 +58,12 @@ JAX_NOTE = (
     "jax rows are timed after the others, each on its own (its thread pool slows the BLAS calls that run "
     "right after it); jax runs in float64. Ratios to jax therefore compare different moments of the run."
 )
+# An idle OpenBLAS pool spins for about 0.1 s and slows the other pool's calls meanwhile (bench/timing.py).
+PRIME, PRIME_QUICK = 0.12, 0.01
 PRIME_NOTE = (
-    "Every sample starts with one untimed call, so a candidate does not pay for the BLAS pool (numpy's or "
-    "scipy's) that the previous candidate left spinning; switches inside a candidate are timed."
+    f"Every sample follows {PRIME} s of untimed calls of the same candidate ({PRIME_QUICK} s with --quick), so "
+    "that it does not pay for the BLAS pool (numpy's or scipy's) the previous candidate left spinning; pool "
+    "switches inside a candidate are timed."
 )
 
 Candidates = dict[str, Callable[[], object]]
@@ -409,7 +412,8 @@ def _measure(example: Example, p: Problem, settings: Settings) -> tuple[dict, di
     candidates = {name: fn for role in ("f", "grad", "hv", "setup") for name, fn in hand[role].items()}
     candidates.update(kronbox)
     candidates.update(jax)
-    measurements = compare(candidates, settings=settings, isolated=JAX, references=references, prime=True)
+    prime = PRIME_QUICK if settings.quick else PRIME
+    measurements = compare(candidates, settings=settings, isolated=JAX, references=references, prime=prime)
     return measurements, hand, first_build
 
 
