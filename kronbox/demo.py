@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -19,6 +21,23 @@ import scipy.sparse.linalg as spla
 
 from . import check
 from .operators import Box, Commutation, Identity, Kron, KronSum
+
+HELP = "solve a million-unknown Kronecker system and a Lyapunov equation"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``kronbox demo``; the parsed arguments carry ``run``."""
+    parser.add_argument("--size", type=int, default=1000, help="factor size n of the n²×n² system (default 1000)")
+    parser.add_argument("--lyapunov-size", type=int, default=200, help="size of the Lyapunov equation (default 200)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(run=_command)
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.size < 2 or args.lyapunov_size < 2:
+        print("kronbox demo: sizes must be at least 2", file=sys.stderr)
+        return 2
+    return 0 if run(args.size, args.lyapunov_size, args.seed) else 1
 
 
 def _spd(n: int, rng: np.random.Generator) -> np.ndarray:
