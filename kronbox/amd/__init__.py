@@ -33,11 +33,12 @@ from .expr import (
 from .expr import sum_ as sum
 from .functions import abs, cos, exp, log, relu, sign, sin, sqrt, tan, tanh
 from .linear import LinearMap
+from .parse import ParseError, parse
 from .taylor import taylor
 
 __all__ = [
-    "Derivative", "Expr", "LinearMap", "ShapeError", "abs", "const", "cos", "det", "evaluate", "exp", "eye",
-    "grad", "hessian", "inner", "inv", "jacobian", "log", "logdet", "norm", "normsq", "power", "relu", "sign",
+    "Derivative", "Expr", "LinearMap", "ParseError", "ShapeError", "abs", "const", "cos", "det", "evaluate", "exp", "eye",
+    "grad", "hessian", "inner", "inv", "jacobian", "log", "logdet", "norm", "normsq", "parse", "power", "relu", "sign",
     "sin", "sqrt", "sqrtm", "substitute", "sum", "sylvester", "tan", "tanh", "taylor", "trace",
     "value_and_grad", "var", "zeros",
 ]

@@ -24,6 +24,7 @@ from .expr import (
     Expr,
     ShapeError,
     add,
+    declared_shape,
     is_scalar_shape,
     literal,
     ones,
@@ -69,16 +70,40 @@ def linearize(F: Expr, x: Expr) -> LinearMap:
     return J[id(F)] if id(F) in J else zero(F.shape, x.shape)
 
 
+def unit_axes(e: Expr) -> tuple[bool, bool]:
+    """Whether ``e`` is known to have one row, one column, when its full shape is not known:
+    ``x'*A*x`` has both if ``x`` is declared a column vector (``var("x", (None, 1))``)."""
+    known: dict[int, tuple[bool, bool]] = {}
+    for n in topological([e]):
+        if n.shape is not None:
+            known[id(n)] = (True, True) if n.shape == () else (n.shape[0] == 1, n.shape[1] == 1)
+        elif n.kind in SYMBOL_KINDS:
+            declared = declared_shape(n)
+            known[id(n)] = (False, False) if declared is None else (declared[0] == 1, declared[1] == 1)
+        elif n.kind == "matmul":
+            known[id(n)] = (known[id(n.args[0])][0], known[id(n.args[1])][1])
+        elif n.kind == "transpose":
+            known[id(n)] = known[id(n.args[0])][::-1]
+        elif n.kind in ("add", "mul", "div"):  # a broadcast scalar operand has shape (): use the other
+            sides = [known[id(a)] for a in n.args if a.shape != ()]
+            known[id(n)] = (any(r for r, _ in sides), any(c for _, c in sides))
+        elif n.kind in ("neg", "ew", "power"):
+            known[id(n)] = known[id(n.args[0])]
+        else:
+            known[id(n)] = (False, False)
+    return known[id(e)]
+
+
 def gradient(f: Expr, x: Expr) -> Expr:
     """``∂f/∂x`` (shape of ``x``) by reverse mode: adjoints unwound from the output down."""
-    if f.shape is None:
+    if f.shape is None and unit_axes(f) != (True, True):
         raise ShapeError(f"grad needs a scalar function, but the shape of {f} is not known; declare the shapes "
                          "of its symbols, or use value_and_grad, which takes them from the values")
-    if not is_scalar_shape(f.shape):
+    if f.shape is not None and not is_scalar_shape(f.shape):
         raise ShapeError(f"grad needs a scalar function, but {f} is {shape_text(f.shape)}; use jacobian")
     order = topological([f])
     dep = _dependents(order, x)
-    adjoint: dict[int, Expr] = {id(f): ones((1, 1)) if f.shape == (1, 1) else literal(1.0)}
+    adjoint: dict[int, Expr] = {id(f): literal(1.0) if f.shape == () else ones((1, 1))}
     for n in reversed(order):
         G = adjoint.get(id(n))
         if G is None or n is x or n.kind in SHAPE_ONLY:

@@ -17,7 +17,18 @@ import numpy as np
 import scipy.linalg
 
 from .elementwise import FUNCTIONS
-from .expr import SYMBOL_KINDS, Expr, ShapeError, _numeric, shape_text, substitute, symbol_table, topological, var
+from .expr import (
+    SYMBOL_KINDS,
+    Expr,
+    ShapeError,
+    _numeric,
+    declared_shape,
+    shape_text,
+    substitute,
+    symbol_table,
+    topological,
+    var,
+)
 from .factor import Factorization
 from .symmetric import is_symmetric
 
@@ -52,8 +63,10 @@ def bound_values(exprs: list[Expr], values: dict) -> dict[str, np.ndarray]:
             kind = "variable" if n.kind == "var" else "constant"
             raise ValueError(f"no value given for the {kind} {name!r}")
         array = _numeric(v, f"the value of {name!r}")
-        if n.shape is not None and array.shape != n.shape:
-            raise ShapeError(f"{name!r} is {shape_text(n.shape)} but the value given is {shape_text(array.shape)}")
+        declared = declared_shape(n)
+        if declared is not None and (len(array.shape) != len(declared) or
+                                     any(d is not None and d != a for d, a in zip(declared, array.shape, strict=True))):
+            raise ShapeError(f"{name!r} is {shape_text(declared)} but the value given is {shape_text(array.shape)}")
         out[name] = array
     return out
 

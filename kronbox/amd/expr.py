@@ -32,10 +32,11 @@ class ShapeError(ValueError):
     """Shapes that do not fit together; the message shows the subexpression and the shapes."""
 
 
-def shape_text(shape: Shape) -> str:
+def shape_text(shape) -> str:
+    """``3×4``, ``scalar``, ``unknown``, and ``?×1`` for a declared shape with an open size."""
     if shape is None:
         return "unknown"
-    return "scalar" if shape == () else "×".join(map(str, shape))
+    return "scalar" if shape == () else "×".join("?" if s is None else str(s) for s in shape)
 
 
 def is_scalar_shape(shape: Shape) -> bool:
@@ -160,7 +161,7 @@ class Expr:
 def _describe_symbol(n: Expr) -> str:
     kind = "variable" if n.kind == "var" else "constant"
     bound = " with a value" if n.value is not None else ""
-    return f"a {kind} of shape {shape_text(n.shape)}{bound}"
+    return f"a {kind} of shape {shape_text(declared_shape(n))}{bound}"
 
 
 def symbol_table(nodes) -> dict[str, Expr]:
@@ -216,15 +217,24 @@ def topological(roots: list[Expr]) -> list[Expr]:
 
 
 # -- leaves ----------------------------------------------------------------------------------------
-def _check_shape(shape, who: str) -> Shape:
+def _check_shape(shape, who: str, open_sizes: bool = False):
+    """``shape`` as a tuple of ints (``None`` entries allowed where ``open_sizes``: a declared shape
+    such as ``(None, 1)``, a column vector whose length the values will give)."""
     if shape is None:
         return None
     if isinstance(shape, numbers.Integral):
         shape = (int(shape), 1)
     shape = tuple(shape)
-    if len(shape) not in (0, 2) or not all(isinstance(s, numbers.Integral) and s >= 1 for s in shape):
+    allowed = (lambda s: s is None or (isinstance(s, numbers.Integral) and s >= 1)) if open_sizes else \
+        (lambda s: isinstance(s, numbers.Integral) and s >= 1)
+    if len(shape) not in (0, 2) or not all(allowed(s) for s in shape) or (len(shape) and isinstance(shape[0], bool)):
         raise ShapeError(f"{who}: a shape is () for a scalar or (rows, columns) of positive integers, got {shape!r}")
-    return tuple(int(s) for s in shape)
+    return tuple(None if s is None else int(s) for s in shape)
+
+
+def declared_shape(symbol: Expr):
+    """The shape a symbol was declared with: its shape, or a partial one such as ``(None, 1)``."""
+    return symbol.param[1]
 
 
 def _check_name(name, who: str) -> str:
@@ -234,9 +244,11 @@ def _check_name(name, who: str) -> str:
 
 
 def var(name: str, shape=None) -> Expr:
-    """The variable ``name`` (differentiable); ``shape`` may be left to the values bound later."""
-    shape = _check_shape(shape, f"var {name!r}")
-    return node("var", (), (_check_name(name, "var"), shape), shape)
+    """The variable ``name`` (differentiable); ``shape`` may be left to the values bound later,
+    wholly (``None``) or in part (``(None, 1)``: a column vector of a length yet to come)."""
+    declared = _check_shape(shape, f"var {name!r}", open_sizes=True)
+    known = None if declared is None or None in declared else declared
+    return node("var", (), (_check_name(name, "var"), declared), known)
 
 
 def const(name: str, value=None, *, shape=None) -> Expr:
@@ -598,7 +610,7 @@ def mpow(a: Expr, k) -> Expr:
     if k < 0:
         return mpow(inv(a), -k)
     if k == 0:  # I, of the size of A (which the values may fix later)
-        return eye(shape[0]) if shape is not None else node("mpow", (a,), 0, None)
+        return eye_like(a, 0)
     if k == 1:
         return a
     return node("mpow", (a,), k, shape)
