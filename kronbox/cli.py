@@ -21,10 +21,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     from . import demo
+    from .commands import diff, identity
 
     parser = _Parser(prog="kronbox", description="Lazy Kronecker and box products and matrix calculus.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    demo.add_arguments(commands.add_parser("demo", help=demo.HELP))
+    for name, module in (("diff", diff), ("identity", identity), ("demo", demo)):
+        module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.__doc__.split("\n\n")[0]))
     return parser
 
 

@@ -37,8 +37,8 @@ from .parse import ParseError, parse
 from .taylor import taylor
 
 __all__ = [
-    "Derivative", "Expr", "LinearMap", "ParseError", "ShapeError", "abs", "const", "cos", "det", "evaluate", "exp", "eye",
-    "grad", "hessian", "inner", "inv", "jacobian", "log", "logdet", "norm", "normsq", "parse", "power", "relu", "sign",
-    "sin", "sqrt", "sqrtm", "substitute", "sum", "sylvester", "tan", "tanh", "taylor", "trace",
-    "value_and_grad", "var", "zeros",
+    "Derivative", "Expr", "LinearMap", "ParseError", "ShapeError", "abs", "const", "cos", "det", "evaluate",
+    "exp", "eye", "grad", "hessian", "inner", "inv", "jacobian", "log", "logdet", "norm", "normsq", "parse",
+    "power", "relu", "sign", "sin", "sqrt", "sqrtm", "substitute", "sum", "sylvester", "tan", "tanh", "taylor",
+    "trace", "value_and_grad", "var", "zeros",
 ]
