@@ -595,7 +595,7 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
         return chosen[id(d)]
 
     builder = _Builder(typing, sizes)
-    for node in order:
+    for node in sorted(order, key=lambda n: n.op != "name"):  # symbols first: I and ones(…) are sized by them
         builder.build(node)
     return builder.built[id(root)]
 
