@@ -1,0 +1,115 @@
+r"""Expressions as LaTeX: ``X^{\top}``, ``X^{-1}`` (``X^{-\top}`` for its transpose), ``\operatorname{tr}``,
+``\log\det``, ``\circ`` for the elementwise product and ``A^{\circ p}`` for the elementwise power,
+``\frac{A}{B}`` for division, ``\|X\|_F^2``, and ``\otimes`` / ``\boxtimes`` in linear maps.
+
+Only macros that matplotlib's mathtext knows are used, so the output renders there as in LaTeX.
+A postfix operand (one that carries a superscript already) is parenthesized before another
+superscript, which LaTeX would refuse (``(X^{2})^{\top}``, not ``X^{2}^{\top}``).
+"""
+
+from __future__ import annotations
+
+from ..expr import Expr
+from .fold import ATOM, NEG, POSTFIX, PRODUCT, SUM, Fold, wrap
+from .maps import MapNotation, map_notation
+
+_GREEK = frozenset({
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+    "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
+    "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+})
+_CALLS = {"trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "sum": r"\operatorname{sum}"}
+_FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh"}
+_INVERSE = "^{-1}"
+
+
+def latex_name(name: str) -> str:
+    r"""A symbol's name: ``X``, ``\Sigma``, ``C_{12}``, ``x_{0}``, ``\mathrm{name}``."""
+    stem, _, subscript = name.partition("_")
+    if not subscript:
+        digits = len(stem) - len(stem.rstrip("0123456789"))
+        stem, subscript = (stem[:-digits], stem[-digits:]) if 0 < digits < len(stem) else (stem, "")
+    base = "\\" + stem if stem in _GREEK else stem if len(stem) == 1 else r"\mathrm{" + stem + "}"
+    return base + "_{" + subscript.replace("_", r"\_") + "}" if subscript else base
+
+
+def latex_number(x) -> str:
+    if isinstance(x, complex):
+        return f"({x.real:g}{x.imag:+g}i)"
+    return str(int(x)) if x == int(x) and abs(x) < 1e15 else f"{x:g}"
+
+
+def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
+    """``(LaTeX, binding strength)`` of the node ``e`` from its printed arguments ``a``."""
+    k = e.kind
+    if k in ("var", "const"):
+        return latex_name(e.param[0]), ATOM
+    if k == "literal":
+        text = latex_number(e.param)
+        return text, ATOM if not text.startswith("-") else NEG
+    if k in ("eye", "eye_like"):
+        return "I", ATOM
+    if k in ("zeros", "ones", "zeros_like", "ones_like"):
+        base = r"\mathbf{0}" if k.startswith("zeros") else r"\mathbf{1}"
+        size = f"{e.param[0]} \\times {e.param[1]}" if k in ("zeros", "ones") else a[0][0]
+        return f"{base}_{{{size}}}", POSTFIX
+    if k == "add":
+        right, strength = a[1]
+        if right.startswith("-") and strength >= NEG:
+            return f"{wrap(a[0], SUM)} - {right[1:]}", SUM
+        return f"{wrap(a[0], SUM)} + {wrap(a[1], SUM + 1)}", SUM
+    if k == "neg":
+        return f"-{wrap(a[0], PRODUCT)}", NEG
+    if k == "div":
+        return f"\\frac{{{a[0][0]}}}{{{a[1][0]}}}", ATOM
+    if k in ("matmul", "mul"):
+        x, y = e.args
+        scaling = k == "matmul" or x.shape == () or y.shape == ()
+        right = wrap(a[1], PRODUCT + 1)
+        op = (r" \cdot " if right[0].isdigit() else " ") if scaling else r" \circ "
+        if x.kind == "literal" and not isinstance(x.param, complex) and x.param < 0:
+            return f"-{latex_number(-x.param)}{op}{right}", NEG
+        return f"{wrap(a[0], PRODUCT)}{op}{right}", PRODUCT
+    if k == "transpose":
+        if e.args[0].kind == "inv":  # (X^{-1})^T is X^{-T}
+            return a[0][0][: -len(_INVERSE)] + r"^{-\top}", POSTFIX
+        return f"{wrap(a[0], ATOM)}^{{\\top}}", POSTFIX
+    if k == "inv":
+        return f"{wrap(a[0], ATOM)}{_INVERSE}", POSTFIX
+    if k == "mpow":
+        return f"{wrap(a[0], ATOM)}^{{{e.param}}}", POSTFIX
+    if k == "sqrtm":
+        return f"{wrap(a[0], ATOM)}^{{1/2}}", POSTFIX
+    if k == "power":
+        return f"{wrap(a[0], ATOM)}^{{\\circ {latex_number(e.param)}}}", POSTFIX
+    if k == "norm":
+        return f"\\|{a[0][0]}\\|_F", POSTFIX
+    if k == "normsq":
+        return f"\\|{a[0][0]}\\|_F^2", POSTFIX
+    if k == "ew":
+        if e.param == "sqrt":
+            return f"\\sqrt{{{a[0][0]}}}", ATOM
+        if e.param == "abs":
+            return f"|{a[0][0]}|", ATOM
+        name = _FUNCTIONS.get(e.param) or r"\operatorname{" + e.param + "}"
+        return f"{name}({a[0][0]})", ATOM
+    if k == "sylvester":
+        return f"\\operatorname{{sylv}}({', '.join(t for t, _ in a)})", ATOM
+    return f"{_CALLS[k]}({a[0][0]})", ATOM
+
+
+def to_latex(e: Expr) -> str:
+    r"""``e`` in LaTeX math (without the ``$``), e.g. ``-\log\det(X) - \operatorname{tr}(S X^{-1})``."""
+    return Fold(latex_text)(e)[0]
+
+
+LATEX_MAPS = MapNotation(
+    printer=latex_text, kron=r"\otimes", box=r"\boxtimes", times=" ",
+    outer=r"\operatorname{{vec}}({}) \operatorname{{vec}}({})^{{\top}}",
+    diag=r"\operatorname{{diag}}(\operatorname{{vec}}({}))", kronsum_inverse=r"({} \otimes I + I \otimes {})^{{-1}}",
+)
+
+
+def map_latex(L) -> str:
+    r"""A linear map in LaTeX: ``-(X^{-1} \otimes X^{-\top})``."""
+    return map_notation(L, LATEX_MAPS)

@@ -1,0 +1,107 @@
+"""Expressions as the source of a Python function on numpy arrays.
+
+``to_numpy(e, "f")`` is the text of ``def f(<the symbols, sorted by name>): ...``: ``@`` for the
+matrix product, ``*`` ``/`` elementwise (a scalar broadcasts), ``.T``, ``numpy.linalg`` for
+``inv``, ``det`` and powers, ``scipy.linalg`` for ``sqrtm`` and ``sylvester`` (imported only then),
+and a node used more than once (not a leaf) assigned once to a temporary, so the function does the
+shared work once, as :meth:`Expr.eval` does. A scalar function returns a ``float``.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from collections import Counter
+
+from ..expr import LEAF_KINDS, SYMBOL_KINDS, Expr, topological
+from .fold import PRODUCT, SUM, wrap
+
+# Python's binding strengths: sums < products (@ * /) < unary minus < postfix (.T, calls) < atoms.
+_UNARY, _POSTFIX, _ATOM = PRODUCT + 1, PRODUCT + 2, PRODUCT + 3
+
+_CALLS = {"inv": "np.linalg.inv({})", "trace": "np.trace({})", "det": "np.linalg.det({})", "logdet": "_logdet({})",
+          "sum": "np.sum({})", "normsq": "np.sum(np.square({}))", "norm": "np.sqrt(np.sum(np.square({})))",
+          "sqrtm": "scipy.linalg.sqrtm({})", "ones_like": "np.ones(np.shape({}))",
+          "zeros_like": "np.zeros(np.shape({}))"}
+_ELEMENTWISE = {"exp": "np.exp({})", "log": "np.log({})", "sqrt": "np.sqrt({})", "sin": "np.sin({})",
+                "cos": "np.cos({})", "tan": "np.tan({})", "tanh": "np.tanh({})", "abs": "np.abs({})",
+                "sign": "np.sign({})", "relu": "np.maximum({}, 0)", "step": "(np.real({}) > 0) * 1.0"}
+_OPERATORS = {"matmul": " @ ", "mul": " * ", "div": " / "}
+
+_LOGDET = '''
+def _logdet(A):
+    """log det A; an error where det A <= 0 (its real logarithm does not exist)."""
+    sign, logabs = np.linalg.slogdet(A)
+    if np.iscomplexobj(sign):
+        return np.log(sign) + logabs
+    if sign <= 0:
+        raise ValueError("logdet: the determinant is not positive")
+    return logabs
+'''
+
+
+def _number(x) -> str:
+    return repr(x) if isinstance(x, complex) or math.isfinite(x) else f"float({str(x)!r})"
+
+
+def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
+    """``(Python source, binding strength)`` of the node ``e`` from its arguments' sources ``a``."""
+    k = e.kind
+    if k in SYMBOL_KINDS:
+        return e.param[0], _ATOM
+    if k == "literal":
+        text = _number(e.param)
+        return text, _UNARY if text.startswith("-") else _ATOM
+    if k == "eye":
+        if e.param is None:
+            raise ValueError("to_numpy: the size of an identity I is not known; give the symbols shapes")
+        return f"np.eye({e.param})", _ATOM
+    if k == "eye_like":
+        return f"np.eye(np.shape({a[0][0]})[{e.param}])", _ATOM
+    if k in ("zeros", "ones"):
+        return f"np.{k}({e.param})", _ATOM
+    if k == "add":
+        right, strength = a[1]
+        if right.startswith("-") and strength >= _UNARY:
+            return f"{wrap(a[0], SUM)} - {right[1:]}", SUM
+        return f"{wrap(a[0], SUM)} + {wrap(a[1], SUM + 1)}", SUM
+    if k == "neg":
+        return f"-{wrap(a[0], _UNARY)}", _UNARY
+    if k in _OPERATORS:
+        return f"{wrap(a[0], PRODUCT)}{_OPERATORS[k]}{wrap(a[1], PRODUCT + 1)}", PRODUCT
+    if k == "transpose":
+        return f"{wrap(a[0], _POSTFIX)}.T", _POSTFIX
+    if k == "mpow":
+        return f"np.linalg.matrix_power({a[0][0]}, {e.param})", _ATOM
+    if k == "power":
+        return f"np.power({a[0][0]}, {_number(e.param)})", _ATOM
+    if k == "ew":
+        return _ELEMENTWISE[e.param].format(a[0][0]), _ATOM
+    if k == "sylvester":
+        return f"scipy.linalg.solve_sylvester({', '.join(t for t, _ in a)})", _ATOM
+    return _CALLS[k].format(a[0][0]), _ATOM
+
+
+def to_numpy(e: Expr, name: str = "f") -> str:
+    """The source of ``def name(<symbols sorted by name>)`` computing ``e`` with numpy (see the module)."""
+    order = topological([e])
+    symbols = sorted({n.param[0] for n in order if n.kind in SYMBOL_KINDS})
+    for word in (name, *symbols):
+        if not word.isidentifier() or keyword.iskeyword(word) or word in ("np", "scipy", "_logdet") or \
+                word.startswith("_t"):
+            raise ValueError(f"to_numpy: {word!r} cannot be a name in the generated Python source")
+    uses = Counter(id(a) for n in order for a in n.args)
+    body: list[str] = []
+    code: dict[int, tuple[str, int]] = {}
+    for n in order:
+        source = _python(n, [code[id(a)] for a in n.args])
+        if uses[id(n)] > 1 and n.kind not in LEAF_KINDS:
+            body.append(f"    _t{len(body) + 1} = {source[0]}")
+            source = (f"_t{len(body)}", _ATOM)
+        code[id(n)] = source
+    result = code[id(e)][0]
+    body.append(f"    return float({result})" if e.shape == () else f"    return {result}")
+    kinds = {n.kind for n in order}
+    header = ["import numpy as np"] + (["import scipy.linalg"] if kinds & {"sqrtm", "sylvester"} else [])
+    helpers = [_LOGDET] if "logdet" in kinds else []
+    return "\n".join([*header, *helpers, "", f"def {name}({', '.join(symbols)}):", *body]) + "\n"

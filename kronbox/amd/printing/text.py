@@ -1,0 +1,81 @@
+"""Expressions as text in the AMD / MATLAB notation: ``*`` matrix product and scaling, ``.*`` ``./``
+elementwise, postfix ``'`` transpose, ``X^k`` matrix power, ``A.^p`` elementwise power, ``inv``,
+``trace``, ``det``, ``logdet``, ``sqrtm``, ``norm2`` (Frobenius), ``sum``, ``I``, ``ones(m, n)``,
+``zeros(m, n)``, ``ones(size(X))``, ``sylvester(A, B, C)`` and the elementwise functions by name.
+
+Parentheses appear only where precedence needs them, so ``str(e)`` is short and reads as typed; it
+is the dialect :func:`kronbox.amd.parse` reads back.
+"""
+
+from __future__ import annotations
+
+from ..expr import Expr
+from .fold import ATOM, NEG, POSTFIX, PRODUCT, SUM, Fold, wrap
+from .maps import MapNotation, map_notation
+
+_CALLS = {"inv": "inv", "trace": "trace", "det": "det", "logdet": "logdet", "sum": "sum", "norm": "norm2",
+          "sqrtm": "sqrtm"}
+
+
+def number_text(x) -> str:
+    """A number as the dialect writes it: ``2``, ``0.5``, ``(1+2i)``."""
+    if isinstance(x, complex):
+        return f"({x.real:g}{x.imag:+g}i)"
+    return str(int(x)) if x == int(x) and abs(x) < 1e15 else repr(x)
+
+
+def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
+    """``(text, binding strength)`` of the node ``e`` from the printed arguments ``a``."""
+    k = e.kind
+    if k in ("var", "const"):
+        return e.param[0], ATOM
+    if k == "literal":
+        text = number_text(e.param)
+        return text, ATOM if not text.startswith("-") else NEG
+    if k in ("eye", "eye_like"):
+        return "I", ATOM
+    if k in ("ones_like", "zeros_like"):
+        return f"{k[:-5]}(size({a[0][0]}))", ATOM
+    if k in ("zeros", "ones"):
+        return f"{k}({', '.join(map(str, e.param))})", ATOM
+    if k == "add":
+        right, strength = a[1]
+        if right.startswith("-") and strength >= NEG:  # A + (-B) is A - B
+            return f"{wrap(a[0], SUM)} - {right[1:]}", SUM
+        return f"{wrap(a[0], SUM)} + {wrap(a[1], SUM + 1)}", SUM
+    if k == "neg":
+        return f"-{wrap(a[0], PRODUCT)}", NEG
+    if k in ("matmul", "mul", "div"):
+        x, y = e.args
+        scalar = x.shape == () or y.shape == ()
+        op = {"matmul": "*", "mul": "*" if scalar else ".*", "div": "/" if y.shape == () else "./"}[k]
+        if x.kind == "literal" and not isinstance(x.param, complex) and x.param < 0:
+            return f"-{number_text(-x.param)}{op}{wrap(a[1], PRODUCT + 1)}", NEG  # -2*X, not (-2)*X
+        return f"{wrap(a[0], PRODUCT)}{op}{wrap(a[1], PRODUCT + 1)}", PRODUCT
+    if k == "transpose":
+        return f"{wrap(a[0], POSTFIX)}'", POSTFIX
+    if k == "normsq":
+        return f"norm2({a[0][0]})^2", POSTFIX
+    if k == "mpow":
+        return f"{wrap(a[0], ATOM)}^{e.param}", POSTFIX
+    if k == "power":
+        return f"{wrap(a[0], ATOM)}.^{number_text(e.param)}", POSTFIX
+    if k == "ew":
+        return f"{e.param}({a[0][0]})", ATOM
+    if k == "sylvester":
+        return f"sylvester({', '.join(t for t, _ in a)})", ATOM
+    return f"{_CALLS[k]}({a[0][0]})", ATOM
+
+
+def to_text(e: Expr) -> str:
+    """``e`` in the AMD / MATLAB dialect, e.g. ``-logdet(X) - trace(S*inv(X))``."""
+    return Fold(amd_text)(e)[0]
+
+
+TEXT_MAPS = MapNotation(printer=amd_text, kron="⊗", box="⊠", times="*", outer="vec({})*vec({})'",
+                        diag="diag(vec({}))", kronsum_inverse="inv({} ⊗ I + I ⊗ {})")
+
+
+def map_text(L) -> str:
+    """A linear map in Kron/Box notation: ``-(inv(X) ⊗ inv(X)')``, ``vec(I)*vec(A)'``."""
+    return map_notation(L, TEXT_MAPS)
