@@ -38,7 +38,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import expr as E
 from .elementwise import FUNCTIONS
-from .expr import Expr, ShapeError
+from .expr import Expr, ShapeError, shape_text
 
 GRAMMAR = r"""
 ?start: sum
@@ -328,6 +328,15 @@ class _Typing:
             return (_Dim(), 1)
         return (_Dim(), _Dim())
 
+    def expect(self, node: Node, shape: tuple) -> None:
+        """The formula ``node`` must have ``shape``."""
+        t = self.types[id(node)]
+        message = f"the formula is {self.shape_text(t)}, but {shape_text(shape)} was expected"
+        if (t == ()) != (shape == ()) and not (t == () and shape == (1, 1)):
+            raise self.error(node, message)
+        for d, s in zip(t, shape, strict=False):
+            self.unify(d, s, node, lambda: message)
+
     def type_of(self, node: Node) -> Type:
         t = self._type(node, [self.types[id(a)] for a in node.args])
         self.types[id(node)] = t
@@ -566,13 +575,16 @@ class _Builder:
                                       "give the shapes of the symbols")
 
 
-def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size: int | None = None) -> Expr:
+def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size: int | None = None,
+          result_shape: tuple | None = None) -> Expr:
     """The expression written in ``text`` (see the module docstring for the syntax).
 
     ``shapes`` gives symbols their shapes, by name: a shape tuple (``()``, ``(n, 1)``, ``(m, n)``;
     ``None`` for an open size) or a value whose shape is taken. Sizes the formula and ``shapes``
     leave open stay open (the values bound at evaluation fix them) unless ``default_size`` is given:
     then they become distinct sizes ``default_size, default_size + 1, …`` (for a random check).
+    ``result_shape`` is the shape the whole formula must have (it sizes a lone ``I``: a gradient
+    printed as ``I`` is the identity of the variable's size).
     Raises :class:`ParseError` for anything wrong with the text, shapes included.
     """
     root = read(text)
@@ -581,6 +593,8 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
     _check_sizes(order, text)
     for node in order:
         typing.type_of(node)
+    if result_shape is not None:
+        typing.expect(root, tuple(result_shape))
     fresh = itertools.count(default_size) if default_size is not None else None
     chosen: dict[int, int] = {}
 

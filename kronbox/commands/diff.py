@@ -116,7 +116,7 @@ def run_checks(d: Derivation, seed: int = 0) -> bool:
         printed = amd.to_format(d.derivative, "amd")
         shapes = {name: np.shape(v) for name, v in values.items()}
         mine = np.asarray(d.derivative.eval(values), dtype=float)
-        again = np.asarray(amd.parse(printed, shapes).eval(values), dtype=float)
+        again = np.asarray(amd.parse(printed, shapes, result_shape=d.wrt.shape).eval(values), dtype=float)
         error = float(np.linalg.norm(again - mine) / max(np.linalg.norm(mine), 1e-300))
         d.checks.append({"check": "the printed derivative parsed back", "passed": error <= 1e-10,
                          "error": error, "tolerance": 1e-10})

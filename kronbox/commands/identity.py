@@ -3,7 +3,8 @@
 
 Both sides are formulas over matrices and the lazy operators ``kron(A, B)`` (A ⊗ B), ``box(A, B)``
 (A ⊠ B), ``outer(A, B)`` (vec(A) vec(B)ᵀ), ``commutation(m, n)``, ``kronsum(A, B)`` (A ⊗ I + I ⊗ B);
-``*`` composes (or multiplies, or scales), ``+ -`` add, ``'`` transposes, ``inv`` inverts, ``I`` is
+``*`` composes (or multiplies, or scales), ``+ -`` add, ``'`` transposes, ``inv`` inverts, ``^`` is a
+power of a number or a matrix, ``trace`` and ``det`` use the closed forms of the operators, ``I`` is
 the identity of the size its neighbours need. Every name is a random ``n×n`` matrix (``--size``),
 the same one on both sides. The sides are compared by random probing (:func:`kronbox.check.identity`),
 never formed; exit 0 when they agree, 1 when they do not.
@@ -106,6 +107,8 @@ class _Evaluator:
             return a * b if np.ndim(a) == 0 or np.ndim(b) == 0 else a @ b
         if op == "/" and np.ndim(b) == 0:
             return a * (1.0 / b)
+        if op == "^" and np.ndim(b) == 0 and not isinstance(a, operators.Operator):
+            return a**b if np.ndim(a) == 0 else np.linalg.matrix_power(a, int(b))
         raise self.fail(node, f"{op!r} is not an operation on operators (use *, +, -, ', inv)")
 
     def call(self, node: Node, args: list):
