@@ -104,12 +104,27 @@ def _common(a: tuple[Expr, ...], b: tuple[Expr, ...]) -> tuple[Expr, ...]:
     return tuple(kept)
 
 
+def _shape_source(n: Expr, sources: list[Expr]) -> Expr:
+    """The node whose shape ``n`` has for certain, when the shapes are not known yet: ``exp(X)``, ``−X``,
+    ``X + Y``, ``X ∘ X`` and ``ones(size(X))`` have the shape of ``X`` (``X ∘ Y`` only if ``Y`` has it too:
+    a 1×1 factor would broadcast)."""
+    k = n.kind
+    if k in ("ew", "power", "neg", "ones_like", "zeros_like"):
+        return sources[0]
+    if k in ("add", "mul", "div"):
+        sides = [source for a, source in zip(n.args, sources, strict=True) if a.shape != ()]
+        if sides and (k == "add" or all(source is sides[0] for source in sides)):
+            return sides[0]
+    return n
+
+
 class Simplifier:
     """One simplification session: every node read once, spellings compared by their printed length."""
 
     def __init__(self):
         self.lin: Fold[Lin] = Fold(self._read)
         self.text: Fold[tuple[str, int]] = Fold(amd_text)
+        self.like: Fold[Expr] = Fold(_shape_source)
         self._exprs: dict[int, tuple[Expr, Expr]] = {}
         self._turned: dict[int, tuple[Expr, Expr]] = {}
 
@@ -253,7 +268,8 @@ class Simplifier:
         args = [self.expr(a) for a in n.args]
         pulled = Term(1.0, (), ())
         how = _PULLED.get(k)
-        for i in ((0, 1) if k == "mul" else (0,)) if how else ():
+        positions = () if how is None else (0, 1) if k == "mul" else (0,)
+        for i in positions:
             if n.args[i].shape == () or not kids[i].terms:
                 continue
             g, common, rest = self._gather(kids[i], signed=True, scalars=how == "linear")
@@ -262,6 +278,12 @@ class Simplifier:
             args[i] = self._emit(rest)
             g = g if how == "linear" else g * g if how == "square" else abs(g)
             pulled = self._times(pulled, Term(g, common, ()))
+        if k in ("ones_like", "zeros_like"):
+            args[0] = self.like(args[0])
+        if k == "mul":
+            for i in (0, 1):
+                if args[i].kind in ("ones", "ones_like") and self._same_shape(args[i], args[1 - i]):
+                    return self._collect((self._times(pulled, t) for t in self.lin(args[1 - i]).terms), None)
         flip = False
         if k in _INVARIANT or k in _EQUIVARIANT:
             turned = self._turned_args(k, args)
@@ -276,6 +298,9 @@ class Simplifier:
             return Lin((), r if r.shape != () else None)
         inner = self._atom(r) if r.kind == k and r.args == tuple(args) else self.lin(r)
         return self._collect((self._times(pulled, t) for t in inner.terms), inner.zero)
+
+    def _same_shape(self, a: Expr, b: Expr) -> bool:
+        return (a.shape is not None and a.shape == b.shape) or self.like(a) is self.like(b)
 
     def _turned_args(self, k: str, args: list[Expr]) -> list[Expr]:
         if k == "sylvester":  # sylvester(A, B, C)ᵀ = sylvester(Bᵀ, Aᵀ, Cᵀ)
@@ -368,11 +393,10 @@ _MAP_CONTEXT = {"kron": PRODUCT, "box": PRODUCT, "kronsum_inv": PRODUCT, "scaled
 
 def simplify_map(L: LinearMap) -> LinearMap:
     """The linear map ``L`` with every factor (and coefficient) simplified; its structure is kept."""
-    session = Simplifier()
+    return _rewrite_map(Simplifier(), L)
 
-    def rewrite(M: LinearMap) -> LinearMap:
-        at_least = _MAP_CONTEXT.get(M.kind, SUM)
-        args = tuple(rewrite(a) if isinstance(a, LinearMap) else session.shorter(a, at_least) for a in M.args)
-        return LinearMap(M.kind, args, M.in_shape, M.out_shape)
 
-    return rewrite(L)
+def _rewrite_map(session: Simplifier, M: LinearMap) -> LinearMap:
+    at_least = _MAP_CONTEXT.get(M.kind, SUM)
+    args = tuple(_rewrite_map(session, a) if isinstance(a, LinearMap) else session.shorter(a, at_least) for a in M.args)
+    return LinearMap(M.kind, args, M.in_shape, M.out_shape)

@@ -1,0 +1,368 @@
+"""Simplification and the printers: ``amd.simplify`` keeps the value of every expression of a corpus
+(the AMD paper's examples, vector calculus, elementwise functions, powers, roots, determinants, norms),
+of its gradient and of its Hessian, and never lengthens it; the required spellings; ``to_numpy``
+source run against ``Expr.eval``; every ``to_latex`` output parsed by matplotlib's mathtext; random
+expression trees (hypothesis)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.mathtext import MathTextParser
+
+from kronbox import amd
+from kronbox.amd.expr import ones
+from kronbox.amd.operators import to_operator
+
+N = 3
+SQUARE = ("X", "S", "A", "B")
+VECTORS = ("x", "b", "w", "y")
+SCALARS = ("a", "c")
+
+
+def symbols(shaped: bool = True) -> dict[str, amd.Expr]:
+    """The corpus' symbols: square ``X S A B``, column vectors ``x b w y``, scalars ``a c``."""
+    out = {k: amd.var(k, (N, N) if shaped else None) for k in SQUARE}
+    out.update({k: amd.var(k, (N, 1) if shaped else None) for k in VECTORS})
+    out.update({k: amd.var(k, ()) for k in SCALARS})
+    return out
+
+
+def values(seed: int) -> dict[str, np.ndarray]:
+    """Random values: ``X`` and ``S`` symmetric positive definite (for inv, logdet, sqrtm), the others general."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for k in ("X", "S"):
+        G = rng.standard_normal((N, N))
+        out[k] = G @ G.T / N + np.eye(N)
+    out.update({k: rng.standard_normal((N, N)) for k in ("A", "B")})
+    out.update({k: rng.standard_normal((N, 1)) for k in VECTORS})
+    out.update({k: float(rng.uniform(0.5, 2.0)) for k in SCALARS})
+    return out
+
+
+# Scalar functions (they have gradients and Hessians): name → builder from the symbols.
+FUNCTIONS: dict[str, Callable[[dict], amd.Expr]] = {
+    "logdet X": lambda s: amd.logdet(s["X"]),
+    "trace(S inv X)": lambda s: amd.trace(s["S"] @ amd.inv(s["X"])),
+    "trace(A X B X)": lambda s: amd.trace(s["A"] @ s["X"] @ s["B"] @ s["X"]),
+    "trace(X X)": lambda s: amd.trace(s["X"] @ s["X"]),
+    "covariance": lambda s: -amd.logdet(s["X"]) - amd.trace(s["S"] @ amd.inv(s["X"])) - amd.normsq(amd.inv(s["X"])),
+    "<S, X> - logdet X": lambda s: amd.sum(s["S"] * s["X"]) - amd.logdet(s["X"]),
+    "trace X": lambda s: amd.trace(s["X"]),
+    "trace(A X)": lambda s: amd.trace(s["A"] @ s["X"]),
+    "trace(A X')": lambda s: amd.trace(s["A"] @ s["X"].T),
+    "trace(X' X)": lambda s: amd.trace(s["X"].T @ s["X"]),
+    "trace(X X' A)": lambda s: amd.trace(s["X"] @ s["X"].T @ s["A"]),
+    "trace(A inv(X) B)": lambda s: amd.trace(s["A"] @ amd.inv(s["X"]) @ s["B"]),
+    "trace(inv(X') A)": lambda s: amd.trace(amd.inv(s["X"].T) @ s["A"]),
+    "trace(A X^-2)": lambda s: amd.trace(s["A"] @ s["X"] ** -2),
+    "trace(X^3)": lambda s: amd.trace(s["X"] ** 3),
+    "trace(sqrtm X)": lambda s: amd.trace(amd.sqrtm(s["X"])),
+    "normsq(sqrtm X)": lambda s: amd.normsq(amd.sqrtm(s["X"])),
+    "det X": lambda s: amd.det(s["X"]),
+    "logdet(X' X)": lambda s: amd.logdet(s["X"].T @ s["X"]),
+    "logdet(inv X) + trace(S X)": lambda s: amd.logdet(amd.inv(s["X"])) + amd.trace(s["S"] @ s["X"]),
+    "normsq X": lambda s: amd.normsq(s["X"]),
+    "norm(A X - B)": lambda s: amd.norm(s["A"] @ s["X"] - s["B"]),
+    "normsq(-2 X')": lambda s: amd.normsq(-2 * s["X"].T),
+    "sum exp X": lambda s: amd.sum(amd.exp(s["X"])),
+    "sum(sin X .* cos X)": lambda s: amd.sum(amd.sin(s["X"]) * amd.cos(s["X"])),
+    "sum tanh(A X)": lambda s: amd.sum(amd.tanh(s["A"] @ s["X"])),
+    "sum X.^3": lambda s: amd.sum(amd.power(s["X"], 3)),
+    "sum sqrt(X.*X + 1)": lambda s: amd.sum(amd.sqrt(s["X"] * s["X"] + 1)),
+    "sum log(X.*X + 1)": lambda s: amd.sum(amd.log(s["X"] * s["X"] + 1)),
+    "sum abs(X - A)": lambda s: amd.sum(amd.abs(s["X"] - s["A"])),
+    "sum relu(X - A)": lambda s: amd.sum(amd.relu(s["X"] - s["A"])),
+    "sum(X / a)": lambda s: amd.sum(s["X"] / s["a"]),
+    "sum(X ./ (X.*X + 1))": lambda s: amd.sum(s["X"] / (s["X"] * s["X"] + 1)),
+    "logdet X trace X": lambda s: amd.logdet(s["X"]) * amd.trace(s["X"]),
+    "trace(X)^2": lambda s: amd.trace(s["X"]) ** 2,
+    "exp trace(A X)": lambda s: amd.exp(amd.trace(s["A"] @ s["X"])),
+    "a trace X + c trace X": lambda s: s["a"] * amd.trace(s["X"]) + s["c"] * amd.trace(s["X"]),
+    "-2 logdet X + 3 trace(S X)": lambda s: -2 * amd.logdet(s["X"]) + 3 * amd.trace(s["S"] @ s["X"]),
+    "trace sylvester(X, X, S)": lambda s: amd.trace(amd.sylvester(s["X"], s["X"], s["S"])),
+    "trace((X + X')/2 A)": lambda s: amd.trace((s["X"] + s["X"].T) / 2 @ s["A"]),
+    "trace(exp(X) A)": lambda s: amd.trace(amd.exp(s["X"]) @ s["A"]),
+}
+# Functions of the vector x (gradients with respect to x), 1×1 where written with x'.
+VECTOR_FUNCTIONS: dict[str, Callable[[dict], amd.Expr]] = {
+    "x'Ax": lambda s: s["x"].T @ s["A"] @ s["x"],
+    "x'x": lambda s: s["x"].T @ s["x"],
+    "b'Ax": lambda s: s["b"].T @ s["A"] @ s["x"],
+    "||Ax - b||²": lambda s: amd.normsq(s["A"] @ s["x"] - s["b"]),
+    "logistic loss": lambda s: amd.sum(amd.log(1 + amd.exp(-s["y"] * (s["A"] @ s["x"])))),
+    "x'Ax + b'x": lambda s: s["x"].T @ s["A"] @ s["x"] + s["b"].T @ s["x"],
+    "sum exp(A x)": lambda s: amd.sum(amd.exp(s["A"] @ s["x"])),
+}
+# Matrix-valued expressions, to simplify as they are.
+MATRICES: dict[str, Callable[[dict], amd.Expr]] = {
+    "(A X B)' + B' X' A'": lambda s: (s["A"] @ s["X"] @ s["B"]).T + s["B"].T @ s["X"].T @ s["A"].T,
+    "A' X' B'": lambda s: s["A"].T @ s["X"].T @ s["B"].T,
+    "X' + X' - 2 X'": lambda s: s["X"].T + s["X"].T - 2 * s["X"].T + s["A"],
+    "inv(X')' + inv(X)": lambda s: amd.inv(s["X"].T).T + amd.inv(s["X"]),
+    "I X + 0": lambda s: amd.eye(N) @ s["X"] + amd.zeros((N, N)),
+    "-(-A)": lambda s: operator.neg(-s["A"]),
+    "2 (3 (A + B))' - 6 B'": lambda s: 2 * (3 * (s["A"] + s["B"])).T - 6 * s["B"].T,
+    "a X + c X - a X": lambda s: s["a"] * s["X"] + s["c"] * s["X"] - s["a"] * s["X"],
+    "exp(X') + exp(X)'": lambda s: amd.exp(s["X"].T) + amd.exp(s["X"]).T,
+    "(X A) .* (2 B)'": lambda s: (s["X"] @ s["A"]) * (2 * s["B"]).T,
+    "sqrtm(X') - sqrtm(X)'": lambda s: amd.sqrtm(s["X"].T) - amd.sqrtm(s["X"]).T + s["B"],
+    "sylvester(A', B', C')'": lambda s: amd.sylvester(s["X"].T, s["S"].T, s["A"].T).T,
+    "(A + B)(A - B) + B A": lambda s: (s["A"] + s["B"]) @ (s["A"] - s["B"]) + s["B"] @ s["A"],
+    "trace(A) A' + trace(A') A'": lambda s: amd.trace(s["A"]) * s["A"].T + amd.trace(s["A"].T) * s["A"].T,
+    "A x x' (1 + 2)": lambda s: s["A"] @ s["x"] @ s["x"].T * (amd.trace(s["A"]) * 0 + 3),
+    "A ones(n, 1) ones(1, 1)": lambda s: s["A"] @ ones((N, 1)) @ ones((1, 1)) + s["x"],
+}
+
+
+def corpus(shaped: bool = True) -> dict[str, amd.Expr]:
+    """Every corpus expression with its gradient (and the Hessian's action on a direction)."""
+    s = symbols(shaped)
+    out = {}
+    for name, build in FUNCTIONS.items():
+        f = build(s)
+        out[name] = f
+        out[f"grad {name}"] = amd.grad(f, "X")
+    for name, build in VECTOR_FUNCTIONS.items():
+        f = build(s)
+        out[name] = f
+        if shaped:  # a 1×1 function needs known shapes for its gradient
+            out[f"grad {name}"] = amd.grad(f, "x")
+    out.update({name: build(s) for name, build in MATRICES.items()})
+    return out
+
+
+SHAPED = corpus()
+UNSHAPED = corpus(shaped=False)
+KEYS = [(name, True) for name in sorted(SHAPED)] + [(name, False) for name in sorted(UNSHAPED)]
+
+
+def cases(keys) -> list:
+    return [pytest.param(name, shaped, id=f"{name} ({'shaped' if shaped else 'shapes from the values'})")
+            for name, shaped in keys]
+
+
+def assert_same_value(e: amd.Expr, other: amd.Expr, seed: int = 0) -> None:
+    v = values(seed)
+    np.testing.assert_allclose(other.eval(v), e.eval(v), rtol=1e-10, atol=1e-12, err_msg=f"{e}  →  {other}")
+
+
+def test_the_corpus_is_large():
+    assert len(FUNCTIONS) + len(VECTOR_FUNCTIONS) + len(MATRICES) >= 40
+
+
+@pytest.mark.parametrize("name", sorted(SHAPED))
+def test_simplify_keeps_the_value_and_never_lengthens(name):
+    e = SHAPED[name]
+    s = amd.simplify(e)
+    for seed in (0, 1):
+        assert_same_value(e, s, seed)
+    assert len(amd.to_text(s)) <= len(amd.to_text(e))
+    assert amd.simplify(s) is s  # the result is its own simplification
+
+
+@pytest.mark.parametrize("name", sorted(UNSHAPED))
+def test_simplify_with_shapes_from_the_values(name):
+    e = UNSHAPED[name]
+    s = amd.simplify(e)
+    assert_same_value(e, s)
+    assert len(amd.to_text(s)) <= len(amd.to_text(e))
+
+
+REQUIRED = {
+    "grad logdet X": "inv(X)'",
+    "grad trace(S inv X)": "-(inv(X)*S*inv(X))'",
+    "grad trace(A X B X)": "(A*X*B)' + (B*X*A)'",
+    "grad trace(X X)": "2*X'",
+    "grad x'Ax": "A'*x + A*x",
+}
+
+
+@pytest.mark.parametrize(("name", "shaped"), cases((name, shaped) for name, shaped in KEYS if name in REQUIRED))
+def test_required_spellings(name, shaped):
+    assert amd.to_text(amd.simplify((SHAPED if shaped else UNSHAPED)[name])) == REQUIRED[name]
+
+
+def test_simplify_rules_one_at_a_time():
+    s = symbols()
+    X, A, B, a, c = s["X"], s["A"], s["B"], s["a"], s["c"]
+    cases = {
+        "X'' ": (X.T.T, "X"),
+        "I X + 0": (amd.eye(N) @ X + amd.zeros((N, N)), "X"),
+        "-(-A)": (operator.neg(-A), "A"),
+        "X' + X'": (X.T + X.T, "2*X'"),
+        "a T + c T": (a * (A @ X) + c * (A @ X), "(a + c)*(A*X)"),
+        "cancelling": (A + X.T - X.T, "A"),
+        "(A X)' - X' A'": (B + (A @ X).T - X.T @ A.T, "B"),
+        "numbers folded": (2 * (3 * X) + 4 * X, "10*X"),
+        "scalar to the front": ((A @ (2 * X)) @ (a * B), "2*a*(A*X*B)"),
+        "trace of a transpose": (amd.trace(A.T @ X.T), "trace(X*A)"),
+        "inv of a transpose": (amd.inv(X.T), "inv(X)'"),
+        "common scalar": (amd.trace(X) * A + amd.trace(X) * B + amd.trace(X) * X, "trace(X)*(A + B + X)"),
+        "sign of a factor sum": (A @ (-X - B) @ A, "-A*(X + B)*A"),
+    }
+    for what, (e, printed) in cases.items():
+        out = amd.simplify(e)
+        assert amd.to_text(out) == printed, what
+        assert_same_value(e, out)
+
+
+def test_simplify_of_a_hessian_keeps_the_operator():
+    s = symbols()
+    for name, build in FUNCTIONS.items():
+        H = amd.hessian(build(s), "X")
+        simplified = amd.simplify_map(H.map)
+        v = values(3)
+        np.testing.assert_allclose(to_operator(simplified, v).to_dense(), H.at(v).to_dense(), rtol=1e-10,
+                                   atol=1e-12, err_msg=name)
+        assert len(amd.map_text(simplified)) <= len(amd.map_text(H.map)), name
+
+
+def test_simplified_hessian_of_trace_s_inv_x():
+    s = symbols()
+    H = amd.hessian(amd.trace(s["S"] @ amd.inv(s["X"])), "X")
+    assert str(amd.simplify_map(H.map)) == "(inv(X)' ⊠ inv(X)*S*inv(X)) + ((inv(X)*S*inv(X))' ⊠ inv(X))"
+
+
+def test_simplify_is_iterative_on_deep_expressions():
+    X, A = amd.var("X", (N, N)), amd.var("A", (N, N))
+    e = X
+    for i in range(3000):
+        e = (e.T + A) if i % 3 == 0 else (-(A @ e) if i % 3 == 1 else 0.5 * e)
+    s = amd.simplify(e)
+    assert_same_value(e, s)
+    sums = X
+    for _ in range(2000):
+        sums = sums + X.T
+    assert amd.to_text(amd.simplify(sums)) == "X + 2000*X'"
+
+
+# -- random expression trees ---------------------------------------------------------------------------
+_TREE_SYMBOLS = symbols()
+LEAVES = st.sampled_from([_TREE_SYMBOLS[k] for k in ("X", "A", "B")] + [amd.eye(N)])
+UNARY: list[Callable[[amd.Expr], amd.Expr]] = [
+    lambda e: e.T, lambda e: -e, lambda e: 2 * e, lambda e: -0.5 * e, lambda e: amd.trace(e) * e,
+    lambda e: amd.tanh(e), lambda e: amd.inv(e @ e.T + amd.eye(N)), lambda e: e * e,
+]
+BINARY: list[Callable[[amd.Expr, amd.Expr], amd.Expr]] = [
+    lambda e, f: e + f, lambda e, f: e - f, lambda e, f: e @ f, lambda e, f: e * f,
+]
+
+
+def _trees(children):
+    return st.one_of(
+        st.tuples(st.sampled_from(UNARY), children).map(lambda t: t[0](t[1])),
+        st.tuples(st.sampled_from(BINARY), children, children).map(lambda t: t[0](t[1], t[2])),
+    )
+
+
+TREES = st.recursive(LEAVES, _trees, max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(TREES)
+def test_simplify_keeps_the_value_of_random_trees(e):
+    s = amd.simplify(e)
+    assert_same_value(e, s)
+    assert len(amd.to_text(s)) <= len(amd.to_text(e))
+
+
+# -- numpy source ------------------------------------------------------------------------------------
+def _run(source: str, name: str = "f"):
+    scope: dict = {}
+    exec(compile(source, "<to_numpy>", "exec"), scope)  # the source under test
+    return scope[name]
+
+
+@pytest.mark.parametrize(("name", "shaped"), cases(KEYS))
+def test_numpy_source_computes_the_expression(name, shaped):
+    e = (SHAPED if shaped else UNSHAPED)[name]
+    v = values(5)
+    for printed in (e, amd.simplify(e)):
+        f = _run(amd.to_numpy(printed))
+        arguments = sorted(printed.symbols)
+        result = f(*(v[k] for k in arguments))
+        if e.shape == ():
+            assert type(result) is float
+        np.testing.assert_allclose(result, e.eval(v), rtol=1e-10, atol=1e-12, err_msg=amd.to_numpy(printed))
+
+
+def test_numpy_source_assigns_shared_work_once():
+    X = amd.var("X", (N, N))
+    e = amd.trace(amd.inv(X) @ amd.inv(X)) + amd.logdet(X)
+    source = amd.to_numpy(e, name="objective")
+    assert source.count("np.linalg.inv(") == 1
+    assert "def objective(X):" in source
+    v = values(6)
+    assert _run(source, "objective")(v["X"]) == pytest.approx(e.eval(v), rel=1e-12)
+
+
+def test_numpy_source_refuses_names_python_cannot_take():
+    with pytest.raises(ValueError, match="'lambda'"):
+        amd.to_numpy(amd.trace(amd.var("lambda", (2, 2))))
+    with pytest.raises(ValueError, match="size of an identity"):
+        amd.to_numpy(amd.var("X") + amd.eye())
+
+
+# -- LaTeX ---------------------------------------------------------------------------------------------
+MATHTEXT = MathTextParser("path")
+
+
+def assert_renders(latex: str) -> None:
+    MATHTEXT.parse(f"${latex}$")  # raises ValueError on anything mathtext cannot typeset
+
+
+def test_mathtext_refuses_bad_latex():  # the check below can fail
+    for bad in (r"X^{2}^{\top}", r"\notamacro", r"\frac{A}"):
+        with pytest.raises(ValueError):
+            assert_renders(bad)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPED))
+def test_latex_renders(name):
+    e = SHAPED[name]
+    for printed in (amd.to_latex(e), amd.to_format(e, "latex")):
+        assert_renders(printed)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_latex_of_hessians_renders(name):
+    H = amd.hessian(FUNCTIONS[name](symbols()), "X").map
+    for printed in (amd.map_latex(H), amd.to_format(H, "latex")):
+        assert_renders(printed)
+
+
+def test_latex_notation():
+    s = symbols()
+    X, S = s["X"], s["S"]
+    assert amd.to_latex(amd.inv(X).T) == r"X^{-\top}"
+    assert amd.to_latex(amd.trace(S @ amd.inv(X))) == r"\operatorname{tr}(S X^{-1})"
+    assert amd.to_latex(amd.normsq(X)) == r"\|X\|_F^2"
+    assert amd.to_latex((X @ X).T) == r"(X X)^{\top}"
+    assert amd.to_latex((X ** 2).T) == r"(X^{2})^{\top}"
+    assert amd.to_latex(X * S) == r"X \circ S"
+    names = {"Sigma": r"\Sigma", "x_1": "x_{1}", "C12": "C_{12}", "theta0": r"\theta_{0}", "data": r"\mathrm{data}"}
+    for name, latex in names.items():
+        assert amd.to_latex(amd.var(name, (2, 2))) == latex
+        assert_renders(latex)
+
+
+# -- dispatch ------------------------------------------------------------------------------------------
+def test_to_format_dispatches_and_simplifies():
+    X = amd.var("X", (N, N))
+    g = amd.grad(amd.trace(X @ X), "X")
+    assert amd.to_format(g) == "2*X'"
+    assert amd.to_format(g, "amd", simplify=False) == str(g) == "X' + X'"
+    assert amd.to_format(g, "latex") == r"2 X^{\top}"
+    assert "return 2.0 * X.T" in amd.to_format(g, "numpy")
+    assert amd.to_format(amd.jacobian(amd.inv(X), "X").map, "amd") == "-(inv(X) ⊗ inv(X)')"
+    with pytest.raises(ValueError, match="'amd', 'latex', 'numpy'"):
+        amd.to_format(g, "mathml")
+    with pytest.raises(ValueError, match="linear map"):
+        amd.to_format(amd.jacobian(amd.inv(X), "X").map, "numpy")
