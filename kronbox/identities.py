@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from .backend import is_foreign
 from .operators import (
     Box,
     Commutation,
@@ -102,7 +103,12 @@ def _zero_like(op: Operator) -> Zero:
 
 
 def _is_array(F) -> bool:
-    return isinstance(F, np.ndarray) or sp.issparse(F)
+    return isinstance(F, np.ndarray) or sp.issparse(F) or is_foreign(F)
+
+
+def _as_factor(P):
+    """A product or combination of array factors as a factor (np.matrix results become arrays)."""
+    return P if sp.issparse(P) or is_foreign(P) else np.asarray(P)
 
 
 def _factor_product(F, G):
@@ -115,16 +121,14 @@ def _factor_product(F, G):
     if isinstance(F, Identity):
         return G
     if _is_array(F) and _is_array(G):
-        P = F @ G
-        return P if sp.issparse(P) else np.asarray(P)
+        return _as_factor(F @ G)
     return _simplify(Compose(F, G))
 
 
 def _factor_combination(a, F, b, G):
     """``a F + b G`` for two factors of the same shape."""
     if _is_array(F) and _is_array(G):
-        S = a * F + b * G
-        return S if sp.issparse(S) else np.asarray(S)
+        return _as_factor(a * F + b * G)
     return _simplify(Sum(_scaled(a, as_operator(F, "simplify")), _scaled(b, as_operator(G, "simplify"))))
 
 

@@ -16,6 +16,9 @@ Row-major index pairs ``(ij) = i·m2 + j`` as in :mod:`kronbox.operators.product
   1.06–1.65× slower). Kronecker sums go by Bartels–Stewart (:mod:`kronbox.sylvester`). Operators
   without a closed form are factorized densely up to ``N = 2048`` and solved by Krylov methods
   beyond (:mod:`kronbox.krylov`).
+- Closed forms run on numpy arrays (LAPACK, Bartels–Stewart): an operator with factors of another
+  array library, or a right-hand side of one, gets a :class:`kronbox.backend.BackendError` that
+  names the alternatives (numpy factors, or a Krylov method on the lazy operator).
 - Structurally singular operators (a zero, a rank-one outer product, a Kron or Box of non-square
   factors, a composition through a narrower space) have ``det = 0`` and no inverse.
 """
@@ -30,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, splu
 
+from .backend import BackendError, library, unsupported
 from .krylov import krylov_solve
 from .operators import (
     Box,
@@ -53,6 +57,16 @@ from .sylvester import as_kronecker_sum
 
 # Columns probed at once when a trace has no closed form.
 _PROBE_BLOCK = 64
+
+
+def numpy_only(op: Operator, what: str, name: str) -> BackendError:
+    """The error for a closed form or direct solve (``what``) of ``op`` asked on ``name`` arrays."""
+    return unsupported(
+        f"{what} of {op!r}", name,
+        "direct solves and closed forms (LU, Cholesky, Bartels–Stewart) run on numpy arrays in memory; pass numpy "
+        "arrays (numpy.asarray(b), if it fits) or solve iteratively with the lazy operator, e.g. "
+        "scipy.sparse.linalg.gmres(op, b)",
+    )
 
 
 def _require_square(op: Operator, what: str) -> None:
@@ -227,6 +241,8 @@ def _square_operator(op, what: str) -> Operator:
         raise ValueError(
             f"{what}: {op!r} is {shape_text(op.shape)}, not square; {what} is defined for square operators only"
         )
+    if op.backend is not None:
+        raise numpy_only(op, what, op.backend.library)
     return op
 
 
@@ -636,6 +652,8 @@ def solve(op, b) -> np.ndarray:
     ``x.reshape(A.in_shape)``. Singular operators raise ``numpy.linalg.LinAlgError``.
     """
     op = _square_operator(op, "solve")
+    if library(b) is not None:
+        raise numpy_only(op, "solve", library(b))
     b = op._check_vector(b, op.shape[0], "solve")
     B = numeric_array(b, "solve: the right-hand side")
     X = _solve_checked(op, B.reshape(op.shape[0], 1 if B.ndim == 1 else B.shape[1]))

@@ -18,9 +18,18 @@ from .expr import Expr, add, div, elementwise, literal, mul, neg, power, zeros_l
 
 @dataclass(frozen=True)
 class Elementwise:
+    """``numpy``: the function on numpy arrays; ``array_api(xp, x)``: on an array of another library,
+    where the namespace's function of the same name does not do (``None``: it does)."""
+
+    name: str
     numpy: Callable
     derivative: Callable[[Expr, Expr], Expr]
     analytic: bool = True
+    array_api: Callable | None = None
+
+    def in_namespace(self, xp, x):
+        """``f(x)`` for an array ``x`` of the Array API namespace ``xp``."""
+        return self.array_api(xp, x) if self.array_api is not None else getattr(xp, self.name)(x)
 
 
 def _relu(x):
@@ -31,23 +40,35 @@ def _step(x):
     return (np.real(x) > 0).astype(np.result_type(x, np.float64))
 
 
+def _real_part(xp, x):
+    return xp.real(x) if xp.isdtype(x.dtype, "complex floating") else x
+
+
+def _relu_array_api(xp, x):
+    return xp.where(_real_part(xp, x) > 0, x, xp.zeros_like(x))
+
+
+def _step_array_api(xp, x):
+    return xp.astype(_real_part(xp, x) > 0, xp.result_type(x, xp.float64))
+
+
 def _zero_derivative(F: Expr, A: Expr) -> Expr:
     return zeros_like(A)
 
 
-FUNCTIONS: dict[str, Elementwise] = {
-    "exp": Elementwise(np.exp, lambda F, A: F),
-    "log": Elementwise(np.log, lambda F, A: div(literal(1.0), A)),
-    "sqrt": Elementwise(np.sqrt, lambda F, A: div(literal(0.5), F)),
-    "sin": Elementwise(np.sin, lambda F, A: elementwise("cos", A)),
-    "cos": Elementwise(np.cos, lambda F, A: neg(elementwise("sin", A))),
-    "tan": Elementwise(np.tan, lambda F, A: add(literal(1.0), power(F, 2))),
-    "tanh": Elementwise(np.tanh, lambda F, A: add(literal(1.0), neg(power(F, 2)))),
-    "abs": Elementwise(np.abs, lambda F, A: elementwise("sign", A), analytic=False),
-    "sign": Elementwise(np.sign, _zero_derivative, analytic=False),
-    "relu": Elementwise(_relu, lambda F, A: elementwise("step", A), analytic=False),
-    "step": Elementwise(_step, _zero_derivative, analytic=False),
-}
+FUNCTIONS: dict[str, Elementwise] = {row.name: row for row in (
+    Elementwise("exp", np.exp, lambda F, A: F),
+    Elementwise("log", np.log, lambda F, A: div(literal(1.0), A)),
+    Elementwise("sqrt", np.sqrt, lambda F, A: div(literal(0.5), F)),
+    Elementwise("sin", np.sin, lambda F, A: elementwise("cos", A)),
+    Elementwise("cos", np.cos, lambda F, A: neg(elementwise("sin", A))),
+    Elementwise("tan", np.tan, lambda F, A: add(literal(1.0), power(F, 2))),
+    Elementwise("tanh", np.tanh, lambda F, A: add(literal(1.0), neg(power(F, 2)))),
+    Elementwise("abs", np.abs, lambda F, A: elementwise("sign", A), analytic=False),
+    Elementwise("sign", np.sign, _zero_derivative, analytic=False),
+    Elementwise("relu", _relu, lambda F, A: elementwise("step", A), analytic=False, array_api=_relu_array_api),
+    Elementwise("step", _step, _zero_derivative, analytic=False, array_api=_step_array_api),
+)}
 
 
 def power_derivative(F: Expr, A: Expr, p: float) -> Expr:

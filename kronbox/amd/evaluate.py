@@ -5,6 +5,9 @@ share their common nodes, and a square matrix is factorized once for all of ``in
 ``logdet`` of it. Two shapes of work never become a matrix product: ``trace(A B)`` is
 ``Σ aᵢⱼ bⱼᵢ`` and ``sum(A ∘ B)`` is ``Σ aᵢⱼ bᵢⱼ`` (``O(n²)`` instead of ``O(n³)``) whenever the
 product is not needed for anything else.
+
+Values of another array library (PyTorch, JAX, CuPy, dask.array) are evaluated by the same plan
+with the Array API kernels of :mod:`kronbox.amd.generic`, in that library and on its device.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.linalg
 
+from ..backend import is_foreign
 from .elementwise import FUNCTIONS
 from .expr import (
     SYMBOL_KINDS,
@@ -78,14 +82,14 @@ def specialize(exprs: list[Expr], arrays: dict[str, np.ndarray]) -> list[Expr]:
         return exprs
     for n in unshaped:
         name = n.param[0]
-        unshaped[n] = var(name, arrays[name].shape or ()) if n.kind == "var" else _shaped_const(n, arrays[name])
+        unshaped[n] = var(name, tuple(arrays[name].shape)) if n.kind == "var" else _shaped_const(n, arrays[name])
     return [substitute(e, unshaped) for e in exprs]
 
 
 def _shaped_const(n: Expr, array: np.ndarray) -> Expr:
     from .expr import const
 
-    return const(n.param[0], shape=array.shape or ())
+    return const(n.param[0], shape=tuple(array.shape))
 
 
 class Context:
@@ -98,8 +102,11 @@ class Context:
         self.values: dict[int, object] = {}
         self.factorizations: dict[int, Factorization] = {}
         self.symmetric: set[int] = set()
-        # identities, zeros and ones take the precision of the values (float32 stays float32)
-        self.dtype = np.result_type(*arrays.values(), np.float32) if arrays else np.dtype(np.float64)
+        self.dtype = self.precision(arrays)
+
+    def precision(self, arrays: dict):
+        """The dtype of identities, zeros and ones: the precision of the values (float32 stays float32)."""
+        return np.result_type(*arrays.values(), np.float32) if arrays else np.dtype(np.float64)
 
     def factor(self, e: Expr) -> Factorization:
         f = self.factorizations.get(id(e))
@@ -150,13 +157,18 @@ def evaluate(exprs: list[Expr], values: dict) -> list:
     if not plan.shaped:
         plan = program(tuple(specialize(exprs, arrays)))
     fused = plan.fused
-    ctx = Context(arrays, plan.uses, {id(e) for e in plan.exprs})
+    if any(is_foreign(v) for v in arrays.values()):
+        from . import generic
+
+        ctx, kernels = generic.context(arrays, plan.uses, {id(e) for e in plan.exprs}), generic.KERNELS
+    else:
+        ctx, kernels = Context(arrays, plan.uses, {id(e) for e in plan.exprs}), KERNELS
     vals = ctx.values
     for n in plan.order:
         if id(n) in fused:
             continue
         try:
-            vals[id(n)] = KERNELS[n.kind](n, ctx)
+            vals[id(n)] = kernels[n.kind](n, ctx)
         except ShapeError:
             raise
         except (ValueError, np.linalg.LinAlgError) as err:

@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ..backend import is_foreign, numpy_dtype
+from ..backend import of as backend_of
+
 Shape = tuple[int, ...] | None
 
 # Kinds whose value is a scalar whatever the argument.
@@ -264,6 +267,10 @@ def const(name: str, value=None, *, shape=None) -> Expr:
 
 
 def _numeric(value, who: str) -> np.ndarray:
+    """``value`` as a number, a column (from a vector) or a matrix; an array of another library stays
+    in its library (:mod:`kronbox.backend`)."""
+    if is_foreign(value):
+        return _foreign_numeric(value, who)
     array = np.asarray(value)
     if array.dtype.kind not in "biufc":
         raise ValueError(f"{who}: the value must hold numbers, got dtype {array.dtype}")
@@ -272,6 +279,19 @@ def _numeric(value, who: str) -> np.ndarray:
     if array.ndim not in (0, 2):
         raise ShapeError(f"{who}: a value is a number, a vector or a matrix, got an array of shape {array.shape}")
     return array.astype(np.float64) if array.dtype.kind in "biu" else array
+
+
+def _foreign_numeric(value, who: str):
+    kind = numpy_dtype(value.dtype).kind
+    if kind not in "biufc":
+        raise ValueError(f"{who}: the value must hold numbers, got dtype {value.dtype}")
+    if value.ndim not in (0, 1, 2):
+        raise ShapeError(
+            f"{who}: a value is a number, a vector or a matrix, got an array of shape {tuple(value.shape)}")
+    xp = backend_of(value).xp
+    if value.ndim == 1:
+        value = xp.reshape(value, (value.shape[0], 1))
+    return xp.astype(value, xp.float64) if kind in "biu" else value
 
 
 def literal(x) -> Expr:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import operators as ops
+from ..backend import Backend, is_foreign, numpy_dtype
+from ..backend import of as backend_of
 from ..vec import check_order
 from .evaluate import evaluate
 from .expr import Expr
@@ -18,23 +20,40 @@ from .linear import LinearMap
 
 
 def _matrix(value) -> np.ndarray:
+    """A factor as a 2-D array (an array of another library stays in it)."""
+    if is_foreign(value):
+        return value if value.ndim == 2 else backend_of(value).xp.reshape(value, (1, -1))
     return np.atleast_2d(np.asarray(value))
 
 
-def _build(M: LinearMap, evaluated: dict[int, object]) -> ops.Operator:
-    """The operator of ``M`` from the values of its factors (``id(factor) → value``).
+def _coefficient(value):
+    """A scalar factor as a Python number (a 0-d array of another library is read once)."""
+    if not is_foreign(value):
+        return value
+    return complex(value) if numpy_dtype(value.dtype).kind == "c" else float(value)
+
+
+def _eye(n: int, backend: Backend | None):
+    if backend is None:
+        return np.eye(n)
+    return backend.xp.eye(n, dtype=backend.xp.float64, device=backend.device)
+
+
+def _build(M: LinearMap, evaluated: dict[int, object], backend: Backend | None = None) -> ops.Operator:
+    """The operator of ``M`` from the values of its factors (``id(factor) → value``), arrays of
+    ``backend``'s library when that is not ``None``.
 
     A module-level function, not a closure: a closure that calls itself is a reference cycle, and it
     kept every factor value alive until the next garbage collection (10 MB per Hessian at n = 500)."""
 
     def factor(e: Expr):
-        return np.eye(e.param) if e.kind == "eye" else evaluated[id(e)]
+        return _eye(e.param, backend) if e.kind == "eye" else evaluated[id(e)]
 
     def kron_factor(e: Expr):
         return ops.Identity(e.param) if e.kind == "eye" else _matrix(evaluated[id(e)])
 
     def build(child: LinearMap) -> ops.Operator:
-        return _build(child, evaluated)
+        return _build(child, evaluated, backend)
 
     k, a = M.kind, M.args
     if k == "identity":
@@ -49,7 +68,7 @@ def _build(M: LinearMap, evaluated: dict[int, object]) -> ops.Operator:
     if k == "diag":
         return ops.Diag(_matrix(factor(a[0])))
     if k == "scaled":
-        return ops.Scaled(factor(a[0]), build(a[1]))
+        return ops.Scaled(_coefficient(factor(a[0])), build(a[1]))
     if k == "sum":
         return ops.Sum(*map(build, a))
     if k == "compose":
@@ -64,7 +83,9 @@ def to_operator(L: LinearMap, values: dict, order: str = "C", simplify: bool = T
     """The kronbox operator of ``L`` with its factors evaluated at ``values``."""
     check_order(order)
     factors = [f for f in dict.fromkeys(L.factors()) if f.kind != "eye"]
-    op = _build(L, dict(zip(map(id, factors), evaluate(factors, values), strict=True)))
+    evaluated = dict(zip(map(id, factors), evaluate(factors, values), strict=True))
+    backend = next((backend_of(v) for v in evaluated.values() if is_foreign(v)), None)
+    op = _build(L, evaluated, backend)
     if order == "F":
         (m, n), (p, q) = op.out_shape, op.in_shape
         op = ops.Compose(ops.Commutation(n, m), op, ops.Commutation(p, q))

@@ -4,6 +4,13 @@ Every kronbox operator maps ``vec(X)`` to ``vec(Y)`` with row-major ``vec`` (``X
 knows the matrix shapes it reads and writes (``in_shape``, ``out_shape``), so ``apply(X)`` takes
 a matrix and returns one. Subclasses implement ``_matmat`` (all right-hand sides at once; the
 primitive), ``_transpose`` and ``_adjoint``; everything else is derived here.
+
+Arrays of other libraries (PyTorch, JAX, CuPy, dask.array; :mod:`kronbox.backend`) take a second
+path, chosen once per call at the public entry points: an operator whose factors are foreign has a
+``backend``, and a foreign input is applied as a stack ``X3`` of ``k`` matrices of shape
+``in_shape`` (``X3[c] = unvec(x_c)``) by ``_apply_stack(xp, X3)``, written with the Array API
+namespace ``xp`` (``A @ X3 @ Bᵀ`` for a Kron: one batched product per factor). numpy inputs of
+numpy operators never reach it.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from ..backend import Backend, BackendError, combine, is_foreign, join, join_all, numpy_dtype, with_numpy
+from ..backend import of as backend_of
 from ..vec import check_order
 
 
@@ -30,7 +39,8 @@ def result_dtype(*parts) -> np.dtype:
     typed = [p for p in parts if hasattr(p, "dtype")]
     strong = [p for p in typed if not getattr(p, "weak_dtype", False)] or typed
     scalars = [p for p in parts if not hasattr(p, "dtype")]
-    dtype = np.result_type(*(p.dtype for p in strong), *scalars) if strong or scalars else np.dtype(np.float64)
+    dtype = np.result_type(*(numpy_dtype(p.dtype) for p in strong), *scalars) if strong or scalars else \
+        np.dtype(np.float64)
     return np.dtype(np.float64) if dtype.kind in "biu" else dtype
 
 
@@ -43,7 +53,10 @@ def numeric_array(x, what: str, ndims: tuple[int, ...] = (1, 2)) -> np.ndarray:
 
     Integers and booleans become float64 and float16 becomes float32; strings, objects and extended
     precision (``longdouble``) are refused, as is an array whose number of dimensions is not in ``ndims``.
+    An array of another library (:mod:`kronbox.backend`) stays in its library, with the same rules.
     """
+    if is_foreign(x):
+        return _foreign_numeric_array(x, what, ndims)
     x = np.asarray(x)
     if x.dtype.kind not in "biufc" or x.dtype.itemsize > (16 if x.dtype.kind == "c" else 8):
         raise ValueError(
@@ -55,6 +68,20 @@ def numeric_array(x, what: str, ndims: tuple[int, ...] = (1, 2)) -> np.ndarray:
     if x.dtype.kind in "biu":
         return x.astype(np.float64)
     return x.astype(_PROMOTED[x.dtype]) if x.dtype in _PROMOTED else x
+
+
+def _foreign_numeric_array(x, what: str, ndims: tuple[int, ...]):
+    dtype = numpy_dtype(x.dtype)
+    if dtype.kind not in "biufc" or dtype.itemsize > (16 if dtype.kind == "c" else 8):
+        raise ValueError(f"{what} must hold numbers (integers, float32/64 or complex64/128), got dtype {x.dtype}")
+    if x.ndim not in ndims:
+        expected = "a matrix (2-D)" if ndims == (2,) else "a vector or a matrix"
+        raise ValueError(f"{what} must be {expected}, got an array of shape {tuple(x.shape)}")
+    promoted = np.dtype(np.float64) if dtype.kind in "biu" else _PROMOTED.get(dtype)
+    if promoted is None:
+        return x
+    b = backend_of(x)
+    return b.xp.astype(x, b.dtype(promoted))
 
 
 def all_weak(*parts) -> bool:
@@ -75,10 +102,15 @@ class Operator(LinearOperator):
 
     weak_dtype = False
 
-    def __init__(self, dtype, shape: tuple[int, int], in_shape=None, out_shape=None):
-        super().__init__(dtype, shape)
+    def __init__(self, dtype, shape: tuple[int, int], in_shape=None, out_shape=None, parts=()):
+        """``parts``: the arrays and operators the operator is made of. Their library is its
+        ``backend`` (``None``: numpy, or no arrays at all); ``native`` tells whether numpy or scipy
+        arrays are among them. Two libraries among them are a :class:`BackendError`."""
+        super().__init__(numpy_dtype(dtype), shape)
         self.in_shape = tuple(in_shape) if in_shape is not None else (self.shape[1],)
         self.out_shape = tuple(out_shape) if out_shape is not None else (self.shape[0],)
+        self.backend: Backend | None
+        self.backend, self.native = join_all(parts, f"{type(self).__name__}: the factors")
 
     # ----------------------------------------------------------------- application
     def _matvec(self, x):
@@ -101,7 +133,8 @@ class Operator(LinearOperator):
         """``x`` as an array if it is a vector of ``length`` (``columns=True``: a ``length × k`` block;
         ``None``: either), else a ``ValueError`` naming the operator and the expected length.
         (An ``np.matrix`` is read as a plain array, a scipy sparse block as a dense one.)"""
-        x = x.toarray() if sp.issparse(x) else np.asarray(x)
+        if not is_foreign(x):
+            x = x.toarray() if sp.issparse(x) else np.asarray(x)
         vector = x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
         fits = {True: x.ndim == 2, False: vector, None: x.ndim in (1, 2)}[columns]
         if not fits or x.shape[0] != length:
@@ -110,24 +143,74 @@ class Operator(LinearOperator):
                 False: f"a vector of length {length}",
                 None: f"a vector of length {length} (or {length}×k columns)",
             }[columns]
-            raise ValueError(f"{self!r} {what}: expected {expected}, got an array of shape {x.shape}")
+            raise ValueError(f"{self!r} {what}: expected {expected}, got an array of shape {tuple(x.shape)}")
         return x
 
+    # ---------------------------------------------------- other array libraries
+    def _backend_for(self, x, what: str) -> Backend | None:
+        """The backend to apply ``self`` to ``x`` in, ``None`` for the numpy path (the usual case)."""
+        if self.backend is None and not is_foreign(x):
+            return None
+        given, where = backend_of(x), f"{self!r} {what}: the operator's factors and the input"
+        if given is None:
+            return with_numpy(self.backend, where)
+        if self.native:
+            combine(None, given.library, where)
+        return join(self.backend, given, where)
+
+    def _apply_stack(self, xp, X3):
+        """``Y3[c] = unvec(A vec(X3[c]))`` for a stack ``X3`` of shape ``(k, *in_shape)`` of a foreign
+        library, with its namespace ``xp``; returns ``(k, *out_shape)``."""
+        name = self.backend.library if self.backend is not None else "these"
+        raise BackendError(f"{self!r} cannot be applied to {name} arrays: it runs on numpy arrays only")
+
+    def _apply_stack_as(self, xp, X3, out_shape: tuple[int, ...]):
+        """:meth:`_apply_stack` on a stack of ``k`` inputs of any shape holding ``N`` entries each,
+        reshaped to ``in_shape`` first; the result reshaped to ``(k, *out_shape)``."""
+        k = X3.shape[0]
+        Y3 = self._apply_stack(xp, xp.reshape(X3, (k, *self.in_shape)))
+        return xp.reshape(Y3, (k, *out_shape))
+
+    def _columns_in(self, b: Backend, X):
+        """``A x`` for a foreign vector ``x`` of length ``N``, or ``A X`` for ``N × k`` columns."""
+        xp = b.xp
+        X = xp.asarray(X) if not is_foreign(X) else X  # a numpy input joining a dask operator
+        vector = X.ndim == 1
+        stack = xp.reshape(X, (1, X.shape[0])) if vector else X.T
+        Y = self._apply_stack_as(xp, stack, (self.shape[0],))
+        return Y[0] if vector else Y.T
+
+    def _dense_in(self, b: Backend):
+        """The dense matrix in the library of ``b``: the operator applied to the identity's rows."""
+        N = self.shape[1]
+        rows = b.xp.eye(N, dtype=b.dtype(self.dtype), device=b.device)
+        return self._apply_stack_as(b.xp, rows, (self.shape[0],)).T
+
     def matvec(self, x):
+        b = self._backend_for(x, "matvec")
         x = self._check_vector(x, self.shape[1], "matvec", columns=False)
+        if b is not None:
+            return self._columns_in(b, x)
         if x.ndim == 1:
             return self._matvec(x)
         return super().matvec(x)
 
     def rmatvec(self, x):
+        b = self._backend_for(x, "rmatvec")
         x = self._check_vector(x, self.shape[0], "rmatvec", columns=False)
+        if b is not None:
+            return self.H._columns_in(b, x)
         return super().rmatvec(x)
 
     def matmat(self, X):
-        return self._matmat(self._check_vector(X, self.shape[1], "matmat", columns=True))
+        b = self._backend_for(X, "matmat")
+        X = self._check_vector(X, self.shape[1], "matmat", columns=True)
+        return self._matmat(X) if b is None else self._columns_in(b, X)
 
     def rmatmat(self, X):
-        return self._rmatmat(self._check_vector(X, self.shape[0], "rmatmat", columns=True))
+        b = self._backend_for(X, "rmatmat")
+        X = self._check_vector(X, self.shape[0], "rmatmat", columns=True)
+        return self._rmatmat(X) if b is None else self.H._columns_in(b, X)
 
     def apply(self, X, order: str = "C") -> np.ndarray:
         """Apply to a matrix: ``unvec(A vec(X))`` with ``X`` of shape ``in_shape``.
@@ -138,11 +221,23 @@ class Operator(LinearOperator):
         in_shape, out_shape = self.in_shape, self.out_shape
         if check_order(order) == "F":
             in_shape, out_shape = in_shape[::-1], out_shape[::-1]
-        X = np.asarray(X)
-        if X.shape != in_shape:
-            raise ValueError(f"{self!r}.apply: expected an input of shape {in_shape}, got {X.shape}")
+        b = self._backend_for(X, "apply")
+        X = np.asarray(X) if b is None else X if is_foreign(X) else b.xp.asarray(X)
+        if tuple(X.shape) != in_shape:
+            raise ValueError(f"{self!r}.apply: expected an input of shape {in_shape}, got {tuple(X.shape)}")
+        if b is not None:
+            return self._matrix_in(b, X, order)
         y = self.matvec(X.ravel(order=order))
         return y.reshape(out_shape, order=order)
+
+    def _matrix_in(self, b: Backend, X, order: str):
+        """``apply`` for a foreign matrix, as a stack of one (``vec_F(X) = vec_C(Xᵀ)``): no ``vec``
+        is formed, so a chunked dask array keeps its blocks."""
+        xp = b.xp
+        if order == "F":
+            X = X.T if X.ndim == 2 else X
+        Y = self._apply_stack(xp, xp.expand_dims(X, axis=0))[0]
+        return Y.T if order == "F" and Y.ndim == 2 else Y
 
     def dot(self, x):
         if isinstance(x, LinearOperator):
@@ -153,6 +248,8 @@ class Operator(LinearOperator):
             from .structural import Scaled
 
             return Scaled(x, self)
+        if is_foreign(x) or self.backend is not None:
+            return self.matvec(x) if x.ndim == 1 else self.matmat(x)
         x = x.toarray() if sp.issparse(x) else np.asanyarray(x)
         if x.ndim == 1:
             return self.matvec(x)
@@ -161,7 +258,8 @@ class Operator(LinearOperator):
         raise ValueError(f"{self!r}: cannot apply to an array of shape {x.shape}; pass a vector or columns")
 
     def __matmul__(self, other):
-        if type(other) is np.ndarray and 0 < other.ndim <= 2 and other.shape[0] == self.shape[1]:
+        if type(other) is np.ndarray and 0 < other.ndim <= 2 and other.shape[0] == self.shape[1] and \
+                self.backend is None:
             # ``op @ x`` and ``op @ X``, the hot paths, without the dispatch of ``dot``
             return self._matvec(other) if other.ndim == 1 else self._matmat(other)
         if is_scalar(other):
@@ -175,11 +273,12 @@ class Operator(LinearOperator):
             return Compose(other, self)
         if is_scalar(other):
             raise ValueError("scalar operands are not allowed with @, use * instead")
-        other = other.toarray() if sp.issparse(other) else np.asanyarray(other)
+        if not is_foreign(other):
+            other = other.toarray() if sp.issparse(other) else np.asanyarray(other)
         if other.ndim not in (1, 2) or other.shape[-1] != self.shape[0]:
             raise ValueError(
                 f"{self!r}: x @ op needs a row vector of length {self.shape[0]} (or rows of that length), "
-                f"got an array of shape {other.shape}"
+                f"got an array of shape {tuple(other.shape)}"
             )
         if other.ndim == 1:
             return self.T.matvec(other)
@@ -267,8 +366,15 @@ class Operator(LinearOperator):
             store[key] = compute()
         return store[key]
 
-    def to_dense(self) -> np.ndarray:
-        """The operator as a dense ``M × N`` array (the matrix that acts on row-major ``vec``)."""
+    def to_dense(self):
+        """The operator as a dense ``M × N`` array (the matrix that acts on row-major ``vec``), in the
+        library of its factors (numpy's numba kernels for numpy factors, the Array API otherwise)."""
+        if self.backend is not None:
+            return self._dense_in(self.backend)
+        return self._dense()
+
+    def _dense(self) -> np.ndarray:
+        """:meth:`to_dense` for numpy factors."""
         return self._matmat(np.eye(self.shape[1], dtype=self.dtype))
 
     def toarray(self) -> np.ndarray:
@@ -285,8 +391,10 @@ class Operator(LinearOperator):
     # ------------------------------------------------------- closed forms (linalg.py)
     def trace(self):
         """``tr(A)`` by a closed form where one exists (never forming the matrix)."""
-        from ..linalg import trace
+        from ..linalg import numpy_only, trace
 
+        if self.backend is not None:
+            raise numpy_only(self, "trace", self.backend.library)
         return trace(self)
 
     def det(self):

@@ -50,7 +50,8 @@ class Sum(Operator):
         self.ops = tuple(terms)
         self.weak_dtype = all_weak(*terms)
         super().__init__(
-            result_dtype(*terms), terms[0].shape, _matrix_shape(terms, "in_shape"), _matrix_shape(terms, "out_shape")
+            result_dtype(*terms), terms[0].shape, _matrix_shape(terms, "in_shape"), _matrix_shape(terms, "out_shape"),
+            terms,
         )
 
     def _matmat(self, X):
@@ -63,6 +64,12 @@ class Sum(Operator):
                 Y = Y + Z
         return Y
 
+    def _apply_stack(self, xp, X3):
+        Y = self.ops[0]._apply_stack_as(xp, X3, self.out_shape)
+        for op in self.ops[1:]:
+            Y = Y + op._apply_stack_as(xp, X3, self.out_shape)
+        return Y
+
     def _transpose(self):
         return Sum(*(op.T for op in self.ops))
 
@@ -72,7 +79,7 @@ class Sum(Operator):
     def matvec_flops(self) -> int:
         return sum(op.matvec_flops() for op in self.ops) + (len(self.ops) - 1) * self.shape[0]
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         from .. import kernels
 
         return kernels.sum_dense(self.ops, self.shape, self.dtype)
@@ -105,12 +112,18 @@ class Compose(Operator):
             (factors[0].shape[0], factors[-1].shape[1]),
             factors[-1].in_shape,
             factors[0].out_shape,
+            factors,
         )
 
     def _matmat(self, X):
         for op in reversed(self.ops):
             X = op._matmat(X)
         return X
+
+    def _apply_stack(self, xp, X3):
+        for op in reversed(self.ops):
+            X3 = op._apply_stack_as(xp, X3, op.out_shape)
+        return X3
 
     def _transpose(self):
         return Compose(*(op.T for op in reversed(self.ops)))
@@ -121,7 +134,7 @@ class Compose(Operator):
     def matvec_flops(self) -> int:
         return sum(op.matvec_flops() for op in self.ops)
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         D = self.ops[-1].to_dense()
         for op in reversed(self.ops[:-1]):
             D = op._matmat(D)
@@ -141,12 +154,17 @@ class Transpose(Operator):
         self._adjoint_of_op = self.op.H
         self.weak_dtype = self.op.weak_dtype
         m, n = self.op.shape
-        super().__init__(self.op.dtype, (n, m), self.op.out_shape, self.op.in_shape)
+        super().__init__(self.op.dtype, (n, m), self.op.out_shape, self.op.in_shape, (self.op,))
 
     def _matmat(self, X):
         if np.iscomplexobj(X) or self.dtype.kind == "c":
             return np.conj(self._adjoint_of_op._matmat(np.conj(X)))
         return self._adjoint_of_op._matmat(X)
+
+    def _apply_stack(self, xp, X3):
+        if xp.isdtype(X3.dtype, "complex floating") or self.dtype.kind == "c":
+            return xp.conj(self._adjoint_of_op._apply_stack(xp, xp.conj(X3)))
+        return self._adjoint_of_op._apply_stack(xp, X3)
 
     def _transpose(self):
         return self.op
@@ -157,7 +175,7 @@ class Transpose(Operator):
     def matvec_flops(self) -> int:
         return self.op.matvec_flops()
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         return self.op.to_dense().T
 
     def __repr__(self) -> str:

@@ -2,7 +2,8 @@
 
 A factor ``F`` only has to be multiplied from the left onto a block of columns (``F @ M``) and
 from the right by its transpose (``M @ Fᵀ``); these helpers do both for every kind of factor
-without densifying sparse matrices or operators.
+without densifying sparse matrices or operators. The ``*_stack`` helpers do the same for a stack
+``X3`` of matrices of another array library (:mod:`kronbox.backend`), with its namespace ``xp``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
+
+from ..backend import BackendError, is_foreign, library
 
 
 def as_factor(F, role: str):
@@ -61,8 +64,26 @@ def conjugate(F):
     return F.conj()
 
 
+def left_stack(xp, F, X3):
+    """``F @ X3[c]`` for every matrix of the stack ``X3`` (``k × n × p``): a ``k × m × p`` stack."""
+    if isinstance(F, LinearOperator):
+        k, n, p = X3.shape
+        Y = F.matmat(xp.reshape(xp.permute_dims(X3, (1, 0, 2)), (n, k * p)))
+        return xp.permute_dims(xp.reshape(Y, (F.shape[0], k, p)), (1, 0, 2))
+    if sp.issparse(F):
+        raise BackendError(f"a sparse factor ({describe(F)}) applies to numpy arrays only: use a dense factor")
+    return F @ X3
+
+
+def right_transposed_stack(xp, X3, F):
+    """``X3[c] @ Fᵀ`` for every matrix of the stack ``X3``."""
+    if isinstance(F, LinearOperator) or sp.issparse(F):
+        return xp.matrix_transpose(left_stack(xp, F, xp.matrix_transpose(X3)))
+    return X3 @ F.T
+
+
 def to_array(F) -> np.ndarray:
-    if isinstance(F, np.ndarray):
+    if isinstance(F, np.ndarray) or is_foreign(F):
         return F
     if sp.issparse(F):
         return F.toarray()
@@ -78,5 +99,5 @@ def describe(F) -> str:
     """A short description for reprs: the shape of an array, the tree of an operator."""
     if isinstance(F, LinearOperator):
         return repr(F)
-    kind = "sparse " if sp.issparse(F) else ""
+    kind = "sparse " if sp.issparse(F) else f"{library(F)} " if is_foreign(F) else ""
     return f"{kind}{shape_text(F)}"

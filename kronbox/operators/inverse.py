@@ -22,12 +22,18 @@ class Inverse(Operator):
                 f"Inverse: {self.op!r} is {shape_text(self.op.shape)}; only a square operator has an inverse"
             )
         self.weak_dtype = self.op.weak_dtype
-        super().__init__(self.op.dtype, self.op.shape, self.op.out_shape, self.op.in_shape)
+        super().__init__(self.op.dtype, self.op.shape, self.op.out_shape, self.op.in_shape, (self.op,))
 
     def _matmat(self, X):
         from ..linalg import solve
 
         return solve(self.op, X)
+
+    def _apply_stack(self, xp, X3):
+        from ..backend import library
+        from ..linalg import numpy_only
+
+        raise numpy_only(self.op, "a direct solve (applying the inverse)", library(X3))
 
     def _transpose(self):
         return Inverse(self.op.T)

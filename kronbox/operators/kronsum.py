@@ -38,7 +38,7 @@ class KronSum(Operator):
         self.A = _square_factor(A, "KronSum: the left factor")
         self.B = _square_factor(B, "KronSum: the right factor")
         m1, m2 = self.A.shape[0], self.B.shape[0]
-        super().__init__(result_dtype(self.A, self.B), (m1 * m2, m1 * m2), (m1, m2), (m1, m2))
+        super().__init__(result_dtype(self.A, self.B), (m1 * m2, m1 * m2), (m1, m2), (m1, m2), (self.A, self.B))
 
     def _matmat(self, X):
         (m1, m2), k = self.in_shape, X.shape[1]
@@ -48,6 +48,9 @@ class KronSum(Operator):
         rows = X3.transpose(0, 2, 1).reshape(m1 * k, m2)
         Z = factors.right_transposed(rows, self.B).reshape(m1, k, m2).transpose(0, 2, 1)
         return (Y + Z).reshape(m1 * m2, k)
+
+    def _apply_stack(self, xp, X3):
+        return factors.left_stack(xp, self.A, X3) + factors.right_transposed_stack(xp, X3, self.B)
 
     def _transpose(self):
         return KronSum(factors.transpose(self.A), factors.transpose(self.B))
@@ -60,7 +63,7 @@ class KronSum(Operator):
         terms = Kron(self.A, Identity(m2)).matvec_flops() + Kron(Identity(m1), self.B).matvec_flops()
         return terms + self.shape[0]
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         from .. import kernels
 
         m1, m2 = self.in_shape

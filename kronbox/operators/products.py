@@ -8,7 +8,9 @@ shape ``m2×n2``:
 - ``Outer(u, v) = u vᵀ``; from two matrices, ``vec(U) vec(V)ᵀ``.
 
 Kron and Box apply by the unwinding rule: two matrix products, never the ``(m1 m2)×(n1 n2)``
-matrix. Many right-hand sides go through each factor in one batched product.
+matrix. Many right-hand sides go through each factor in one batched product. Arrays of another
+library go through the same two products as a stack: ``A @ X3 @ Bᵀ`` (Box: ``A @ X3ᵀ @ Bᵀ``) with
+``X3`` of shape ``(k, n1, n2)``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from functools import reduce
 import numpy as np
 import scipy.sparse as sp
 
+from ..backend import is_foreign
+from ..backend import of as backend_of
 from ..vec import check_order
 from . import factors
 from .base import Operator, numeric_array, result_dtype
@@ -30,7 +34,7 @@ _EINSUM_MIN_ENTRIES = 1 << 16
 
 def _factor_flops(F, columns: int) -> int:
     """Flops of ``F @ M`` with ``M`` holding ``columns`` columns."""
-    if isinstance(F, np.ndarray):
+    if isinstance(F, np.ndarray) or is_foreign(F):
         return 2 * F.shape[0] * F.shape[1] * columns
     if sp.issparse(F):
         return 2 * F.nnz * columns
@@ -63,6 +67,15 @@ def _two_sided(A, B, X3: np.ndarray) -> np.ndarray:
     return factors.left(B, T).reshape(m2, m1, k).transpose(1, 0, 2)
 
 
+def _two_sided_stack(xp, A, B, X3):
+    """``A X3[c] Bᵀ`` for every matrix of a stack ``X3`` (``k × n1 × n2``) of another array library,
+    the cheaper side first (as in :func:`_two_sided`)."""
+    (m1, n1), (m2, n2) = A.shape, B.shape
+    if m1 * n2 * (n1 + m2) <= m2 * n1 * (n2 + m1):
+        return factors.right_transposed_stack(xp, factors.left_stack(xp, A, X3), B)
+    return factors.left_stack(xp, A, factors.right_transposed_stack(xp, X3, B))
+
+
 class Kron(Operator):
     """The Kronecker product ``A ⊗ B`` (``Kron(A, B, C)`` is ``A ⊗ (B ⊗ C)``).
 
@@ -76,12 +89,15 @@ class Kron(Operator):
         self.A = factors.as_factor(A, "Kron: the left factor")
         self.B = factors.as_factor(B, "Kron: the right factor")
         (m1, n1), (m2, n2) = self.A.shape, self.B.shape
-        super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n1, n2), (m1, m2))
+        super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n1, n2), (m1, m2), (self.A, self.B))
 
     def _matmat(self, X):
         k = X.shape[1]
         Y = _two_sided(self.A, self.B, X.reshape((*self.in_shape, k)))
         return Y.reshape(self.shape[0], k)
+
+    def _apply_stack(self, xp, X3):
+        return _two_sided_stack(xp, self.A, self.B, X3)
 
     def _transpose(self):
         return Kron(factors.transpose(self.A), factors.transpose(self.B))
@@ -96,7 +112,7 @@ class Kron(Operator):
             _factor_flops(self.B, n1) + _factor_flops(self.A, m2),
         )
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         from .. import kernels
 
         return kernels.kron_dense(factors.to_array(self.A), factors.to_array(self.B))
@@ -118,13 +134,16 @@ class Box(Operator):
         self.A = factors.as_factor(A, "Box: the left factor")
         self.B = factors.as_factor(B, "Box: the right factor")
         (m1, n1), (m2, n2) = self.A.shape, self.B.shape
-        super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n2, n1), (m1, m2))
+        super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n2, n1), (m1, m2), (self.A, self.B))
 
     def _matmat(self, X):
         k = X.shape[1]
         # A Xᵀ Bᵀ: the Kronecker application to the transposed input, read as a view (no copy).
         Y = _two_sided(self.A, self.B, X.reshape((*self.in_shape, k)).transpose(1, 0, 2))
         return Y.reshape(self.shape[0], k)
+
+    def _apply_stack(self, xp, X3):
+        return _two_sided_stack(xp, self.A, self.B, xp.matrix_transpose(X3))
 
     def _transpose(self):
         return Box(factors.transpose(self.B), factors.transpose(self.A))
@@ -139,7 +158,7 @@ class Box(Operator):
             _factor_flops(self.A, n2) + _factor_flops(self.B, m1),
         )
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         from .. import kernels
 
         return kernels.box_dense(factors.to_array(self.A), factors.to_array(self.B))
@@ -148,11 +167,18 @@ class Box(Operator):
         return f"Box({factors.describe(self.A)}, {factors.describe(self.B)})"
 
 
+def _size(u) -> int:
+    return int(u.shape[0])
+
+
 def _as_vector(u, order: str, role: str) -> tuple[np.ndarray, tuple[int, ...]]:
     """A 1-D vector and the (C-order) matrix shape it is the ``vec`` of."""
     u = numeric_array(u, f"Outer: {role}")
     if u.ndim == 1:
-        return u, u.shape
+        return u, tuple(u.shape)
+    if is_foreign(u):  # another array library: vec by its namespace
+        xp = backend_of(u).xp
+        return xp.reshape(u.T if order == "F" else u, (-1,)), tuple(u.shape)[:: -1 if order == "F" else 1]
     if u.ndim == 2:
         if order == "F":
             return u.ravel(order="F"), u.shape[::-1]
@@ -172,7 +198,7 @@ class Outer(Operator):
         self.u, out_shape = _as_vector(u, order, "the left vector")
         self.v, in_shape = _as_vector(v, order, "the right vector")
         super().__init__(
-            result_dtype(self.u, self.v), (self.u.size, self.v.size), in_shape, out_shape
+            result_dtype(self.u, self.v), (_size(self.u), _size(self.v)), in_shape, out_shape, (self.u, self.v)
         )
 
     @classmethod
@@ -184,6 +210,11 @@ class Outer(Operator):
     def _matmat(self, X):
         return self.u[:, None] * (self.v @ X)[None, :]
 
+    def _apply_stack(self, xp, X3):
+        k = X3.shape[0]
+        s = xp.reshape(X3, (k, self.shape[1])) @ self.v
+        return xp.reshape(s[:, None] * self.u[None, :], (k, *self.out_shape))
+
     def _transpose(self):
         return Outer._from_vectors(self.v, self.u, self.out_shape, self.in_shape)
 
@@ -193,7 +224,7 @@ class Outer(Operator):
     def matvec_flops(self) -> int:
         return 2 * (self.shape[0] + self.shape[1])
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         from .. import kernels
 
         return kernels.outer_dense(self.u, self.v)

@@ -12,6 +12,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from ..backend import is_foreign
+from ..backend import of as backend_of
 from .base import Operator, all_weak, is_scalar, numeric_array, result_dtype, shape_text
 
 
@@ -43,6 +45,9 @@ class Identity(Operator):
     def _matmat(self, X):
         return X.copy()
 
+    def _apply_stack(self, xp, X3):
+        return xp.asarray(X3, copy=True)
+
     def _transpose(self):
         return self
 
@@ -52,7 +57,7 @@ class Identity(Operator):
     def matvec_flops(self) -> int:
         return 0
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         return np.eye(self.shape[0], dtype=self.dtype)
 
     def __repr__(self) -> str:
@@ -72,6 +77,9 @@ class Zero(Operator):
     def _matmat(self, X):
         return np.zeros((self.shape[0], X.shape[1]), dtype=X.dtype)
 
+    def _apply_stack(self, xp, X3):
+        return xp.zeros((X3.shape[0], *self.out_shape), dtype=X3.dtype, device=backend_of(X3).device)
+
     def _transpose(self):
         return Zero(self.in_shape, self.out_shape, dtype=self.dtype)
 
@@ -81,7 +89,7 @@ class Zero(Operator):
     def matvec_flops(self) -> int:
         return 0
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         return np.zeros(self.shape, dtype=self.dtype)
 
     def __repr__(self) -> str:
@@ -98,28 +106,33 @@ class Diag(Operator):
     def __init__(self, d):
         d = numeric_array(d, "Diag: the diagonal")
         self.d = d
-        self.diagonal = d.ravel()
-        super().__init__(d.dtype, (d.size, d.size), d.shape, d.shape)
+        shape = tuple(d.shape)
+        size = _size(shape)
+        self.diagonal = backend_of(d).xp.reshape(d, (size,)) if is_foreign(d) else d.ravel()
+        super().__init__(d.dtype, (size, size), shape, shape, (d,))
 
     def _matmat(self, X):
         return self.diagonal[:, None] * X
+
+    def _apply_stack(self, xp, X3):
+        return self.d * X3
 
     def _transpose(self):
         return self
 
     def _adjoint(self):
-        return Diag(self.d.conj()) if np.iscomplexobj(self.d) else self
+        return Diag(self.d.conj()) if self.dtype.kind == "c" else self
 
     def matvec_flops(self) -> int:
         return self.shape[0]
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         from .. import kernels
 
         return kernels.diag_dense(self.diagonal)
 
     def __repr__(self) -> str:
-        return f"Diag({shape_text(self.d.shape)})"
+        return f"Diag({shape_text(tuple(self.d.shape))})"
 
 
 class Scaled(Operator):
@@ -137,10 +150,13 @@ class Scaled(Operator):
         self.c = c.item() if isinstance(c, np.generic | np.ndarray) else c
         self.op = op
         self.weak_dtype = all_weak(op, self.c)
-        super().__init__(result_dtype(op, self.c), op.shape, op.in_shape, op.out_shape)
+        super().__init__(result_dtype(op, self.c), op.shape, op.in_shape, op.out_shape, (op,))
 
     def _matmat(self, X):
         return self.c * self.op._matmat(X)
+
+    def _apply_stack(self, xp, X3):
+        return self.c * self.op._apply_stack(xp, X3)
 
     def _transpose(self):
         return Scaled(self.c, self.op.T)
@@ -151,7 +167,7 @@ class Scaled(Operator):
     def matvec_flops(self) -> int:
         return self.op.matvec_flops() + self.shape[0]
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         return self.c * self.op.to_dense()
 
     def __repr__(self) -> str:
@@ -174,12 +190,20 @@ class Dense(Operator):
             raise ValueError(
                 f"Dense: matrix shapes {tuple(out_shape)} ← {tuple(in_shape)} do not fit a {m}×{n} matrix"
             )
-        super().__init__(M.dtype, (m, n), in_shape, out_shape)
+        super().__init__(M.dtype, (m, n), in_shape, out_shape, (M,))
 
     def _matmat(self, X):
         if isinstance(self.M, LinearOperator):
             return self.M.matmat(X)
         return np.asarray(self.M @ X)
+
+    def _apply_stack(self, xp, X3):
+        if isinstance(self.M, Operator):
+            return self.M._apply_stack_as(xp, X3, self.out_shape)
+        if sp.issparse(self.M) or isinstance(self.M, LinearOperator):
+            return super()._apply_stack(xp, X3)
+        k = X3.shape[0]
+        return xp.reshape(xp.reshape(X3, (k, self.shape[1])) @ self.M.T, (k, *self.out_shape))
 
     def _transpose(self):
         return Dense(self.M.T, self.out_shape, self.in_shape)
@@ -195,14 +219,14 @@ class Dense(Operator):
             return self.M.matvec_flops()
         return super().matvec_flops()
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         if isinstance(self.M, np.ndarray):
             return self.M.copy()
         if sp.issparse(self.M):
             return self.M.toarray()
         if isinstance(self.M, Operator):
             return self.M.to_dense()
-        return super().to_dense()
+        return super()._dense()
 
     def __repr__(self) -> str:
         if isinstance(self.M, Operator):
@@ -230,6 +254,9 @@ class Commutation(Operator):
         # Always a copy: for m = 1 or n = 1 the shuffle is the identity and a view would alias the input.
         return X.reshape(self.n, self.m, k).transpose(1, 0, 2).copy().reshape(self.shape[0], k)
 
+    def _apply_stack(self, xp, X3):
+        return xp.matrix_transpose(X3)
+
     def _transpose(self):
         return Commutation(self.n, self.m, dtype=self.dtype)
 
@@ -239,7 +266,7 @@ class Commutation(Operator):
     def matvec_flops(self) -> int:
         return 0
 
-    def to_dense(self) -> np.ndarray:
+    def _dense(self) -> np.ndarray:
         K = np.zeros(self.shape, dtype=self.dtype)
         rows = np.arange(self.shape[0])
         i, j = np.divmod(rows, self.n)
