@@ -324,9 +324,9 @@ def test_mathtext_refuses_bad_latex():  # the check below can fail
             assert_renders(bad)
 
 
-@pytest.mark.parametrize("name", sorted(SHAPED))
-def test_latex_renders(name):
-    e = SHAPED[name]
+@pytest.mark.parametrize(("name", "shaped"), cases(KEYS))
+def test_latex_renders(name, shaped):
+    e = (SHAPED if shaped else UNSHAPED)[name]
     for printed in (amd.to_latex(e), amd.to_format(e, "latex")):
         assert_renders(printed)
 

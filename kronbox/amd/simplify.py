@@ -1,11 +1,11 @@
 """Symbolic simplification for display: the same value for every value of the symbols, written short.
 
-An expression is read as a *linear combination* of terms ``c · s₁ ⋯ sⱼ · F₁ F₂ ⋯ Fₖ``: a number ``c``,
-scalar atoms ``sᵢ`` (they commute, and are kept sorted) and matrix factors ``Fᵢ`` in product order,
-each an *atom* or the transpose of one. An atom is a node that is neither a sum, a negation, a
-scaling, a matrix product nor a transpose (``inv(X)``, ``trace(·)``, ``exp(·)``, a symbol), or a sum
-kept whole as a factor. Reading an expression so, bottom-up over its DAG (every node once, without
-recursion), applies:
+An expression is read as a *linear combination* (:mod:`~kronbox.amd.terms`) of terms ``c · s₁ ⋯ sⱼ ·
+F₁ F₂ ⋯ Fₖ``: a number ``c``, scalar atoms ``sᵢ`` (they commute, and are kept sorted) and matrix
+factors ``Fᵢ`` in product order, each an *atom* or the transpose of one. An atom is a node that is
+neither a sum, a negation, a scaling, a matrix product nor a transpose (``inv(X)``, ``trace(·)``,
+``exp(·)``, a symbol), or a sum kept whole as a factor. Reading an expression so, bottom-up over its
+DAG (every node once, without recursion), applies:
 
 - ``(Aᵀ)ᵀ = A``, ``(A B)ᵀ = Bᵀ Aᵀ``, ``(A + B)ᵀ = Aᵀ + Bᵀ``, ``(c A)ᵀ = c Aᵀ``: transposes on the atoms;
 - ``I A = A``, ``ones(1, 1) A = A`` (the 1×1 identity), ``A + 0 = A``, ``−(−A) = A``,
@@ -29,45 +29,12 @@ once, ``a X + a Y = a (X + Y)``. The result is never longer (in :func:`to_text`)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
-from .expr import (
-    SYMBOL_KINDS,
-    Expr,
-    add,
-    is_eye,
-    is_zero,
-    literal,
-    matmul,
-    mul,
-    neg,
-    rebuild,
-    transpose,
-    zeros,
-    zeros_like,
-)
+from .expr import SYMBOL_KINDS, Expr, add, is_zero, literal, matmul, rebuild, transpose, zeros, zeros_like
 from .linear import LinearMap
 from .printing.fold import ATOM, PRODUCT, SUM, Fold, wrap
 from .printing.text import amd_text
-
-Number = float | complex
-
-
-class Term(NamedTuple):
-    """``coef · scalars[0] ⋯ · factors[0] factors[1] ⋯`` (no factors: a scalar term)."""
-
-    coef: Number
-    scalars: tuple[Expr, ...]
-    factors: tuple[Expr, ...]
-
-
-class Lin(NamedTuple):
-    """A sum of terms; ``zero`` is a zero of the full shape, kept for when no remaining term has it
-    (``X − X``, or ``s + X − X`` with a scalar ``s`` broadcast)."""
-
-    terms: tuple[Term, ...]
-    zero: Expr | None
-
+from .terms import Lin, Term, chain, flip, gather, is_unit, number, shape_source, spell
 
 # f(Aᵀ) = f(A) for these, f(Aᵀ) = f(A)ᵀ for those.
 _INVARIANT = frozenset({"trace", "det", "logdet", "sum", "norm", "normsq"})
@@ -77,54 +44,13 @@ _PULLED = {"trace": "linear", "sum": "linear", "mul": "linear", "div": "linear",
 _ATOMIC_LEAVES = SYMBOL_KINDS | {"eye", "ones"}
 
 
-def _number(c: Number) -> Number:
-    return float(c.real) if isinstance(c, complex) and c.imag == 0 else c
-
-
-def _is_unit(f: Expr) -> bool:
-    """An identity factor of a product: ``I`` or the 1×1 ``ones(1, 1)``."""
-    return is_eye(f) or (f.kind == "ones" and f.param == (1, 1))
-
-
-def _without(scalars: Iterable[Expr], removed: Iterable[Expr]) -> tuple[Expr, ...]:
-    """The multiset difference (by identity; each removed atom taken once)."""
-    rest = list(scalars)
-    for s in removed:
-        rest.remove(s)
-    return tuple(rest)
-
-
-def _common(a: tuple[Expr, ...], b: tuple[Expr, ...]) -> tuple[Expr, ...]:
-    """The multiset intersection (by identity), in the order of ``a``."""
-    rest, kept = list(b), []
-    for s in a:
-        if s in rest:
-            rest.remove(s)
-            kept.append(s)
-    return tuple(kept)
-
-
-def _shape_source(n: Expr, sources: list[Expr]) -> Expr:
-    """The node whose shape ``n`` has for certain, when the shapes are not known yet: ``exp(X)``, ``−X``,
-    ``X + Y``, ``X ∘ X`` and ``ones(size(X))`` have the shape of ``X`` (``X ∘ Y`` only if ``Y`` has it too:
-    a 1×1 factor would broadcast)."""
-    k = n.kind
-    if k in ("ew", "power", "neg", "ones_like", "zeros_like"):
-        return sources[0]
-    if k in ("add", "mul", "div"):
-        sides = [source for a, source in zip(n.args, sources, strict=True) if a.shape != ()]
-        if sides and (k == "add" or all(source is sides[0] for source in sides)):
-            return sides[0]
-    return n
-
-
 class Simplifier:
     """One simplification session: every node read once, spellings compared by their printed length."""
 
     def __init__(self):
         self.lin: Fold[Lin] = Fold(self._read)
         self.text: Fold[tuple[str, int]] = Fold(amd_text)
-        self.like: Fold[Expr] = Fold(_shape_source)
+        self.like: Fold[Expr] = Fold(shape_source)
         self._exprs: dict[int, tuple[Expr, Expr]] = {}
         self._turned: dict[int, tuple[Expr, Expr]] = {}
 
@@ -183,8 +109,8 @@ class Simplifier:
 
     def _times(self, s: Term, t: Term) -> Term:
         factors = s.factors + t.factors
-        kept = tuple(f for f in factors if not _is_unit(f)) or factors[:1]
-        return Term(_number(s.coef * t.coef), tuple(sorted(s.scalars + t.scalars, key=self._key)), kept)
+        kept = tuple(f for f in factors if not is_unit(f)) or factors[:1]
+        return Term(number(s.coef * t.coef), tuple(sorted(s.scalars + t.scalars, key=self._key)), kept)
 
     def _collect(self, terms: Iterable[Term], zero: Expr | None) -> Lin:
         """Like terms added; a term whose coefficient cancels leaves its zero behind."""
@@ -192,7 +118,7 @@ class Simplifier:
         for t in terms:
             key = (tuple(map(id, t.scalars)), tuple(map(id, t.factors)))
             old = groups.get(key)
-            groups[key] = t if old is None else old._replace(coef=_number(old.coef + t.coef))
+            groups[key] = t if old is None else old._replace(coef=number(old.coef + t.coef))
         kept = []
         for t in groups.values():
             if t.coef != 0:
@@ -202,7 +128,7 @@ class Simplifier:
         return Lin(tuple(kept), zero)
 
     def _zero_of(self, factors: tuple[Expr, ...]) -> Expr:
-        product = self._chain(factors)
+        product = chain(factors)
         return zeros(product.shape) if product.shape is not None else zeros_like(product)
 
     def _matrix_zero(self, L: Lin) -> Expr | None:
@@ -225,42 +151,19 @@ class Simplifier:
         return Lin((self._times(self._as_term(A), self._as_term(B)),), None)
 
     def _transpose(self, L: Lin) -> Lin:
-        terms = tuple(t._replace(factors=tuple(map(self._flip, reversed(t.factors)))) for t in L.terms)
+        terms = tuple(t._replace(factors=tuple(map(flip, reversed(t.factors)))) for t in L.terms)
         return Lin(terms, None if L.zero is None else transpose(L.zero))
-
-    @staticmethod
-    def _flip(f: Expr) -> Expr:
-        """The transpose of a factor: an atom's transpose, or the atom of a transposed one."""
-        return f.args[0] if f.kind == "transpose" else transpose(f)
 
     def _as_term(self, L: Lin, scalar: bool = False) -> Term:
         """``L`` as one term: itself, or its common scalar and sign times the rest kept whole as an atom."""
         if len(L.terms) == 1 and (L.zero is None or L.terms[0].factors):
             return L.terms[0]
-        g, common, rest = self._gather(L, signed=True)
+        g, common, rest = gather(L, signed=True)
         atom = self._emit_sum(rest)
         self._register(atom, rest)
         if scalar:
             return Term(g, tuple(sorted((*common, atom), key=self._key)), ())
         return Term(g, common, (atom,))
-
-    def _gather(self, L: Lin, signed: bool, scalars: bool = True) -> tuple[Number, tuple[Expr, ...], Lin]:
-        """``L = g · common · rest``: the scalar atoms of every term and a number ``g`` (the coefficient
-        of all terms, or their common magnitude), negative when ``signed`` and most terms are."""
-        terms = L.terms
-        common = terms[0].scalars if scalars else ()
-        for t in terms[1:]:
-            common = _common(common, t.scalars)
-        coefs = [t.coef for t in terms]
-        real = all(isinstance(c, float) for c in coefs)
-        g: Number = coefs[0] if all(c == coefs[0] for c in coefs) else \
-            abs(coefs[0]) if real and len({abs(c) for c in coefs}) == 1 else 1.0
-        if real:
-            negatives = sum(c < 0 for c in coefs)
-            flip = signed and (2 * negatives > len(coefs) or (2 * negatives == len(coefs) and coefs[0] < 0))
-            g = -abs(g) if flip else abs(g)
-        rest = tuple(Term(_number(t.coef / g), _without(t.scalars, common), t.factors) for t in terms)
-        return g, common, Lin(rest, L.zero)
 
     # -- functions of their arguments ----------------------------------------------------------------
     def _function(self, n: Expr, kids: list[Lin]) -> Lin:
@@ -272,7 +175,7 @@ class Simplifier:
         for i in positions:
             if n.args[i].shape == () or not kids[i].terms:
                 continue
-            g, common, rest = self._gather(kids[i], signed=True, scalars=how == "linear")
+            g, common, rest = gather(kids[i], signed=True, scalars=how == "linear")
             if how != "linear" and not isinstance(g, float):
                 continue
             args[i] = self._emit(rest)
@@ -284,15 +187,15 @@ class Simplifier:
             for i in (0, 1):
                 if args[i].kind in ("ones", "ones_like") and self._same_shape(args[i], args[1 - i]):
                     return self._collect((self._times(pulled, t) for t in self.lin(args[1 - i]).terms), None)
-        flip = False
+        transposed = False
         if k in _INVARIANT or k in _EQUIVARIANT:
             turned = self._turned_args(k, args)
             if self._score(turned) < self._score(args):
-                args, flip = turned, k in _EQUIVARIANT
+                args, transposed = turned, k in _EQUIVARIANT
         if k == "mul":
             args.sort(key=self._key)  # A ∘ B = B ∘ A
         r = rebuild(n, tuple(args))
-        if flip:
+        if transposed:
             r = transpose(r)
         if is_zero(r):
             return Lin((), r if r.shape != () else None)
@@ -331,9 +234,9 @@ class Simplifier:
         if not L.terms:
             return L.zero if L.zero is not None else literal(0.0)
         if len(L.terms) > 1:
-            g, common, rest = self._gather(L, signed=False)
+            g, common, rest = gather(L, signed=False)
             if g != 1 or common:
-                return self._spell(g, common, self._emit_sum(rest))
+                return spell(g, common, self._emit_sum(rest))
         return self._emit_sum(L)
 
     def _emit_sum(self, L: Lin) -> Expr:
@@ -357,29 +260,10 @@ class Simplifier:
     def _spell_term(self, t: Term) -> Expr:
         """A term the shorter way: its factors as they are, or ``(Fₖᵀ ⋯ F₁ᵀ)ᵀ`` (a tie: fewer transposes)."""
         if len(t.factors) < 2:
-            return self._spell(t.coef, t.scalars, t.factors[0] if t.factors else None)
-        straight = self._spell(t.coef, t.scalars, self._chain(t.factors))
-        turned = self._spell(t.coef, t.scalars, transpose(self._chain(tuple(map(self._flip, reversed(t.factors))))))
+            return spell(t.coef, t.scalars, t.factors[0] if t.factors else None)
+        straight = spell(t.coef, t.scalars, chain(t.factors))
+        turned = spell(t.coef, t.scalars, transpose(chain(tuple(map(flip, reversed(t.factors))))))
         return min((straight, turned), key=lambda e: (self.length(e), self.text(e)[0].count("'")))
-
-    @staticmethod
-    def _chain(factors: tuple[Expr, ...]) -> Expr:
-        product = factors[0]
-        for f in factors[1:]:
-            product = matmul(product, f)
-        return product
-
-    @staticmethod
-    def _spell(coef: Number, scalars: tuple[Expr, ...], body: Expr | None) -> Expr:
-        """``coef · s₁ ⋯ sⱼ · body`` as a left-nested product with the sign in front (``-2*a*X``)."""
-        negative = isinstance(coef, float) and coef < 0
-        magnitude = -coef if negative else coef
-        parts = ([literal(magnitude)] if magnitude != 1 else []) + list(scalars) + ([body] if body is not None else [])
-        result = parts[0] if parts else literal(1.0)
-        for p in parts[1:]:
-            result = mul(result, p)
-        return neg(result) if negative else result
-
 
 def simplify(e: Expr) -> Expr:
     """An expression equal to ``e`` for all values of its symbols, written as short as the rules of
