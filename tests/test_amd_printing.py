@@ -118,6 +118,7 @@ MATRICES: dict[str, Callable[[dict], amd.Expr]] = {
     "trace(A) A' + trace(A') A'": lambda s: amd.trace(s["A"]) * s["A"].T + amd.trace(s["A"].T) * s["A"].T,
     "A x x' (1 + 2)": lambda s: s["A"] @ s["x"] @ s["x"].T * (amd.trace(s["A"]) * 0 + 3),
     "A ones(n, 1) ones(1, 1)": lambda s: s["A"] @ ones((N, 1)) @ ones((1, 1)) + s["x"],
+    "complex coefficients": lambda s: (0.5 + 1j) * s["X"] + s["A"].T + (0.5 - 1j) * s["X"] + 1j * s["A"].T,
 }
 
 
@@ -243,12 +244,26 @@ def test_simplify_is_iterative_on_deep_expressions():
     assert amd.to_text(amd.simplify(sums)) == "X + 2000*X'"
 
 
+PRINTED_SIZES = sorted(name for name, e in SHAPED.items() if all(n.kind != "eye" for n in amd.simplify(e).nodes()))
+
+
+@pytest.mark.parametrize("name", PRINTED_SIZES)  # "I" alone does not say its size
+def test_simplified_text_parses_back(name):
+    e = SHAPED[name]
+    text = amd.to_text(amd.simplify(e))
+    v = values(7)
+    parsed = amd.parse(text, shapes={k: v[k] for k in e.symbols})
+    np.testing.assert_allclose(parsed.eval(v), e.eval(v), rtol=1e-10, atol=1e-12, err_msg=text)
+
+
 # -- random expression trees ---------------------------------------------------------------------------
 _TREE_SYMBOLS = symbols()
-LEAVES = st.sampled_from([_TREE_SYMBOLS[k] for k in ("X", "A", "B")] + [amd.eye(N)])
+LEAVES = st.sampled_from([_TREE_SYMBOLS[k] for k in ("X", "A", "B")] + [amd.eye(N), ones((N, N))])
 UNARY: list[Callable[[amd.Expr], amd.Expr]] = [
     lambda e: e.T, lambda e: -e, lambda e: 2 * e, lambda e: -0.5 * e, lambda e: amd.trace(e) * e,
     lambda e: amd.tanh(e), lambda e: amd.inv(e @ e.T + amd.eye(N)), lambda e: e * e,
+    lambda e: e + _TREE_SYMBOLS["a"], lambda e: _TREE_SYMBOLS["a"] * e, lambda e: e / _TREE_SYMBOLS["c"],
+    lambda e: amd.sum(e) * amd.eye(N), lambda e: 0 * e + e,
 ]
 BINARY: list[Callable[[amd.Expr, amd.Expr], amd.Expr]] = [
     lambda e, f: e + f, lambda e, f: e - f, lambda e, f: e @ f, lambda e, f: e * f,

@@ -189,11 +189,9 @@ class Simplifier:
                     return self._collect((self._times(pulled, t) for t in self.lin(args[1 - i]).terms), None)
         transposed = False
         if k in _INVARIANT or k in _EQUIVARIANT:
-            turned = self._turned_args(k, args)
+            args, turned = self._ordered(k, args), self._ordered(k, self._turned_args(k, args))
             if self._score(turned) < self._score(args):
                 args, transposed = turned, k in _EQUIVARIANT
-        if k == "mul":
-            args.sort(key=self._key)  # A ∘ B = B ∘ A
         r = rebuild(n, tuple(args))
         if transposed:
             r = transpose(r)
@@ -204,6 +202,10 @@ class Simplifier:
 
     def _same_shape(self, a: Expr, b: Expr) -> bool:
         return (a.shape is not None and a.shape == b.shape) or self.like(a) is self.like(b)
+
+    def _ordered(self, k: str, args: list[Expr]) -> list[Expr]:
+        """The arguments in their canonical order: ``A ∘ B = B ∘ A`` sorted by their text."""
+        return sorted(args, key=self._key) if k == "mul" else args
 
     def _turned_args(self, k: str, args: list[Expr]) -> list[Expr]:
         if k == "sylvester":  # sylvester(A, B, C)ᵀ = sylvester(Bᵀ, Aᵀ, Cᵀ)
