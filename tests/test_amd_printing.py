@@ -244,10 +244,13 @@ def test_simplify_is_iterative_on_deep_expressions():
     assert amd.to_text(amd.simplify(sums)) == "X + 2000*X'"
 
 
-PRINTED_SIZES = sorted(name for name, e in SHAPED.items() if all(n.kind != "eye" for n in amd.simplify(e).nodes()))
+def _parseable(e: amd.Expr) -> bool:
+    """Whether the text of ``e`` says all the parser needs: "I" alone does not say its size, and the
+    parser reads no complex numbers."""
+    return all(n.kind != "eye" and not isinstance(n.param, complex) for n in e.nodes())
 
 
-@pytest.mark.parametrize("name", PRINTED_SIZES)  # "I" alone does not say its size
+@pytest.mark.parametrize("name", sorted(name for name, e in SHAPED.items() if _parseable(amd.simplify(e))))
 def test_simplified_text_parses_back(name):
     e = SHAPED[name]
     text = amd.to_text(amd.simplify(e))
