@@ -321,6 +321,15 @@ def test_numpy_source_assigns_shared_work_once():
     assert _run(source, "objective")(v["X"]) == pytest.approx(e.eval(v), rel=1e-12)
 
 
+def test_numpy_source_of_a_deep_expression_compiles():
+    X, A = amd.var("X", (N, N)), amd.var("A", (N, N))
+    e = X
+    for i in range(600):
+        e = amd.tanh(e) @ A if i % 2 else -(e.T + X)
+    v = values(8)
+    np.testing.assert_allclose(_run(amd.to_numpy(e))(v["A"], v["X"]), e.eval(v), rtol=1e-10, atol=1e-12)
+
+
 def test_numpy_source_refuses_names_python_cannot_take():
     with pytest.raises(ValueError, match="'lambda'"):
         amd.to_numpy(amd.trace(amd.var("lambda", (2, 2))))

@@ -4,7 +4,8 @@
 matrix product, ``*`` ``/`` elementwise (a scalar broadcasts), ``.T``, ``numpy.linalg`` for
 ``inv``, ``det`` and powers, ``scipy.linalg`` for ``sqrtm`` and ``sylvester`` (imported only then),
 and a node used more than once (not a leaf) assigned once to a temporary, so the function does the
-shared work once, as :meth:`Expr.eval` does. A scalar function returns a ``float``.
+shared work once, as :meth:`Expr.eval` does (a deeply nested one gets a temporary too, so that
+Python can parse the source). A scalar function returns a ``float``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _ELEMENTWISE = {"exp": "np.exp({})", "log": "np.log({})", "sqrt": "np.sqrt({})",
                 "cos": "np.cos({})", "tan": "np.tan({})", "tanh": "np.tanh({})", "abs": "np.abs({})",
                 "sign": "np.sign({})", "relu": "np.maximum({}, 0)", "step": "(np.real({}) > 0) * 1.0"}
 _OPERATORS = {"matmul": " @ ", "mul": " * ", "div": " / "}
+_MAX_NESTING = 50  # a deeper subexpression gets a temporary of its own
 
 _LOGDET = '''
 def _logdet(A):
@@ -93,11 +95,13 @@ def to_numpy(e: Expr, name: str = "f") -> str:
     uses = Counter(id(a) for n in order for a in n.args)
     body: list[str] = []
     code: dict[int, tuple[str, int]] = {}
+    depth: dict[int, int] = {}  # how deeply the source of a node nests (Python's parser has a limit)
     for n in order:
         source = _python(n, [code[id(a)] for a in n.args])
-        if uses[id(n)] > 1 and n.kind not in LEAF_KINDS:
+        depth[id(n)] = 1 + max((depth[id(a)] for a in n.args), default=0)
+        if n.kind not in LEAF_KINDS and (uses[id(n)] > 1 or depth[id(n)] >= _MAX_NESTING):
             body.append(f"    _t{len(body) + 1} = {source[0]}")
-            source = (f"_t{len(body)}", _ATOM)
+            source, depth[id(n)] = (f"_t{len(body)}", _ATOM), 0
         code[id(n)] = source
     result = code[id(e)][0]
     body.append(f"    return float({result})" if e.shape == () else f"    return {result}")
