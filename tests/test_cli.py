@@ -3,17 +3,39 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from kronbox.cli import main
 
 
-def test_demo_runs_and_its_checks_pass(capsys):
-    assert main(["demo", "--size", "24", "--lyapunov-size", "12"]) == 0
+def _demo(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kronbox", "demo", *argv], capture_output=True, text=True)
+
+
+def test_demo_runs_newton_against_the_closed_form_and_lbfgs():
+    result = _demo("--size", "20")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "400 × 400" in result.stdout and "1.6e+05 entries" in result.stdout
+    header = next(i for i, line in enumerate(lines) if "objective" in line and "iter" in line)
+    steps = [line.split() for line in lines[header + 1:] if line.strip()[:1].isdigit() and line.endswith("s")]
+    assert len(steps) >= 3 and [int(s[0]) for s in steps] == list(range(len(steps)))
+    assert float(steps[-1][2]) <= 1e-8 < float(steps[0][2])
+    error = next(line for line in lines if "against the closed form" in line)
+    assert float(error.split("= ")[1].split(";")[0]) < 1e-6 and "positive definite" in error
+    assert any(line.startswith("| L-BFGS-B |") for line in lines)
+    assert lines[-1] == "All checks passed."
+
+
+def test_demo_fails_when_the_closed_form_disagrees(monkeypatch, capsys):
+    from kronbox import covariance, demo
+
+    monkeypatch.setattr(covariance, "closed_form", lambda S: 2 * np.eye(len(S)))
+    assert main(["demo", "--size", "6", "--lbfgs-budget", "0"]) == 1
     out = capsys.readouterr().out
-    assert "576 × 576" in out
-    assert "as the slides print it: fails" in out
-    assert out.rstrip().endswith("All checks passed.")
+    assert "L-BFGS-B comparison skipped" in out and out.rstrip().endswith("Some checks FAILED.")
+    assert demo.HELP
 
 
 @pytest.mark.parametrize("argv", [["demo", "--size", "1"], ["demo", "--size", "abc"], ["nonsense"], []])

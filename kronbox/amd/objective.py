@@ -167,7 +167,11 @@ class VecObjective:
         D = self.operator(x).to_dense()
         if not self.symmetric:
             return D
-        n = self.shape[0]
+        n, N = self.shape[0], D.shape[0]
         D4 = D.reshape(n, n, n, n)
-        return ((D4 + D4.transpose(1, 0, 2, 3) + D4.transpose(0, 1, 3, 2) + D4.transpose(1, 0, 3, 2)) / 4).reshape(
-            D.shape)
+        rows = np.add(D4, D4.transpose(1, 0, 2, 3))  # two N×N arrays alive at a time, never more
+        del D, D4
+        rows *= 0.5
+        both = np.add(rows, rows.transpose(0, 1, 3, 2))
+        both *= 0.5
+        return both.reshape(N, N)
