@@ -260,10 +260,10 @@ def test_progress_true_writes_to_stderr(capsys):
 def test_a_run_that_does_not_converge_warns_or_raises():
     S = _problem(10)
     with pytest.warns(amd.NotConvergedWarning, match=r"did not converge.*Maximum number of iterations"):
-        result = covariance.estimate(S, maxiter=2, polish=False)
-    assert not result.success and result.nit == 2 and result.grad_norm > 1e-8
+        result = covariance.estimate(S, maxiter=2)
+    assert not result.success and result.nit == 2 and result.polish_steps == 0 and result.grad_norm > 1e-8
     with pytest.raises(amd.NotConvergedError, match="did not converge") as caught:
-        covariance.estimate(S, maxiter=2, polish=False, check=True)
+        covariance.estimate(S, maxiter=2, check=True)
     assert caught.value.result.nit == 2
 
 
@@ -371,3 +371,17 @@ def test_a_hessian_operator_is_freed_without_waiting_for_the_garbage_collector()
         tracemalloc.stop()
         gc.enable()
     assert left < 8 * n * n  # less than one n×n matrix: five Hessians' factors were not kept
+
+
+def test_scipy_runs_with_one_blas_thread_per_pool_unless_told_otherwise():
+    from threadpoolctl import threadpool_info
+
+    def threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before, seen = threads(), []
+    covariance.estimate(_problem(5), callback=lambda step, X: seen.append(threads()))
+    assert seen and all(s == {1} for s in seen) and threads() == before
+    seen.clear()
+    covariance.estimate(_problem(5), blas_threads=None, callback=lambda step, X: seen.append(threads()))
+    assert all(s == before for s in seen)

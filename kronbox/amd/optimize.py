@@ -191,11 +191,11 @@ def _checked_start(X0, symmetric: bool) -> np.ndarray:
     return X
 
 
-def _polish(objective: VecObjective, x: np.ndarray, tol: float, trace: _Trace) -> tuple[np.ndarray, int]:
-    """Full Newton steps from ``x`` while each halves ``‖∇f‖`` within the round-off of ``f`` (at most 5)."""
+def _polish(objective: VecObjective, x: np.ndarray, tol: float, trace: _Trace, budget: int) -> tuple[np.ndarray, int]:
+    """Full Newton steps from ``x`` while each halves ``‖∇f‖`` within the round-off of ``f`` (at most ``budget``)."""
     value, gradient = objective.value_and_grad(x)
     norm, steps = float(np.linalg.norm(gradient)), 0
-    while norm > tol and steps < POLISH_STEPS:
+    while norm > tol and steps < budget:
         H = spla.LinearOperator((x.size, x.size), matvec=partial(objective.hessp, x), dtype=float)
         p, info = spla.cg(H, -gradient, rtol=min(0.5, 0.1 * tol / norm), maxiter=10 * x.size)
         if info != 0 or not p @ objective.hessp(x, p) > 0:  # no convergence, or not a descent direction
@@ -295,8 +295,10 @@ def minimize(
         raw = _run_scipy(objective, x0, trace, scipy_name, second_order, _options(scipy_name, tol, maxiter, x0.size)
                          | (options or {}))
         x, steps = raw.x, 0
-        if polish and second_order != "none" and objective.grad_norm(x) > tol and not trace.stopped_by_callback:
-            x, steps = _polish(objective, x, tol, trace)
+        budget = min(POLISH_STEPS, maxiter - (len(trace.history) - 1))  # polishing stays within maxiter
+        if polish and second_order != "none" and budget > 0 and objective.grad_norm(x) > tol \
+                and not trace.stopped_by_callback:
+            x, steps = _polish(objective, x, tol, trace, budget)
     result = _result(objective, raw, x, steps, trace, tol, method)
     if not result.success:
         if check:
