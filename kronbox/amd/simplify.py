@@ -267,6 +267,7 @@ class Simplifier:
         turned = spell(t.coef, t.scalars, transpose(chain(tuple(map(flip, reversed(t.factors))))))
         return min((straight, turned), key=lambda e: (self.length(e), self.text(e)[0].count("'")))
 
+
 def simplify(e: Expr) -> Expr:
     """An expression equal to ``e`` for all values of its symbols, written as short as the rules of
     this module allow (see the module docstring); ``e`` itself if nothing shorter is found."""
