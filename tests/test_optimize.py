@@ -321,9 +321,10 @@ def _phi_and_var(n: int = 3):
     (lambda f, X0: amd.minimize(f, X0, tol=0), ValueError, ["tol must be positive"]),
     (lambda f, X0: amd.minimize(f, X0, maxiter=0), ValueError, ["maxiter"]),
     (lambda f, X0: amd.minimize("logdet(X)", X0), TypeError, ["amd expression"]),
+    (lambda f, X0: amd.minimize(f, X0, positive_definite=True), ValueError, ["needs symmetric=True"]),
 ], ids=["matrix-valued", "wrong shape", "negative definite", "indefinite with det > 0", "not symmetric",
         "singular", "nan", "complex", "method", "wrt constant", "wrt unknown", "values has the variable", "tol",
-        "maxiter", "not an expression"])
+        "maxiter", "not an expression", "cone without symmetry"])
 def test_bad_input_is_reported_clearly(call, error, words):
     f, X0 = _phi_and_var()
     with pytest.raises(error) as caught:

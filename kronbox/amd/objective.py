@@ -78,6 +78,8 @@ class VecObjective:
         self.symmetric = symmetric
         if symmetric and (X0.ndim != 2 or X0.shape[0] != X0.shape[1]):
             raise ShapeError(f"symmetric=True needs a square variable, but {self.name} is {shape_text(X0.shape)}")
+        if positive_definite and not symmetric:
+            raise ValueError("positive_definite=True needs symmetric=True: the cone is one of symmetric matrices")
         cone = symmetric and needs_positive_definite(self.f, self.x)
         self.positive_definite = cone if positive_definite is None else positive_definite
         self.g = grad(self.f, self.x)
