@@ -255,7 +255,7 @@ def test_simplified_text_parses_back(name):
     e = SHAPED[name]
     text = amd.to_text(amd.simplify(e))
     v = values(7)
-    parsed = amd.parse(text, shapes={k: v[k] for k in e.symbols})
+    parsed = amd.parse(text, shapes={k: v[k] for k in e.symbols}, result_shape=e.shape)
     np.testing.assert_allclose(parsed.eval(v), e.eval(v), rtol=1e-10, atol=1e-12, err_msg=text)
 
 

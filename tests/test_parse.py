@@ -62,10 +62,13 @@ VALUES = {"X": X0, "A": A0, "B": B0, "S": S0, "x": x0, "y": b0, "a": 0.7, "b": 0
     ("a*x'*x", 0.7 * (x0.T @ x0)),
     ("X - 2*I", X0 - 2 * np.eye(n)),
     ("sylvester(X, X, A)", None),
+    ("(1+2i)*X - 3j*A", (1 + 2j) * X0 - 3j * A0),
+    ("(a + b)*I + A", 1.2 * np.eye(n) + A0),
+    ("vector(1)'*x", x0.sum()),
 ])
 def test_formulas_evaluate_to_their_definition(text, reference):
     e = amd.parse(text, {"A": (n, n)} if "vector(2)" in text else None)
-    value = np.asarray(e.eval(VALUES), dtype=float)
+    value = np.asarray(e.eval(VALUES))
     if reference is None:  # sylvester: check the equation it solves
         assert np.allclose(X0 @ value + value @ X0, A0)
     else:

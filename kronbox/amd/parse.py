@@ -59,6 +59,7 @@ GRAMMAR = r"""
 ?exponent: atom
     | (MINUS | PLUS) exponent      -> prefix
 ?atom: NUMBER                      -> number
+    | IMAGINARY                    -> imaginary
     | NAME                         -> name
     | NAME LPAR [sum (COMMA sum)*] RPAR -> call
     | LPAR sum RPAR                -> group
@@ -78,6 +79,7 @@ RPAR: ")"
 COMMA: ","
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
 NUMBER: /(\d+\.(?![*\/^'])\d*|\.\d+|\d+)([eE][+-]?\d+)?/
+IMAGINARY: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ij](?![A-Za-z0-9_])/
 %ignore /[ \t\r\n]+/
 """
 
@@ -127,6 +129,9 @@ class _Tree(Transformer):
 
     def number(self, c):
         return Node("num", (), float(c[0]), *_span(c[0], c[0]), at=c[0].start_pos)
+
+    def imaginary(self, c):
+        return Node("num", (), complex(0, float(c[0][:-1])), *_span(c[0], c[0]), at=c[0].start_pos)
 
     def name(self, c):
         return Node("name", (), str(c[0]), *_span(c[0], c[0]), at=c[0].start_pos)
@@ -449,7 +454,7 @@ def _is_one(t: Type) -> bool:
 
 
 def _size_argument(node: Node) -> int | None:
-    if node.op == "num" and node.value == int(node.value) and node.value >= 1:
+    if node.op == "num" and not isinstance(node.value, complex) and node.value == int(node.value) and node.value >= 1:
         return int(node.value)
     return None
 
@@ -560,6 +565,8 @@ class _Builder:
             return make(shape[0]) if make is E.eye else make(shape)
         dims = [_find(d) for d in t]
         for symbol, st in self.symbols:
+            if st == ():
+                continue
             sd = [_find(d) for d in st]
             if make is E.eye:
                 for axis in (0, 1):

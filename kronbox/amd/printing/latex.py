@@ -51,8 +51,9 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return "I", ATOM
     if k in ("zeros", "ones", "zeros_like", "ones_like"):
         base = r"\mathbf{0}" if k.startswith("zeros") else r"\mathbf{1}"
-        size = f"{e.param[0]} \\times {e.param[1]}" if k in ("zeros", "ones") else a[0][0]
-        return f"{base}_{{{size}}}", POSTFIX
+        if k in ("zeros", "ones"):  # sized by the context, as in the text form
+            return (f"{base}^{{\\top}}", POSTFIX) if e.param[0] == 1 < e.param[1] else (base, ATOM)
+        return f"{base}_{{{a[0][0]}}}", POSTFIX
     if k == "add":
         right, strength = a[1]
         if right.startswith("-") and strength >= NEG:

@@ -1,7 +1,8 @@
 """Expressions as text in the AMD / MATLAB notation: ``*`` matrix product and scaling, ``.*`` ``./``
 elementwise, postfix ``'`` transpose, ``X^k`` matrix power, ``A.^p`` elementwise power, ``inv``,
-``trace``, ``det``, ``logdet``, ``sqrtm``, ``norm2`` (Frobenius), ``sum``, ``I``, ``ones(m, n)``,
-``zeros(m, n)``, ``ones(size(X))``, ``sylvester(A, B, C)`` and the elementwise functions by name.
+``trace``, ``det``, ``logdet``, ``sqrtm``, ``norm2`` (Frobenius), ``sum``, ``I``, ``vector(c)`` and
+``matrix(c)`` (all entries ``c``, the size given by the context, like ``I``'s), ``ones(size(X))``,
+``sylvester(A, B, C)`` and the elementwise functions by name.
 
 Parentheses appear only where precedence needs them, so ``str(e)`` is short and reads as typed; it
 is the dialect :func:`kronbox.amd.parse` reads back.
@@ -24,6 +25,17 @@ def number_text(x) -> str:
     return str(int(x)) if x == int(x) and abs(x) < 1e15 else repr(x)
 
 
+def filled_text(kind: str, shape: tuple[int, int]) -> tuple[str, int]:
+    """An all-ones or all-zeros matrix the way matrixcalculus.org writes it, with the size left to the
+    context: ``vector(1)``, ``vector(1)'``, ``matrix(0)`` (a 1×1 one keeps its size: ``ones(1, 1)``)."""
+    if shape == (1, 1):
+        return f"{kind}(1, 1)", ATOM
+    c = "1" if kind == "ones" else "0"
+    if shape[1] == 1:
+        return f"vector({c})", ATOM
+    return (f"vector({c})'", POSTFIX) if shape[0] == 1 else (f"matrix({c})", ATOM)
+
+
 def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     """``(text, binding strength)`` of the node ``e`` from the printed arguments ``a``."""
     k = e.kind
@@ -37,7 +49,7 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     if k in ("ones_like", "zeros_like"):
         return f"{k[:-5]}(size({a[0][0]}))", ATOM
     if k in ("zeros", "ones"):
-        return f"{k}({', '.join(map(str, e.param))})", ATOM
+        return filled_text(k, e.param)
     if k == "add":
         right, strength = a[1]
         if right.startswith("-") and strength >= NEG:  # A + (-B) is A - B
