@@ -527,3 +527,10 @@ def test_expressions_pickle_back_to_the_same_node(rng):
     g = pickle.loads(pickle.dumps(f))
     X0 = spd(N, rng)
     assert g.eval(X=X0) == pytest.approx(f.eval(X=X0), rel=1e-14)
+
+
+def test_a_temporary_is_overwritten_only_when_it_has_the_result_dtype():
+    X = amd.var("X", (3, 3))
+    e = -X - (X + (0.5 + 1j) * X)  # −X is a float temporary; the difference is complex
+    X0 = np.arange(9.0).reshape(3, 3)
+    assert np.allclose(e.eval(X=X0), -(2.5 + 1j) * X0)

@@ -115,13 +115,18 @@ class Context:
         return f
 
     def scratch(self, n: Expr, *candidates: Expr):
-        """A value among ``candidates`` that ``n`` may overwrite with its own result, or ``None``."""
+        """A value among ``candidates`` (the operands ``n`` computes from) that ``n`` may overwrite with
+        its own result, or ``None``; it must already have the result's dtype."""
+        operands = {id(x): x for x in (*n.args, *candidates) if id(x) in self.values}
+        dtype = None
         for c in candidates:
             v = self.values.get(id(c))
             if (c.kind in _FRESH and self.uses[id(c)] == 1 and id(c) not in self.roots
-                    and isinstance(v, np.ndarray) and v.shape == n.shape and v.flags.writeable
-                    and v.dtype == np.result_type(*(self.values[id(a)] for a in n.args if id(a) in self.values))):
-                return v
+                    and isinstance(v, np.ndarray) and v.shape == n.shape and v.flags.writeable):
+                if dtype is None:
+                    dtype = np.result_type(*(self.values[i] for i in operands))
+                if v.dtype == dtype:
+                    return v
         return None
 
 
