@@ -4,6 +4,7 @@ Convention: ``vec(X) = X.ravel()`` (row-major) unless ``order="F"`` is asked for
 """
 
 from . import amd, check
+from .backend import BackendError
 from .direct import direct_product
 from .operators import (
     Box,
@@ -25,6 +26,7 @@ from .operators import (
 from .vec import unvec, vec
 
 __all__ = [
+    "BackendError",
     "Box",
     "Commutation",
     "Compose",

@@ -130,6 +130,15 @@ def join_all(parts, what: str) -> tuple[Backend | None, bool]:
     return result, native
 
 
+def matmul(xp, a, b):
+    """``a @ b`` in the namespace ``xp``, both operands promoted to their common dtype first
+    (PyTorch's ``@`` refuses mixed dtypes, such as a float32 factor and a complex64 input)."""
+    dtype = xp.result_type(a, b)
+    a = a if a.dtype == dtype else xp.astype(a, dtype)
+    b = b if b.dtype == dtype else xp.astype(b, dtype)
+    return a @ b
+
+
 def numpy_dtype(dtype) -> np.dtype:
     """A numpy dtype for the dtype of any array (``torch.float32`` → ``float32``): operators are
     scipy ``LinearOperator``s, whose ``dtype`` is a numpy dtype whatever library holds the numbers."""

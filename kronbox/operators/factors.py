@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import BackendError, is_foreign, library
+from ..backend import BackendError, is_foreign, library, matmul
 
 
 def as_factor(F, role: str):
@@ -72,14 +72,14 @@ def left_stack(xp, F, X3):
         return xp.permute_dims(xp.reshape(Y, (F.shape[0], k, p)), (1, 0, 2))
     if sp.issparse(F):
         raise BackendError(f"a sparse factor ({describe(F)}) applies to numpy arrays only: use a dense factor")
-    return F @ X3
+    return matmul(xp, F, X3)
 
 
 def right_transposed_stack(xp, X3, F):
     """``X3[c] @ Fᵀ`` for every matrix of the stack ``X3``."""
     if isinstance(F, LinearOperator) or sp.issparse(F):
         return xp.matrix_transpose(left_stack(xp, F, xp.matrix_transpose(X3)))
-    return X3 @ F.T
+    return matmul(xp, X3, F.T)
 
 
 def to_array(F) -> np.ndarray:

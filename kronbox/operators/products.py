@@ -20,7 +20,7 @@ from functools import reduce
 import numpy as np
 import scipy.sparse as sp
 
-from ..backend import is_foreign
+from ..backend import is_foreign, matmul
 from ..backend import of as backend_of
 from ..vec import check_order
 from . import factors
@@ -212,7 +212,7 @@ class Outer(Operator):
 
     def _apply_stack(self, xp, X3):
         k = X3.shape[0]
-        s = xp.reshape(X3, (k, self.shape[1])) @ self.v
+        s = matmul(xp, xp.reshape(X3, (k, self.shape[1])), self.v)
         return xp.reshape(s[:, None] * self.u[None, :], (k, *self.out_shape))
 
     def _transpose(self):

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import is_foreign
+from ..backend import is_foreign, matmul
 from ..backend import of as backend_of
 from .base import Operator, all_weak, is_scalar, numeric_array, result_dtype, shape_text
 
@@ -203,7 +203,7 @@ class Dense(Operator):
         if sp.issparse(self.M) or isinstance(self.M, LinearOperator):
             return super()._apply_stack(xp, X3)
         k = X3.shape[0]
-        return xp.reshape(xp.reshape(X3, (k, self.shape[1])) @ self.M.T, (k, *self.out_shape))
+        return xp.reshape(matmul(xp, xp.reshape(X3, (k, self.shape[1])), self.M.T), (k, *self.out_shape))
 
     def _transpose(self):
         return Dense(self.M.T, self.out_shape, self.in_shape)
