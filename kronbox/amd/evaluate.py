@@ -162,10 +162,11 @@ def evaluate(exprs: list[Expr], values: dict) -> list:
     if not plan.shaped:
         plan = program(tuple(specialize(exprs, arrays)))
     fused = plan.fused
-    if any(is_foreign(v) for v in arrays.values()):
-        from . import generic
+    if any(is_foreign(v) for v in arrays.values()) or any(is_foreign(v) for v in values.values()):
+        from . import generic  # a foreign value decides, even one that these expressions do not read
 
-        ctx, kernels = generic.context(arrays, plan.uses, {id(e) for e in plan.exprs}), generic.KERNELS
+        ctx = generic.context(arrays, values, plan.uses, {id(e) for e in plan.exprs})
+        kernels = generic.KERNELS
     else:
         ctx, kernels = Context(arrays, plan.uses, {id(e) for e in plan.exprs}), KERNELS
     vals = ctx.values

@@ -40,7 +40,8 @@ class GenericContext(Context):
         super().__init__(arrays, uses, roots)
 
     def precision(self, arrays: dict):
-        return self.xp.result_type(*(a for a in arrays.values() if is_foreign(a)), self.xp.float32)
+        foreign = [a for a in arrays.values() if is_foreign(a)]
+        return self.xp.result_type(*foreign, self.xp.float32) if foreign else self.backend.dtype(np.float64)
 
     def factor(self, e: Expr) -> Factorization:
         f = self.factorizations.get(id(e))
@@ -52,15 +53,17 @@ class GenericContext(Context):
         return unsupported(what, self.backend.library, alternative)
 
 
-def context(arrays: dict, uses: Counter, roots: set[int]) -> GenericContext:
-    """The context of an evaluation whose values include foreign arrays; two libraries are refused.
+def context(arrays: dict, given: dict, uses: Counter, roots: set[int]) -> GenericContext:
+    """The context of an evaluation of the symbols' ``arrays``, with values ``given`` of which some
+    are foreign arrays (they decide the library, read or not); two libraries are refused.
 
     numpy 0-d values (numbers) become Python numbers, so that they scale without promoting."""
     scalars = {k: v.item() for k, v in arrays.items() if isinstance(v, np.ndarray) and v.ndim == 0}
     arrays = {**arrays, **scalars}
-    parts = [v for v in arrays.values() if not isinstance(v, int | float | complex)]
-    described = ", ".join(f"{k!r} {library(v) or 'numpy'}" for k, v in arrays.items() if k not in scalars)
-    backend, _ = join_all(parts, f"the values bound ({described})")
+    matrices = {k: v for k, v in {**given, **arrays}.items()
+                if is_foreign(v) or (isinstance(v, np.ndarray) and v.ndim > 0)}
+    described = ", ".join(f"{k!r} {library(v) or 'numpy'}" for k, v in matrices.items())
+    backend, _ = join_all(matrices.values(), f"the values bound ({described})")
     return GenericContext(arrays, uses, roots, backend)
 
 

@@ -39,6 +39,14 @@ def _eye(n: int, backend: Backend | None):
     return backend.xp.eye(n, dtype=backend.xp.float64, device=backend.device)
 
 
+def _placed(e: Expr, value, backend: Backend | None):
+    """The value of the factor ``e``; a number, or an array without symbols (``ones``, ``zeros`` of a
+    known shape), is made in the library of the values, so that it joins their computation."""
+    if backend is None or is_foreign(value) or (e.symbols and np.ndim(value) > 0):
+        return value
+    return backend.xp.asarray(value, device=backend.device)
+
+
 def _build(M: LinearMap, evaluated: dict[int, object], backend: Backend | None = None) -> ops.Operator:
     """The operator of ``M`` from the values of its factors (``id(factor) → value``), arrays of
     ``backend``'s library when that is not ``None``.
@@ -47,10 +55,10 @@ def _build(M: LinearMap, evaluated: dict[int, object], backend: Backend | None =
     kept every factor value alive until the next garbage collection (10 MB per Hessian at n = 500)."""
 
     def factor(e: Expr):
-        return _eye(e.param, backend) if e.kind == "eye" else evaluated[id(e)]
+        return _eye(e.param, backend) if e.kind == "eye" else _placed(e, evaluated[id(e)], backend)
 
     def kron_factor(e: Expr):
-        return ops.Identity(e.param) if e.kind == "eye" else _matrix(evaluated[id(e)])
+        return ops.Identity(e.param) if e.kind == "eye" else _matrix(_placed(e, evaluated[id(e)], backend))
 
     def build(child: LinearMap) -> ops.Operator:
         return _build(child, evaluated, backend)
@@ -84,7 +92,7 @@ def to_operator(L: LinearMap, values: dict, order: str = "C", simplify: bool = T
     check_order(order)
     factors = [f for f in dict.fromkeys(L.factors()) if f.kind != "eye"]
     evaluated = dict(zip(map(id, factors), evaluate(factors, values), strict=True))
-    backend = next((backend_of(v) for v in evaluated.values() if is_foreign(v)), None)
+    backend = next((backend_of(v) for v in values.values() if is_foreign(v)), None)
     op = _build(L, evaluated, backend)
     if order == "F":
         (m, n), (p, q) = op.out_shape, op.in_shape
