@@ -30,11 +30,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .expr import SYMBOL_KINDS, Expr, add, is_zero, literal, matmul, rebuild, transpose, zeros, zeros_like
+from .expr import (
+    SYMBOL_KINDS,
+    Expr,
+    add,
+    is_literal,
+    is_zero,
+    literal,
+    matmul,
+    mul,
+    rebuild,
+    scalar_factor,
+    transpose,
+    zeros,
+    zeros_like,
+)
 from .linear import LinearMap
 from .printing.fold import ATOM, PRODUCT, SUM, Fold, wrap
 from .printing.text import amd_text
-from .terms import Lin, Term, chain, flip, gather, is_unit, number, shape_source, spell
+from .terms import Lin, Term, chain, flip, gather, is_unit, merge_powers, number, shape_source, spell
 
 # f(Aᵀ) = f(A) for these, f(Aᵀ) = f(A)ᵀ for those.
 _INVARIANT = frozenset({"trace", "det", "logdet", "sum", "norm", "normsq"})
@@ -109,7 +123,7 @@ class Simplifier:
 
     def _times(self, s: Term, t: Term) -> Term:
         factors = s.factors + t.factors
-        kept = tuple(f for f in factors if not is_unit(f)) or factors[:1]
+        kept = merge_powers(tuple(f for f in factors if not is_unit(f))) or factors[:1]
         return Term(number(s.coef * t.coef), tuple(sorted(s.scalars + t.scalars, key=self._key)), kept)
 
     def _collect(self, terms: Iterable[Term], zero: Expr | None) -> Lin:
@@ -286,4 +300,17 @@ def simplify_map(L: LinearMap) -> LinearMap:
 def _rewrite_map(session: Simplifier, M: LinearMap) -> LinearMap:
     at_least = _MAP_CONTEXT.get(M.kind, SUM)
     args = tuple(_rewrite_map(session, a) if isinstance(a, LinearMap) else session.shorter(a, at_least) for a in M.args)
-    return LinearMap(M.kind, args, M.in_shape, M.out_shape)
+    if M.kind not in ("kron", "box", "outer"):
+        return LinearMap(M.kind, args, M.in_shape, M.out_shape)
+    pulled = [scalar_factor(a) for a in args]  # (c A) ⊗ B = c (A ⊗ B): scalars out of the factors
+    factors = tuple(rest for _, rest in pulled)
+    if M.kind == "kron" and all(map(is_unit, factors)):  # I ⊗ I = I (a 1×1 one is an identity too)
+        inner = LinearMap("identity", (), M.in_shape, M.out_shape)
+    else:
+        inner = LinearMap(M.kind, factors, M.in_shape, M.out_shape)
+    coefficient = literal(1.0)
+    for c, _ in pulled:
+        coefficient = coefficient if c is None else mul(coefficient, c)
+    if is_literal(coefficient, 1.0):
+        return inner
+    return LinearMap("scaled", (session.shorter(coefficient, ATOM), inner), M.in_shape, M.out_shape)

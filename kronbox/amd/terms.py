@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from .expr import Expr, is_eye, literal, matmul, mul, neg, transpose
+from .expr import Expr, is_eye, literal, matmul, mpow, mul, neg, transpose
 
 Number = float | complex
 
@@ -83,6 +83,29 @@ def gather(L: Lin, signed: bool, scalars: bool = True) -> tuple[Number, tuple[Ex
 def flip(f: Expr) -> Expr:
     """The transpose of a factor: an atom's transpose, or the atom of a transposed one."""
     return f.args[0] if f.kind == "transpose" else transpose(f)
+
+
+def _as_power(f: Expr) -> tuple[Expr, int, bool]:
+    """A factor as ``(base, k, transposed)``: ``f = base^k``, or ``(base^k)ᵀ`` when transposed."""
+    transposed = f.kind == "transpose"
+    g = f.args[0] if transposed else f
+    return (g.args[0], g.param, transposed) if g.kind == "mpow" else (g, 1, transposed)
+
+
+def merge_powers(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    """Neighbouring factors of one base joined into a matrix power: ``X X = X²``, ``X² X = X³``,
+    ``Xᵀ Xᵀ = (X²)ᵀ`` (powers of one matrix commute)."""
+    out: list[Expr] = []
+    for f in factors:
+        if out:
+            base, k, transposed = _as_power(out[-1])
+            other, j, other_transposed = _as_power(f)
+            if base is other and transposed == other_transposed:
+                power = mpow(base, k + j)
+                out[-1] = transpose(power) if transposed else power
+                continue
+        out.append(f)
+    return tuple(out)
 
 
 def chain(factors: tuple[Expr, ...]) -> Expr:
