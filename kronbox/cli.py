@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kronbox", description="Lazy Kronecker and box products and matrix calculus.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, module in (("diff", diff), ("identity", identity), ("demo", demo)):
-        module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.__doc__.split("\n\n")[0]))
+        summary = module.__doc__.split("\n\n")[0].replace("``", "")
+        module.add_arguments(commands.add_parser(name, help=module.HELP, description=summary))
     return parser
 
 
