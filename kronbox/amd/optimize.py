@@ -95,7 +95,8 @@ class MinimizeResult:
     ``X`` the last iterate, ``fun`` and ``grad_norm`` there; ``nit`` iterations (scipy's, plus
     polishing steps), ``nfev`` value-and-gradient evaluations, ``nhess`` Hessian operators built
     (one per point), ``nhessp`` Hessian-vector products; ``success`` is ``grad_norm ≤ tol``;
-    ``history`` holds one :class:`Iteration` per iteration from the start (iteration 0);
+    ``history`` holds one :class:`Iteration` per iteration from the start (iteration 0); ``elapsed``
+    counts seconds from the start's evaluation (the symbolic gradient and Hessian are built before);
     ``scipy`` is scipy's own result.
     """
 
