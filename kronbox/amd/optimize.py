@@ -96,7 +96,8 @@ class MinimizeResult:
     polishing steps), ``nfev`` value-and-gradient evaluations, ``nhess`` Hessian operators built
     (one per point), ``nhessp`` Hessian-vector products; ``success`` is ``grad_norm ≤ tol``;
     ``history`` holds one :class:`Iteration` per iteration from the start (iteration 0); ``elapsed``
-    counts seconds from the start's evaluation (the symbolic gradient and Hessian are built before);
+    counts seconds since the iterations began (building the symbolic gradient and Hessian and checking
+    the start come before);
     ``scipy`` is scipy's own result.
     """
 
