@@ -13,6 +13,7 @@ graph, and the result is a dask array).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -47,10 +48,17 @@ def is_foreign(x) -> bool:
     return library(x) is not None
 
 
-def combine(first: str | None, second: str | None, what: str) -> str | None:
+Description = str | Callable[[], str]
+
+
+def _text(what: Description) -> str:
+    return what() if callable(what) else what
+
+
+def combine(first: str | None, second: str | None, what: Description) -> str | None:
     """The library of a computation whose parts are of libraries ``first`` and ``second`` (``None``
     for numpy); ``what`` names the two parts in the error (e.g. ``"Kron(…) matvec: the operator's
-    factors and the input"``)."""
+    factors and the input"``), or is a callable that makes that text (only if it is needed)."""
     if first == second:
         return first
     if {first, second} == {None, "dask"}:
@@ -58,7 +66,7 @@ def combine(first: str | None, second: str | None, what: str) -> str | None:
     names = [("numpy" if n is None else n) for n in (first, second)]
     conversions = " or ".join(_CONVERSIONS.get(n, f"{n}'s asarray") for n in (first, second))
     raise BackendError(
-        f"{what} come from two array libraries ({names[0]} and {names[1]}); kronbox does not convert "
+        f"{_text(what)} come from two array libraries ({names[0]} and {names[1]}); kronbox does not convert "
         f"between them: convert one side first ({conversions})"
     )
 
@@ -96,17 +104,18 @@ def of(x) -> Backend | None:
     return Backend(name, array_api_compat.array_namespace(x), array_api_compat.device(x))
 
 
-def join(first: Backend | None, second: Backend | None, what: str) -> Backend | None:
+def join(first: Backend | None, second: Backend | None, what: Description) -> Backend | None:
     """The backend of a computation with parts on ``first`` and ``second`` (``None``: no foreign part)."""
     if first is None or second is None:
         return first or second
     combine(first.library, second.library, what)
     if first.device != second.device:
-        raise BackendError(f"{what} are on two devices ({first.device} and {second.device}): move one side first")
+        devices = f"{first.device} and {second.device}"
+        raise BackendError(f"{_text(what)} are on two devices ({devices}): move one side first")
     return first
 
 
-def with_numpy(b: Backend | None, what: str) -> Backend | None:
+def with_numpy(b: Backend | None, what: Description) -> Backend | None:
     """``b``, when numpy arrays may take part in its computation (dask), else a :class:`BackendError`."""
     if b is not None:
         combine(b.library, None, what)
@@ -133,6 +142,8 @@ def join_all(parts, what: str) -> tuple[Backend | None, bool]:
 def matmul(xp, a, b):
     """``a @ b`` in the namespace ``xp``, both operands promoted to their common dtype first
     (PyTorch's ``@`` refuses mixed dtypes, such as a float32 factor and a complex64 input)."""
+    if a.dtype == b.dtype:
+        return a @ b
     dtype = xp.result_type(a, b)
     a = a if a.dtype == dtype else xp.astype(a, dtype)
     b = b if b.dtype == dtype else xp.astype(b, dtype)

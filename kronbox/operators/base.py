@@ -151,7 +151,11 @@ class Operator(LinearOperator):
         """The backend to apply ``self`` to ``x`` in, ``None`` for the numpy path (the usual case)."""
         if self.backend is None and not is_foreign(x):
             return None
-        given, where = backend_of(x), f"{self!r} {what}: the operator's factors and the input"
+        given = backend_of(x)
+
+        def where() -> str:
+            return f"{self!r} {what}: the operator's factors and the input"
+
         if given is None:
             return with_numpy(self.backend, where)
         if self.native:
