@@ -50,3 +50,12 @@ def wrap(printed: tuple[str, int], at_least: int, left: str = "(", right: str = 
     """The text of ``printed`` (a ``(text, strength)`` pair), parenthesized if it binds looser than ``at_least``."""
     text, strength = printed
     return text if strength >= at_least else f"{left}{text}{right}"
+
+
+def plus(a: list[tuple[str, int]], negative: int) -> tuple[str, int]:
+    """``A + B`` from the printed operands, written ``A - C`` when ``B`` prints as ``-C`` binding at
+    least as tightly as ``negative`` (the strength of a unary minus in that format)."""
+    right, strength = a[1]
+    if right.startswith("-") and strength >= negative:
+        return f"{wrap(a[0], SUM)} - {right[1:]}", SUM
+    return f"{wrap(a[0], SUM)} + {wrap(a[1], SUM + 1)}", SUM

@@ -10,7 +10,7 @@ superscript, which LaTeX would refuse (``(X^{2})^{\top}``, not ``X^{2}^{\top}``)
 from __future__ import annotations
 
 from ..expr import Expr
-from .fold import ATOM, NEG, POSTFIX, PRODUCT, SUM, Fold, wrap
+from .fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
 from .maps import MapNotation, map_notation
 
 _GREEK = frozenset({
@@ -55,10 +55,7 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
             return (f"{base}^{{\\top}}", POSTFIX) if e.param[0] == 1 < e.param[1] else (base, ATOM)
         return f"{base}_{{{a[0][0]}}}", POSTFIX
     if k == "add":
-        right, strength = a[1]
-        if right.startswith("-") and strength >= NEG:
-            return f"{wrap(a[0], SUM)} - {right[1:]}", SUM
-        return f"{wrap(a[0], SUM)} + {wrap(a[1], SUM + 1)}", SUM
+        return plus(a, NEG)
     if k == "neg":
         return f"-{wrap(a[0], PRODUCT)}", NEG
     if k == "div":

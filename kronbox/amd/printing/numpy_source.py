@@ -15,7 +15,7 @@ import math
 from collections import Counter
 
 from ..expr import LEAF_KINDS, SYMBOL_KINDS, Expr, topological
-from .fold import PRODUCT, SUM, wrap
+from .fold import PRODUCT, plus, wrap
 
 # Python's binding strengths: sums < products (@ * /) < unary minus < postfix (.T, calls) < atoms.
 _UNARY, _POSTFIX, _ATOM = PRODUCT + 1, PRODUCT + 2, PRODUCT + 3
@@ -63,10 +63,7 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     if k in ("zeros", "ones"):
         return f"np.{k}({e.param})", _ATOM
     if k == "add":
-        right, strength = a[1]
-        if right.startswith("-") and strength >= _UNARY:
-            return f"{wrap(a[0], SUM)} - {right[1:]}", SUM
-        return f"{wrap(a[0], SUM)} + {wrap(a[1], SUM + 1)}", SUM
+        return plus(a, _UNARY)
     if k == "neg":
         return f"-{wrap(a[0], _UNARY)}", _UNARY
     if k in _OPERATORS:

@@ -11,7 +11,7 @@ is the dialect :func:`kronbox.amd.parse` reads back.
 from __future__ import annotations
 
 from ..expr import Expr
-from .fold import ATOM, NEG, POSTFIX, PRODUCT, SUM, Fold, wrap
+from .fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
 from .maps import MapNotation, map_notation
 
 _CALLS = {"inv": "inv", "trace": "trace", "det": "det", "logdet": "logdet", "sum": "sum", "norm": "norm2",
@@ -50,11 +50,8 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{k[:-5]}(size({a[0][0]}))", ATOM
     if k in ("zeros", "ones"):
         return filled_text(k, e.param)
-    if k == "add":
-        right, strength = a[1]
-        if right.startswith("-") and strength >= NEG:  # A + (-B) is A - B
-            return f"{wrap(a[0], SUM)} - {right[1:]}", SUM
-        return f"{wrap(a[0], SUM)} + {wrap(a[1], SUM + 1)}", SUM
+    if k == "add":  # A + (-B) is A - B
+        return plus(a, NEG)
     if k == "neg":
         return f"-{wrap(a[0], PRODUCT)}", NEG
     if k in ("matmul", "mul", "div"):
