@@ -111,7 +111,7 @@ def test_twenty_thousand_squared_on_a_local_cluster():
     distributed = pytest.importorskip("distributed", reason="distributed is not installed")
     n, m, block, limit = 20_000, 200, 2_500, 2.5 * 2**30
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=limit,
-                                  dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+                                  dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
             distributed.Client(cluster) as client:
         rng = da.random.default_rng(0)
         X = rng.standard_normal((n, n), chunks=block)

@@ -174,7 +174,7 @@ def _dask_tables(settings: Settings) -> Iterator[Table]:
     note = (f"dask: a local cluster of 2 worker processes × 1 thread, X persisted on them in {BLOCK} × {BLOCK} "
             "blocks; numpy: the same X in this process (2 cores shared by both).")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="8GiB",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         for n in QUICK_DASK_SIZES if settings.quick else DASK_SIZES:
             print(f"  dask, n = {n} ...", file=sys.stderr, flush=True)
             candidates, references, release = _dask_candidates(client, da, wait, n)
