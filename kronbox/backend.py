@@ -122,7 +122,7 @@ def with_numpy(b: Backend | None, what: Description) -> Backend | None:
     return b
 
 
-def join_all(parts, what: str) -> tuple[Backend | None, bool]:
+def join_all(parts, what: Description) -> tuple[Backend | None, bool]:
     """``(backend, native)`` of ``parts`` (arrays, and operators carrying their own ``backend`` and
     ``native``): the one foreign backend among them, and whether numpy or scipy arrays take part."""
     result, native = None, False

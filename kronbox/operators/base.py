@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import Backend, BackendError, combine, is_foreign, join, join_all, numpy_dtype, with_numpy
+from ..backend import Backend, BackendError, combine, is_foreign, join, join_all, library, numpy_dtype, with_numpy
 from ..backend import of as backend_of
 from ..vec import check_order
 
@@ -110,7 +110,7 @@ class Operator(LinearOperator):
         self.in_shape = tuple(in_shape) if in_shape is not None else (self.shape[1],)
         self.out_shape = tuple(out_shape) if out_shape is not None else (self.shape[0],)
         self.backend: Backend | None
-        self.backend, self.native = join_all(parts, f"{type(self).__name__}: the factors")
+        self.backend, self.native = join_all(parts, lambda: f"{type(self).__name__}: the factors")
 
     # ----------------------------------------------------------------- application
     def _matvec(self, x):
@@ -165,8 +165,7 @@ class Operator(LinearOperator):
     def _apply_stack(self, xp, X3):
         """``Y3[c] = unvec(A vec(X3[c]))`` for a stack ``X3`` of shape ``(k, *in_shape)`` of a foreign
         library, with its namespace ``xp``; returns ``(k, *out_shape)``."""
-        name = self.backend.library if self.backend is not None else "these"
-        raise BackendError(f"{self!r} cannot be applied to {name} arrays: it runs on numpy arrays only")
+        raise BackendError(f"{self!r} cannot be applied to {library(X3)} arrays: it runs on numpy arrays only")
 
     def _apply_stack_as(self, xp, X3, out_shape: tuple[int, ...]):
         """:meth:`_apply_stack` on a stack of ``k`` inputs of any shape holding ``N`` entries each,
