@@ -19,6 +19,7 @@ from functools import reduce
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
 
 from ..backend import is_foreign, matmul
 from ..backend import of as backend_of
@@ -76,6 +77,19 @@ def _two_sided_stack(xp, A, B, X3):
     return factors.left_stack(xp, A, factors.right_transposed_stack(xp, X3, B))
 
 
+# Where a factor's axes go in the broadcast product laid out as the dense matrix (row pair, column pair):
+# Kron (m1, m2, n1, n2), Box (m1, m2, n2, n1); as in kernels.py, for arrays of other libraries.
+_KRON_AXES = ((slice(None), None, slice(None), None), (None, slice(None), None, slice(None)))
+_BOX_AXES = ((slice(None), None, None, slice(None)), (None, slice(None), slice(None), None))
+
+
+def _broadcast_dense(op: Operator, b, axes) -> object:
+    """``op.to_dense()`` for array factors of another library: one broadcast product, no identity."""
+    if isinstance(op.A, LinearOperator) or isinstance(op.B, LinearOperator):
+        return Operator._dense_in(op, b)
+    return b.xp.reshape(op.A[axes[0]] * op.B[axes[1]], op.shape)
+
+
 class Kron(Operator):
     """The Kronecker product ``A ⊗ B`` (``Kron(A, B, C)`` is ``A ⊗ (B ⊗ C)``).
 
@@ -116,6 +130,9 @@ class Kron(Operator):
         from .. import kernels
 
         return kernels.kron_dense(factors.to_array(self.A), factors.to_array(self.B))
+
+    def _dense_in(self, b):
+        return _broadcast_dense(self, b, _KRON_AXES)
 
     def __repr__(self) -> str:
         return f"Kron({factors.describe(self.A)}, {factors.describe(self.B)})"
@@ -162,6 +179,9 @@ class Box(Operator):
         from .. import kernels
 
         return kernels.box_dense(factors.to_array(self.A), factors.to_array(self.B))
+
+    def _dense_in(self, b):
+        return _broadcast_dense(self, b, _BOX_AXES)
 
     def __repr__(self) -> str:
         return f"Box({factors.describe(self.A)}, {factors.describe(self.B)})"
