@@ -27,10 +27,6 @@ def as_factor(F, role: str):
     return numeric_array(F, role, ndims=(2,))
 
 
-def is_dense(F) -> bool:
-    return isinstance(F, np.ndarray)
-
-
 def left(F, M: np.ndarray) -> np.ndarray:
     """``F @ M`` for a 2-D block ``M``, as a dense array."""
     if isinstance(F, np.ndarray):
