@@ -24,7 +24,8 @@ from functools import cache
 
 import numpy as np
 from scipy.linalg import lapack as scipy_lapack
-from threadpoolctl import ThreadpoolController
+
+from . import blas
 
 _PREFIX_DTYPE = {"d": "d", "s": "f", "z": "D", "c": "F"}  # LAPACK prefix → numpy dtype character
 
@@ -78,7 +79,7 @@ _SPELLINGS = (("scipy_{}_64_", ctypes.c_int64), ("{}_64_", ctypes.c_int64), ("{}
 
 @cache
 def _numpy_routines() -> _Routines | None:
-    for controller in ThreadpoolController().lib_controllers:
+    for controller in blas.pools().lib_controllers:
         if controller.internal_api != "openblas" or "numpy" not in controller.filepath:
             continue
         library = ctypes.CDLL(controller.filepath)

@@ -13,20 +13,13 @@ sum in disguise whenever ``C`` and ``B`` (or ``A`` and ``D``) are invertible:
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import scipy.linalg
-from threadpoolctl import ThreadpoolController
 
+from . import blas
 from .operators import Identity, Kron, Scaled, Sum, factors
 from .operators.base import Operator
 from .operators.kronsum import KronSum
-
-
-@cache
-def _blas_pools() -> ThreadpoolController:
-    return ThreadpoolController()
 
 
 def _one_blas_thread():
@@ -39,7 +32,7 @@ def _one_blas_thread():
     n = 1000 (a quiet spell); under load it turned 1.14 s into 0.18 s at n = 300
     (``bench/suites/sylvester.py``).
     """
-    return _blas_pools().limit(limits=1, user_api="blas")
+    return blas.threads(1)
 
 
 def _schur_form(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,15 +27,14 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse.linalg as spla
-from threadpoolctl import ThreadpoolController
 
+from .. import blas
 from .expr import Expr
 from .objective import VecObjective, sym
 
@@ -50,11 +49,6 @@ METHODS: dict[str, tuple[str, str]] = {
 POLISH_STEPS = 5
 
 
-@cache
-def _blas_pools() -> ThreadpoolController:
-    return ThreadpoolController()  # made once: making one scans the loaded libraries
-
-
 def _blas_threads(threads: int | None):
     """A context running every BLAS pool (numpy's and scipy's OpenBLAS) with ``threads`` threads.
 
@@ -63,7 +57,7 @@ def _blas_threads(threads: int | None):
     on the 2 shared cores, covariance estimation at d = 400 took 25 s (L-BFGS-B) and 13 s (trust-ncg)
     with two threads per pool, 3.3 s and 3.3 s with one (medians of runs interleaved with each other;
     one thread in numpy's pool alone: 8.5 s and 3.7 s, in scipy's alone: 19 s and 9.7 s)."""
-    return _blas_pools().limit(limits=threads, user_api="blas") if threads is not None else nullcontext()
+    return blas.threads(threads)
 
 
 class NotConvergedWarning(RuntimeWarning):
