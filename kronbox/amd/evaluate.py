@@ -109,10 +109,14 @@ class Context:
         return np.result_type(*arrays.values(), np.float32) if arrays else np.dtype(np.float64)
 
     def factor(self, e: Expr) -> Factorization:
+        """The factorization of the value of ``e``, made on first use."""
         f = self.factorizations.get(id(e))
         if f is None:
-            f = self.factorizations[id(e)] = Factorization(self.values[id(e)], f"the value of {e}")
+            f = self.factorizations[id(e)] = self.factorize(self.values[id(e)], f"the value of {e}")
         return f
+
+    def factorize(self, A, what: str) -> Factorization:
+        return Factorization(A, what)
 
     def scratch(self, n: Expr, *candidates: Expr):
         """A value among ``candidates`` (the operands ``n`` computes from) that ``n`` may overwrite with

@@ -43,11 +43,8 @@ class GenericContext(Context):
         foreign = [a for a in arrays.values() if is_foreign(a)]
         return self.xp.result_type(*foreign, self.xp.float32) if foreign else self.backend.dtype(np.float64)
 
-    def factor(self, e: Expr) -> Factorization:
-        f = self.factorizations.get(id(e))
-        if f is None:
-            f = self.factorizations[id(e)] = Factorization(self.values[id(e)], f"the value of {e}", self.backend)
-        return f
+    def factorize(self, A, what: str) -> Factorization:
+        return Factorization(A, what, self.backend)
 
     def unavailable(self, what: str, alternative: str):
         return unsupported(what, self.backend.library, alternative)
