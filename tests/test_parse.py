@@ -140,6 +140,8 @@ def test_the_printed_forms_of_the_engine_parse_back():
     ("size(X)", 1, "size(A) appears only"),
     ("eye(0)", 1, "positive whole number"),
     ("1 2", 3, "unexpected '2'"),
+    ("sylvester(X, x, A)", 1, "B needs a square matrix, but x is n×1"),
+    ("A/x", 2, "A/B = A*inv(B) needs a square matrix, but x is n×1"),
 ])
 def test_bad_formulas_say_what_and_where(text, column, words):
     with pytest.raises(ParseError) as caught:

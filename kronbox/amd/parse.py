@@ -285,11 +285,12 @@ class _Typing:
         else:
             b.parent = a
 
-    def square(self, t: Type, node: Node, what: str) -> None:
+    def square(self, t: Type, node: Node, what: str, subject: Node | None = None) -> None:
+        """The type ``t`` of ``subject`` (by default ``node``'s first argument) must be square."""
         if t == ():
             return
-        self.unify(t[0], t[1], node, lambda: f"{what} needs a square matrix, but {self.show(node.args[0])} is "
-                                              f"{self.shape_text(t)}")
+        shown = self.show(subject if subject is not None else node.args[0])
+        self.unify(t[0], t[1], node, lambda: f"{what} needs a square matrix, but {shown} is {self.shape_text(t)}")
 
     def same(self, ta: Type, tb: Type, node: Node, op: str) -> Type:
         """Operands of ``+ - .* ./``: equal shapes, or a scalar spread over the other."""
@@ -366,7 +367,7 @@ class _Typing:
                 return ts[0]
             if ts[0] == ():
                 return ts[1]  # c / B: entry by entry
-            self.square(ts[1], Node("/", (node.args[1],), None, node.start, node.end, node.at), "A/B = A*inv(B)")
+            self.square(ts[1], node, "A/B = A*inv(B)", subject=node.args[1])
             return self.product(node, ts[0], ts[1])
         if op in ("^", ".^"):
             if ts[1] != ():
@@ -408,10 +409,10 @@ class _Typing:
             return ()
         if kind == "sylvester":
             ta, tb, tc = ts
-            for x, role in ((ta, "A"), (tb, "B")):
+            for x, role, subject in ((ta, "A", node.args[0]), (tb, "B", node.args[1])):
                 if x == ():
                     raise self.error(node, f"sylvester(A, B, C): {role} must be a square matrix")
-                self.square(x, node, f"sylvester(A, B, C): {role}")
+                self.square(x, node, f"sylvester(A, B, C): {role}", subject)
             if tc == ():
                 raise self.error(node, "sylvester(A, B, C): C must be a matrix")
             for x, y in ((ta[0], tc[0]), (tb[1], tc[1])):
@@ -619,9 +620,3 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
     for node in sorted(order, key=lambda n: n.op != "name"):  # symbols first: I and ones(…) are sized by them
         builder.build(node)
     return builder.built[id(root)]
-
-
-def symbol_shapes(text: str, shapes: Mapping[str, object] | None = None, *, default_size: int = 4) -> dict[str, tuple]:
-    """The shape of every symbol of ``text`` (open sizes fixed as :func:`parse` with ``default_size`` does)."""
-    return {name: (s.shape if s.shape is not None else ()) for name, s in
-            parse(text, shapes, default_size=default_size).symbols.items()}
