@@ -55,9 +55,8 @@ class Derivation:
     def text(self, fmt: str) -> tuple[str, str]:
         """The function and the derivative printed in ``fmt``."""
         if isinstance(self.derivative, Expr):
-            shown = amd.to_format(self.derivative, fmt)
-            if fmt == "numpy":
-                shown = amd.to_numpy(amd.simplify(self.derivative), name="gradient")
+            shown = amd.to_numpy(amd.simplify(self.derivative), name="gradient") if fmt == "numpy" else \
+                amd.to_format(self.derivative, fmt)
         elif fmt == "numpy":  # an operator: the function applying it to a direction
             direction = _direction(self)
             shown = amd.to_numpy(amd.simplify(apply(self.derivative, direction)), name=f"{self.kind}_apply")
