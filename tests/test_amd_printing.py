@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from amd_reference import assert_close, fd_gradient, spd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.mathtext import MathTextParser
+from zoo import box_twin
 
 from kronbox import amd
 from kronbox.amd.expr import ones
@@ -38,8 +40,7 @@ def values(seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     out = {}
     for k in ("X", "S"):
-        G = rng.standard_normal((N, N))
-        out[k] = G @ G.T / N + np.eye(N)
+        out[k] = spd(rng, N)
     out.update({k: rng.standard_normal((N, N)) for k in ("A", "B")})
     out.update({k: rng.standard_normal((N, 1)) for k in VECTORS})
     out.update({k: float(rng.uniform(0.5, 2.0)) for k in SCALARS})
@@ -156,6 +157,17 @@ def assert_same_value(e: amd.Expr, other: amd.Expr, seed: int = 0) -> None:
 
 def test_the_corpus_is_large():
     assert len(FUNCTIONS) + len(VECTOR_FUNCTIONS) + len(MATRICES) >= 40
+    # and its members are what their names say: finite values of the declared shapes, and gradients
+    # that are the derivatives (central differences of the function's value)
+    v = values(0)
+    for name, e in SHAPED.items():
+        value = np.asarray(e.eval(v))
+        assert value.shape == e.shape and np.all(np.isfinite(value)), name
+    for name in (*FUNCTIONS, *VECTOR_FUNCTIONS):
+        wrt = "X" if name in FUNCTIONS else "x"
+        f = SHAPED[name]
+        expected = fd_gradient(lambda W, f=f, wrt=wrt: float(np.asarray(f.eval({**v, wrt: W})).item()), v[wrt])
+        assert_close(SHAPED[f"grad {name}"].eval(v), expected, 1e-6, f"grad {name}")
 
 
 @pytest.mark.parametrize("name", sorted(SHAPED))
@@ -228,7 +240,16 @@ def test_simplify_of_a_hessian_keeps_the_operator():
 def test_simplified_hessian_of_trace_s_inv_x():
     s = symbols()
     H = amd.hessian(amd.trace(s["S"] @ amd.inv(s["X"])), "X")
-    assert str(amd.simplify_map(H.map)) == "(inv(X)' ⊠ inv(X)*S*inv(X)) + ((inv(X)*S*inv(X))' ⊠ inv(X))"
+    simplified = amd.simplify_map(H.map)
+    assert str(simplified) == "(inv(X)' ⊠ inv(X)*S*inv(X)) + ((inv(X)*S*inv(X))' ⊠ inv(X))"
+    # the printed map is the Hessian: column k is vec((P E_k P S P + P S P E_k P)ᵀ), P = X⁻¹, by numpy
+    v = values(4)
+    P, S = np.linalg.inv(v["X"]), v["S"]
+    PSP = P @ S @ P
+    dense = np.column_stack([(P @ E @ PSP + PSP @ E @ P).T.ravel()
+                             for E in np.eye(N * N).reshape(N * N, N, N)])
+    assert_close(box_twin(P.T, PSP) + box_twin(PSP.T, P), dense, 1e-12, "the printed formula")
+    assert_close(to_operator(simplified, v).to_dense(), dense, 1e-12, "the simplified Hessian")
 
 
 def test_simplify_is_iterative_on_deep_expressions():

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from backends import LIBRARIES, Unconvertible, rebuild
-from test_operators import VIEWS
+from test_operators import views
 from zoo import DTYPES, assert_close, box_twin, random
 
 import kronbox as kb
@@ -34,11 +34,6 @@ def lib(request):
 # it runs the zoo in float64, the other libraries in every dtype of the zoo.
 LIBRARY_DTYPES = [(library, dtype) for library in LIBRARIES for dtype in DTYPES
                   if library.name != "jax-cpu" or dtype == np.float64]
-
-
-def _views(op, twin):
-    for name, (on_op, on_twin) in VIEWS.items():
-        yield name, on_op(op), on_twin(twin)
 
 
 def _check(name: str, got, want: np.ndarray, like, op, to_numpy) -> None:
@@ -61,7 +56,7 @@ def test_zoo_on_the_library(case, library_, dtype, rng):
         with pytest.raises(kb.BackendError, match="two array libraries"):
             numpy_op @ x
         return
-    for view, op, twin in _views(foreign, numpy_twin):
+    for view, op, twin in views((foreign, numpy_twin)):
         x, y = random(rng, op.shape[1], op.dtype), random(rng, op.shape[0], op.dtype)
         X = random(rng, (op.shape[1], 3), op.dtype)
         fx, fy, fX = asarray(x), asarray(y), asarray(X)

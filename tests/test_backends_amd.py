@@ -2,8 +2,9 @@
 
 Every row of the derivative table (``test_amd_table``) is evaluated with all its values in the
 library: the function ⟨C, F(X)⟩, its reverse-mode gradient, a Jacobian-vector and a
-Hessian-vector product must stay in the library and equal the numpy evaluation of the same
-expressions (which the table tests hold against finite differences). Rows that need scipy
+Hessian-vector product must stay in the library and equal the table's references (the numpy twin
+of the function, its closed-form Jacobian) and, for the Hessian, the numpy evaluation of the same
+expression (which the table tests hold against second differences). Rows that need scipy
 (a general square root, a Sylvester solve) must say so. Then the AMD paper's covariance objective
 ``−logdet Σ − tr(S Σ⁻¹) − ‖Σ⁻¹‖²`` in float64 and float32, and values of two libraries.
 """
@@ -46,7 +47,7 @@ def read(x, to_numpy) -> np.ndarray:
 def test_table_row_in_the_library(name, lib):
     asarray, to_numpy = lib
     r = build(name)
-    f, _, _ = functional(r)
+    f, twin, C = functional(r)
     g, J, H = amd.grad(f, "X"), amd.jacobian(r.F, "X"), amd.hessian(f, "X")
     values = {"X": r.X}
     foreign = in_library(f, values, asarray)
@@ -56,10 +57,11 @@ def test_table_row_in_the_library(name, lib):
             g.eval(foreign)
             H.at(foreign) @ asarray(v)
         return
+    # independent references where the table has them: the numpy twin and the closed-form Jacobian
     checks = [
-        ("f", f.eval(foreign), f.eval(values)),
-        ("gradient", g.eval(foreign), g.eval(values)),
-        ("Jacobian-vector product", J.at(in_library(r.F, values, asarray)) @ asarray(v), J.at(values) @ v),
+        ("f", f.eval(foreign), twin(r.X)),
+        ("gradient", g.eval(foreign), (r.closed.T @ np.ravel(C)).reshape(r.X.shape)),
+        ("Jacobian-vector product", J.at(in_library(r.F, values, asarray)) @ asarray(v), r.closed @ v),
         ("Hessian-vector product", H.at(foreign) @ asarray(v), H.at(values) @ v),
     ]
     for what, got, want in checks:
@@ -92,8 +94,11 @@ def test_covariance_objective_gradient_and_hessian(lib, dtype):
     assert abs(float(value) - (-np.linalg.slogdet(Sigma0)[1] - np.trace(S0 @ P) - np.sum(P * P))) < tol * n * n
     V = rng.standard_normal((n, n)).astype(dtype)
     Hv = amd.hessian(f, Sigma).at(values) @ asarray(V.ravel())
-    numpy_Hv = amd.hessian(f, Sigma).at({"Sigma": Sigma0.astype(np.float64), "S": S0.astype(np.float64)}) @ V.ravel()
-    assert_close(to_numpy(Hv), numpy_Hv, tol * 10, "Hessian-vector product")
+    # the directional derivative of the free-entry gradient −Pᵀ + (P S P)ᵀ + 2 (P Pᵀ P)ᵀ, dP = −P V P
+    S64, V64 = S0.astype(np.float64), V.astype(np.float64)
+    dP = -P @ V64 @ P
+    closed_Hv = -dP.T + (dP @ S64 @ P + P @ S64 @ dP).T + 2 * (dP @ P.T @ P + P @ dP.T @ P + P @ P.T @ dP).T
+    assert_close(to_numpy(Hv), closed_Hv.ravel(), tol * 10, "Hessian-vector product")
 
 
 def test_values_of_two_libraries_are_refused(lib):

@@ -8,6 +8,7 @@ import inspect
 
 import numpy as np
 import pytest
+from amd_reference import assert_close, fd_gradient, fd_hessian, fd_jacobian
 from matplotlib.mathtext import MathTextParser
 
 from kronbox import amd, check
@@ -72,6 +73,14 @@ def _close(a, b) -> bool:
 
 def test_the_corpus_is_large():
     assert len(GRADIENTS) + len(JACOBIANS) + len(HESSIANS) >= 60
+    # counted as parsed (equal expressions are one node), not as spelled: log(det(X)) is logdet(X)
+    corpus = [(t, w, "gradient") for t, w in GRADIENTS] + [(t, w, "jacobian") for t, w in JACOBIANS] + \
+        [(t, w, "hessian") for t, w in HESSIANS]
+    distinct = set()
+    for text, wrt, kind in corpus:
+        d = derive(text, wrt, kind)
+        distinct.add((d.function, d.wrt, d.kind))
+    assert len(distinct) >= 60
 
 
 @pytest.mark.parametrize(("text", "wrt"), GRADIENTS)
@@ -81,6 +90,10 @@ def test_gradients(text, wrt):
     assert run_checks(d, seed=3), d.checks
     values = _values(d)
     reference = np.asarray(d.derivative.eval(values), dtype=float)
+    # central differences written here, not kronbox.check's
+    name = d.wrt.name
+    expected = fd_gradient(lambda W: float(np.asarray(d.function.eval({**values, name: W})).item()), values[name])
+    assert_close(reference, expected, 1e-6, text)
     printed = amd.to_format(d.derivative, "amd")
     shapes = {name: np.shape(v) for name, v in values.items()}
     assert _close(amd.parse(printed, shapes, result_shape=d.wrt.shape).eval(values), reference), printed
@@ -103,6 +116,12 @@ def test_operators(text, wrt, kind):
     V = rng.standard_normal(d.wrt.shape)
     applied = _run_numpy(d.text("numpy")[1], f"{kind}_apply", {**values, f"d{d.wrt.name}": V})
     assert _close(np.ravel(applied), derivative @ V.ravel())
+    # the dense derivative by central differences written here, not kronbox.check's
+    name = d.wrt.name
+    value = (lambda W: float(np.asarray(d.function.eval({**values, name: W})).item())) if kind == "hessian" \
+        else (lambda W: np.asarray(d.function.eval({**values, name: W}), dtype=float))
+    dense = (fd_hessian if kind == "hessian" else fd_jacobian)(value, values[name])
+    assert_close(derivative @ V.ravel(), dense @ V.ravel(), 1e-5, text)
     text_form, latex_form = d.text("amd")[1], d.text("latex")[1]
     assert ("⊗" in text_form or "⊠" in text_form or "vec(" in text_form or "diag(" in text_form
             or text_form in ("I", "0") or "*" in text_form)

@@ -8,19 +8,10 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.sparse.linalg as spla
+from amd_reference import near_identity, spd
 
 import kronbox as kb
 from kronbox import amd
-
-
-def _spd(rng: np.random.Generator, n: int) -> np.ndarray:
-    G = rng.standard_normal((n, n))
-    return G @ G.T / n + 0.5 * np.eye(n)
-
-
-def _shifted(rng: np.random.Generator, n: int) -> np.ndarray:
-    """A general matrix with eigenvalues near 2 (a real principal square root, ``A ⊕ A`` nonsingular)."""
-    return rng.standard_normal((n, n)) / np.sqrt(n) + 2 * np.eye(n)
 
 
 def _sqrtm_jacobian(A: np.ndarray):
@@ -28,7 +19,7 @@ def _sqrtm_jacobian(A: np.ndarray):
     return amd.jacobian(amd.sqrtm(amd.var("X", (n, n))), "X").at(X=A)
 
 
-@pytest.mark.parametrize("kind", [_spd, _shifted], ids=["spd", "general"])
+@pytest.mark.parametrize("kind", [spd, near_identity], ids=["spd", "general"])
 def test_the_sqrtm_jacobian_is_the_inverse_of_a_kronecker_sum(kind):
     """Row-major: ``∂vec(X^{1/2})/∂vec(X) = (R ⊗ I + I ⊗ Rᵀ)⁻¹``, ``R = X^{1/2}``; and it is the derivative."""
     rng = np.random.default_rng(0)
@@ -45,7 +36,7 @@ def test_the_sqrtm_jacobian_is_the_inverse_of_a_kronecker_sum(kind):
     np.testing.assert_allclose((J @ V[:, 0]).reshape(n, n), fd, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("kind, solver", [(_spd, "cg"), (_spd, "gmres"), (_shifted, "gmres")],
+@pytest.mark.parametrize("kind, solver", [(spd, "cg"), (spd, "gmres"), (near_identity, "gmres")],
                          ids=["spd-cg", "spd-gmres", "general-gmres"])
 def test_krylov_solves_with_the_sqrtm_jacobian_recover_the_sylvester_operator(kind, solver):
     """``J x = vec(B)`` has ``x = vec(R B + B R)``: each Krylov step applies ``J``, a Sylvester solve."""
@@ -65,7 +56,7 @@ def test_the_condition_number_of_the_square_root_by_eigsh():
     the relative condition number of ``A ↦ A^{1/2}`` in the 2-norm is ``‖J‖₂ ‖A‖₂ / ‖A^{1/2}‖₂ = √κ(A)/2``."""
     rng = np.random.default_rng(2)
     n = 30
-    A = _spd(rng, n)
+    A = spd(rng, n)
     J = _sqrtm_jacobian(A)
     largest = spla.eigsh(J, k=1, which="LA", tol=1e-10)[0][0]
     smallest = spla.eigsh(J, k=1, which="SA", tol=1e-10)[0][0]
@@ -80,7 +71,7 @@ def test_a_lyapunov_equation_by_gmres_and_by_bartels_stewart():
     """``A X + X Aᵀ = C`` is ``(A ⊕ A) vec(X) = vec(C)`` (row-major ``KronSum(A, A)``)."""
     rng = np.random.default_rng(3)
     n = 40
-    A, C = _shifted(rng, n), rng.standard_normal((n, n))
+    A, C = near_identity(rng, n), rng.standard_normal((n, n))
     L = kb.KronSum(A, A)
     reference = scipy.linalg.solve_continuous_lyapunov(A, C)
     x, info = spla.gmres(L, C.ravel(), rtol=1e-12, restart=60, maxiter=20)
@@ -93,7 +84,7 @@ def test_a_sylvester_equation_by_bicgstab_and_by_bartels_stewart():
     """``A X + X Bᵀ = C`` with ``A`` ``m×m`` and ``B`` ``n×n``: a rectangular unknown."""
     rng = np.random.default_rng(4)
     m, n = 15, 25
-    A, B, C = _shifted(rng, m), _shifted(rng, n), rng.standard_normal((m, n))
+    A, B, C = near_identity(rng, m), near_identity(rng, n), rng.standard_normal((m, n))
     L = kb.KronSum(A, B)
     reference = scipy.linalg.solve_sylvester(A, B.T, C)
     x, info = spla.bicgstab(L, C.ravel(), rtol=1e-12, maxiter=500)

@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
+from amd_reference import spd
+from zoo import commutation_twin
 
 from kronbox import amd, covariance
 from kronbox.amd.objective import VecObjective
@@ -18,12 +20,8 @@ def _problem(d: int, seed: int = 0) -> np.ndarray:
 
 
 def _commutation(n: int) -> np.ndarray:
-    """``T vec(X) = vec(Xᵀ)`` for row-major vec, entry by entry."""
-    T = np.zeros((n * n, n * n))
-    for i in range(n):
-        for j in range(n):
-            T[i * n + j, j * n + i] = 1.0
-    return T
+    """``T vec(X) = vec(Xᵀ)`` for row-major vec (the zoo's entry-by-entry commutation matrix)."""
+    return commutation_twin(n, n, np.float64)
 
 
 def _reference_gradient(Sigma: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -48,18 +46,13 @@ def _projector(n: int) -> np.ndarray:
     return (np.eye(n * n) + _commutation(n)) / 2
 
 
-def _spd(rng: np.random.Generator, n: int) -> np.ndarray:
-    G = rng.standard_normal((n, n))
-    return G @ G.T / n + np.eye(n)
-
-
 # ------------------------------------------------------------------------------- the references
 
 
 def test_the_references_agree_with_central_differences():
     rng = np.random.default_rng(1)
     n = 4
-    S, Sigma = _spd(rng, n), _spd(rng, n) + 0.3 * rng.standard_normal((n, n))  # Σ not symmetric
+    S, Sigma = spd(rng, n), spd(rng, n) + 0.3 * rng.standard_normal((n, n))  # Σ not symmetric
     phi = covariance.objective(S)
     G = _reference_gradient(Sigma, S)
     h = 1e-6
@@ -135,7 +128,7 @@ def test_trial_points_outside_the_cone_are_rejected(monkeypatch):
 def test_symmetric_hessian_products_are_the_projected_dense_hessian():
     rng = np.random.default_rng(3)
     n = 5
-    S, Sigma = _problem(n), _spd(rng, n)
+    S, Sigma = _problem(n), spd(rng, n)
     objective = VecObjective(covariance.objective(S), None, Sigma, symmetric=True)
     x = Sigma.ravel()
     lazy = np.column_stack([objective.hessp(x, e) for e in np.eye(n * n)])
@@ -148,7 +141,7 @@ def test_symmetric_hessian_products_are_the_projected_dense_hessian():
 def test_free_hessian_products_are_the_dense_hessian():
     rng = np.random.default_rng(4)
     n = 4
-    S, Sigma = _problem(n), _spd(rng, n) + 0.2 * rng.standard_normal((n, n))
+    S, Sigma = _problem(n), spd(rng, n) + 0.2 * rng.standard_normal((n, n))
     objective = VecObjective(covariance.objective(S), "Sigma", Sigma)
     x = Sigma.ravel()
     lazy = np.column_stack([objective.hessp(x, e) for e in np.eye(n * n)])
@@ -191,7 +184,7 @@ def test_symmetric_gradient_matches_differences_on_the_symmetric_subspace():
     rng = np.random.default_rng(6)
     n = 4
     f, _ = _unsymmetric_objective(n, rng)
-    X0 = _spd(rng, n)
+    X0 = spd(rng, n)
     G = VecObjective(f, None, X0, symmetric=True).value_and_grad(X0.ravel())[1].reshape(n, n)
     h = 1e-6
     expected = np.empty((n, n))
@@ -210,7 +203,7 @@ def test_symmetric_hessian_matches_differences_of_the_symmetric_gradient():
     rng = np.random.default_rng(7)
     n = 4
     f, _ = _unsymmetric_objective(n, rng)
-    X0 = _spd(rng, n)
+    X0 = spd(rng, n)
     objective = VecObjective(f, None, X0, symmetric=True)
     V = rng.standard_normal((n, n))
     V = V + V.T
@@ -218,6 +211,10 @@ def test_symmetric_hessian_matches_differences_of_the_symmetric_gradient():
     gradient = objective.value_and_grad
     fd = (gradient((X0 + h * V).ravel())[1] - gradient((X0 - h * V).ravel())[1]) / (2 * h)
     np.testing.assert_allclose(objective.hessp(X0.ravel(), V.ravel()), fd, rtol=1e-6, atol=1e-8)
+    # the closed form: sym(2 BᵀB V + X⁻¹ V X⁻¹) for symmetric X and V
+    BtB, P = f.symbols["B"].value.T @ f.symbols["B"].value, np.linalg.inv(X0)
+    closed = BtB @ V + V @ BtB + P @ V @ P
+    np.testing.assert_allclose(objective.hessp(X0.ravel(), V.ravel()), closed.ravel(), rtol=1e-10, atol=1e-12)
     W = rng.standard_normal((n, n))  # an unsymmetric direction acts through its symmetric part
     np.testing.assert_allclose(objective.hessp(X0.ravel(), W.ravel()),
                                objective.hessp(X0.ravel(), ((W + W.T) / 2).ravel()), rtol=1e-12)
@@ -385,4 +382,4 @@ def test_scipy_runs_with_one_blas_thread_per_pool_unless_told_otherwise():
     assert seen and all(s == {1} for s in seen) and threads() == before
     seen.clear()
     covariance.estimate(_problem(5), blas_threads=None, callback=lambda step, X: seen.append(threads()))
-    assert all(s == before for s in seen)
+    assert seen and all(s == before for s in seen)
