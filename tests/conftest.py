@@ -1,9 +1,11 @@
-"""Fixtures shared by the operator tests: every zoo member (see ``zoo.py``) in every dtype."""
+"""Fixtures shared by the tests: every zoo member (see ``zoo.py``) in every dtype, and every array library
+(see ``backends.py``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from backends import LIBRARIES
 from zoo import DTYPES, ZOO, Case
 
 
@@ -26,3 +28,9 @@ def built(case: Case, dtype: np.dtype):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20240611)
+
+
+@pytest.fixture(params=LIBRARIES, ids=lambda lib: lib.name)
+def lib(request):
+    """``(asarray, to_numpy)`` of one array library (skips when it is not available here)."""
+    return request.param.load()

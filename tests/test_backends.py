@@ -23,13 +23,6 @@ import kronbox as kb
 from kronbox.backend import library, numpy_dtype
 from kronbox.backend import of as backend_of
 
-
-@pytest.fixture(params=LIBRARIES, ids=lambda lib: lib.name)
-def lib(request):
-    """``(asarray, to_numpy)`` of one array library (skips when it is not available here)."""
-    return request.param.load()
-
-
 # JAX compiles every operation for each new shape and dtype (about 0.6 s per zoo member and dtype):
 # it runs the zoo in float64, the other libraries in every dtype of the zoo.
 LIBRARY_DTYPES = [(library, dtype) for library in LIBRARIES for dtype in DTYPES
