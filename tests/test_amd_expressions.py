@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kronbox import amd
+from kronbox.amd.expr import ones as ones_expr
 from kronbox.amd.factor import Factorization
 
 evaluation = importlib.import_module("kronbox.amd.evaluate")  # the module (amd.evaluate is the function)
@@ -395,6 +396,15 @@ def test_literal_folding():
     for e, number in ((2 * amd.exp(0) + 3, 5.0), (amd.sqrt(4) - amd.log(1), 2.0), ((a * 0) + 7, 7.0)):
         assert e.kind == "literal"
         assert e.eval() == number
+    ones = (np.ones((2, 3)), np.ones((3, 4)), np.eye(3))
+    constant = (ones_expr((2, 3)), ones_expr((3, 4)), amd.eye(3))
+    for e, reference in ((amd.trace(ones_expr((3, 3))), np.trace(np.ones((3, 3)))),
+                         (amd.sum(constant[0]), ones[0].sum()), (amd.sum(constant[2]), ones[2].sum()),
+                         (amd.sum(amd.zeros((2, 2))), 0.0)):
+        assert e.kind == "literal" and e.eval() == reference
+    product = constant[0] @ constant[1]  # folded to 3 · ones(2, 4)
+    assert product.kind != "matmul"
+    np.testing.assert_array_equal(product.eval(), ones[0] @ ones[1])
 
 
 # -- every primitive against numpy: real, complex (analytic continuation), float32 ---------------------

@@ -1,7 +1,8 @@
 """The calculator end to end: a corpus of formulas (the AMD calculator's examples, matrixcalculus.org's,
 the lecture notes'), each parsed, differentiated, checked against finite differences and the complex
-step, printed in every format, and the printed result run again: the AMD text parsed back, the
-NumPy source executed, the LaTeX typeset by matplotlib's mathtext.
+step, printed in every format, and the printed result run again: the AMD text parsed back (the
+Kron/Box notation of Jacobians and Hessians too), the NumPy source executed, the LaTeX typeset by
+matplotlib's mathtext.
 """
 
 import inspect
@@ -125,6 +126,10 @@ def test_operators(text, wrt, kind):
     text_form, latex_form = d.text("amd")[1], d.text("latex")[1]
     assert ("⊗" in text_form or "⊠" in text_form or "vec(" in text_form or "diag(" in text_form
             or text_form in ("I", "0") or "*" in text_form)
+    out_shape = d.wrt.shape if kind == "hessian" else d.function.shape
+    shapes = {k: np.shape(v) for k, v in values.items()}
+    parsed = amd.parse_map(text_form, shapes, in_shape=d.wrt.shape, out_shape=out_shape)
+    assert _close(parsed.at(values) @ V.ravel(), derivative @ V.ravel()), text_form
     _MATHTEXT.parse("$" + latex_form + "$")
 
 

@@ -98,6 +98,8 @@ def test_identity_holds_and_fails():
     ("det(kron(A,B))", "det(A)^3*det(B)^3"),
     ("kron(A,I) + kron(I,B)", "kronsum(A,B)"),
     ("outer(A,B)*kron(C,D)", "outer(A, C'*B*D)"),
+    ("(A ⊗ B)*(C ⊠ D)", "A*C ⊠ B*D"),  # the notation kronbox diff --jacobian prints
+    ("A ⊗ I + I ⊗ B", "kronsum(A,B)"),
 ])
 def test_identities_of_the_design_notes_hold(lhs, rhs, capsys):
     assert main(["identity", lhs, rhs, "--json"]) == 0, capsys.readouterr()

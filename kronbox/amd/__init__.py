@@ -35,6 +35,7 @@ from .functions import abs, cos, exp, log, relu, sign, sin, sqrt, tan, tanh
 from .linear import LinearMap
 from .optimize import Iteration, MinimizeResult, NotConvergedError, NotConvergedWarning, minimize
 from .parse import ParseError, parse
+from .parse_map import parse_map
 from .printing import map_latex, map_text, to_format, to_latex, to_numpy, to_text
 from .simplify import simplify, simplify_map
 from .taylor import taylor
@@ -42,7 +43,7 @@ from .taylor import taylor
 __all__ = [
     "Derivative", "Expr", "Iteration", "LinearMap", "MinimizeResult", "NotConvergedError", "NotConvergedWarning",
     "ParseError", "ShapeError", "abs", "const", "cos", "det", "evaluate", "exp", "eye", "grad", "hessian", "inner",
-    "inv", "jacobian", "log", "logdet", "map_latex", "map_text", "minimize", "norm", "normsq", "parse", "power",
-    "relu", "sign", "simplify", "simplify_map", "sin", "sqrt", "sqrtm", "substitute", "sum", "sylvester", "tan",
-    "tanh", "taylor", "to_format", "to_latex", "to_numpy", "to_text", "trace", "value_and_grad", "var", "zeros",
+    "inv", "jacobian", "log", "logdet", "map_latex", "map_text", "minimize", "norm", "normsq", "parse", "parse_map",
+    "power", "relu", "sign", "simplify", "simplify_map", "sin", "sqrt", "sqrtm", "substitute", "sum", "sylvester",
+    "tan", "tanh", "taylor", "to_format", "to_latex", "to_numpy", "to_text", "trace", "value_and_grad", "var", "zeros",
 ]

@@ -521,6 +521,8 @@ def matmul(a: Expr, b: Expr) -> Expr:
         c = ca if cb is None else cb if ca is None else mul(ca, cb)
         return mul(c, matmul(ra, rb))
     shape = None if sa is None or sb is None else (sa[0], sb[1])
+    if a.kind == b.kind == "ones" and shape is not None:  # a product of all-ones matrices: k · ones
+        return mul(literal(float(sa[1])), ones(shape))
     return node("matmul", (a, b), None, shape)
 
 
@@ -564,7 +566,7 @@ def trace(a: Expr) -> Expr:
     _square(a, f"trace({a})")
     if a.shape == ():
         return a
-    if a.kind == "eye" and a.shape is not None:
+    if a.kind in ("eye", "ones") and a.shape is not None:
         return literal(float(a.shape[0]))
     if a.kind == "zeros":
         return literal(0.0)
@@ -593,6 +595,9 @@ def sum_(a: Expr) -> Expr:
     """The sum of all entries."""
     if a.shape == ():
         return a
+    if a.kind in ("eye", "ones", "zeros") and a.shape is not None:
+        m, n = a.shape
+        return literal(0.0 if a.kind == "zeros" else float(m if a.kind == "eye" else m * n))
     c, rest = scalar_factor(a)
     if c is not None:
         return mul(c, sum_(rest))

@@ -55,6 +55,13 @@ class LinearMap:
             out.extend(a.factors() if isinstance(a, LinearMap) else [a])
         return out
 
+    def at(self, values: dict, order: str = "C", simplify: bool = True):
+        """The lazy kronbox operator of this map, its factors evaluated at ``values`` (row-major;
+        ``order="F"`` for the column-major arrangement)."""
+        from .operators import to_operator
+
+        return to_operator(self, values, order=order, simplify=simplify)
+
     def __str__(self) -> str:
         from .printing import map_text
 

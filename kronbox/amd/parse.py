@@ -27,6 +27,7 @@ The text is read by a LALR(1) grammar (lark), never evaluated as Python. Every e
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,9 +43,11 @@ from .expr import Expr, ShapeError, shape_text
 
 GRAMMAR = r"""
 ?start: sum
-?sum: product
-    | sum PLUS product             -> binary
-    | sum MINUS product            -> binary
+?sum: kronecker
+    | sum PLUS kronecker           -> binary
+    | sum MINUS kronecker          -> binary
+?kronecker: product
+    | product (KRON | BOX) product -> binary
 ?product: unary
     | product STAR unary           -> binary
     | product DOTSTAR unary        -> binary
@@ -65,6 +68,8 @@ GRAMMAR = r"""
     | LPAR sum RPAR                -> group
 
 PLUS: "+"
+KRON: "⊗"
+BOX: "⊠"
 MINUS: "-"
 STAR: "*"
 DOTSTAR: ".*"
@@ -140,8 +145,8 @@ class _Tree(Transformer):
         args = tuple(a for a in c[2:-1] if isinstance(a, Node))
         return Node("call", args, str(c[0]), *_span(c[0], c[-1]), at=c[0].start_pos)
 
-    def group(self, c):
-        return c[1]
+    def group(self, c):  # the span takes in the parentheses, so that it is a formula of its own
+        return dataclasses.replace(c[1], start=c[0].start_pos, end=c[2].end_pos)
 
 
 @lru_cache(maxsize=1)
@@ -272,14 +277,14 @@ class _Typing:
             parts.append(str(d) if isinstance(d, int) else names.setdefault(id(d), _dim_name(len(names))))
         return "×".join(parts)
 
-    def unify(self, a, b, node: Node, why: Callable[[], str]) -> None:
+    def unify(self, a, b, node: Node, why: Callable[[], str], given: bool = False) -> None:
         a, b = _find(a), _find(b)
         if a is b or (isinstance(a, int) and a == b):
             return
         if isinstance(a, int) and isinstance(b, int):
             raise self.error(node, why())
-        if 1 in (a, b):
-            raise self.error(node, why())  # an open size is a true dimension, never 1
+        if 1 in (a, b) and not given:
+            raise self.error(node, why())  # an open size is a true dimension, never 1, unless given so
         if isinstance(a, _Dim):
             a.parent = b
         else:
@@ -335,13 +340,14 @@ class _Typing:
         return (_Dim(), _Dim())
 
     def expect(self, node: Node, shape: tuple) -> None:
-        """The formula ``node`` must have ``shape``."""
+        """The formula ``node`` must have ``shape`` (``None`` for a size left open)."""
         t = self.types[id(node)]
         message = f"the formula is {self.shape_text(t)}, but {shape_text(shape)} was expected"
         if (t == ()) != (shape == ()) and not (t == () and shape == (1, 1)):
             raise self.error(node, message)
         for d, s in zip(t, shape, strict=False):
-            self.unify(d, s, node, lambda: message)
+            if s is not None:
+                self.unify(d, s, node, lambda: message, given=True)
 
     def type_of(self, node: Node) -> Type:
         t = self._type(node, [self.types[id(a)] for a in node.args])
@@ -360,6 +366,9 @@ class _Typing:
             return ts[0][::-1]
         if op in ("+", "-", ".*", "./"):
             return self.same(ts[0], ts[1], node, op)
+        if op in ("⊗", "⊠"):
+            raise self.error(node, f"{op} builds a linear map, not a matrix: read Kron/Box notation with "
+                                   "amd.parse_map")
         if op == "*":
             return self.product(node, ts[0], ts[1])
         if op == "/":
@@ -591,8 +600,8 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
     ``None`` for an open size) or a value whose shape is taken. Sizes the formula and ``shapes``
     leave open stay open (the values bound at evaluation fix them) unless ``default_size`` is given:
     then they become distinct sizes ``default_size, default_size + 1, …`` (for a random check).
-    ``result_shape`` is the shape the whole formula must have (it sizes a lone ``I``: a gradient
-    printed as ``I`` is the identity of the variable's size).
+    ``result_shape`` is the shape the whole formula must have, ``None`` for a size left open (it
+    sizes a lone ``I``: a gradient printed as ``I`` is the identity of the variable's size).
     Raises :class:`ParseError` for anything wrong with the text, shapes included.
     """
     root = read(text)

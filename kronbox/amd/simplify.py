@@ -34,6 +34,7 @@ from .expr import (
     SYMBOL_KINDS,
     Expr,
     add,
+    eye,
     is_literal,
     is_zero,
     literal,
@@ -303,7 +304,8 @@ def _rewrite_map(session: Simplifier, M: LinearMap) -> LinearMap:
     if M.kind not in ("kron", "box", "outer"):
         return LinearMap(M.kind, args, M.in_shape, M.out_shape)
     pulled = [scalar_factor(a) for a in args]  # (c A) ⊗ B = c (A ⊗ B): scalars out of the factors
-    factors = tuple(rest for _, rest in pulled)
+    # a 1×1 ones(1, 1) factor is the 1×1 identity: written I
+    factors = tuple(eye(1) if is_unit(rest) and rest.shape == (1, 1) else rest for _, rest in pulled)
     if M.kind == "kron" and all(map(is_unit, factors)):  # I ⊗ I = I (a 1×1 one is an identity too)
         inner = LinearMap("identity", (), M.in_shape, M.out_shape)
     else:

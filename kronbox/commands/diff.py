@@ -111,14 +111,19 @@ def run_checks(d: Derivation, seed: int = 0) -> bool:
     report = checker(d.function, d.wrt, values)
     d.checks.append({"check": f"{d.kind} against finite differences", "passed": report.passed,
                      "error": report.error, "tolerance": report.tolerance})
+    printed = amd.to_format(d.derivative, "amd")
+    shapes = {name: np.shape(v) for name, v in values.items()}
     if isinstance(d.derivative, Expr):
-        printed = amd.to_format(d.derivative, "amd")
-        shapes = {name: np.shape(v) for name, v in values.items()}
         mine = np.asarray(d.derivative.eval(values), dtype=float)
         again = np.asarray(amd.parse(printed, shapes, result_shape=d.wrt.shape).eval(values), dtype=float)
-        error = float(np.linalg.norm(again - mine) / max(np.linalg.norm(mine), 1e-300))
-        d.checks.append({"check": "the printed derivative parsed back", "passed": error <= 1e-10,
-                         "error": error, "tolerance": 1e-10})
+    else:  # the Kron/Box notation read back, both operators applied to one random direction
+        direction = np.random.default_rng(seed).standard_normal(d.wrt.shape).ravel()
+        out_shape = d.wrt.shape if d.kind == "hessian" else d.function.shape
+        parsed = amd.parse_map(printed, shapes, in_shape=d.wrt.shape, out_shape=out_shape)
+        mine, again = (np.asarray(L.at(values) @ direction) for L in (d.derivative, parsed))
+    error = float(np.linalg.norm(again - mine) / max(np.linalg.norm(mine), 1e-300))
+    d.checks.append({"check": "the printed derivative parsed back", "passed": error <= 1e-10,
+                     "error": error, "tolerance": 1e-10})
     return all(c["passed"] for c in d.checks)
 
 

@@ -1,8 +1,9 @@
 """``kronbox identity LHS RHS``: check an operator identity numerically, e.g.
 ``kronbox identity 'kron(A,B)*box(C,D)' 'box(A*C,B*D)'``.
 
-Both sides are formulas over matrices and the lazy operators ``kron(A, B)`` (A ⊗ B), ``box(A, B)``
-(A ⊠ B), ``outer(A, B)`` (vec(A) vec(B)ᵀ), ``commutation(m, n)``, ``kronsum(A, B)`` (A ⊗ I + I ⊗ B);
+Both sides are formulas over matrices and the lazy operators ``kron(A, B)`` (also ``A ⊗ B``),
+``box(A, B)`` (also ``A ⊠ B``), ``outer(A, B)`` (vec(A) vec(B)ᵀ), ``commutation(m, n)``,
+``kronsum(A, B)`` (A ⊗ I + I ⊗ B);
 ``*`` composes (or multiplies, or scales), ``+ -`` add, ``'`` transposes, ``inv`` inverts, ``^`` is a
 power of a number or a matrix, ``trace`` and ``det`` use the closed forms of the operators, ``I`` is
 the identity of the size its neighbours need. Every name is a random ``n×n`` matrix (``--size``),
@@ -101,6 +102,8 @@ class _Evaluator:
         if op == "call":
             return self.call(node, args)
         a, b = self.sized(args[0], args[1]), self.sized(args[1], args[0])
+        if op in ("⊗", "⊠"):
+            return (operators.Kron if op == "⊗" else operators.Box)(self.matrix(node, a), self.matrix(node, b))
         if op in ("+", "-"):
             return a + b if op == "+" else a - b
         if op == "*":
