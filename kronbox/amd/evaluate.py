@@ -92,6 +92,18 @@ def _shaped_const(n: Expr, array: np.ndarray) -> Expr:
     return const(n.param[0], shape=tuple(array.shape))
 
 
+class _ValueOf:
+    """``the value of e``, printed only when an error message needs it."""
+
+    __slots__ = ("e",)
+
+    def __init__(self, e: Expr):
+        self.e = e
+
+    def __str__(self) -> str:
+        return f"the value of {self.e}"
+
+
 class Context:
     """One evaluation: node values, factorizations, which values are known symmetric, and which
     are temporaries that their single user may overwrite (saving an allocation per elementwise step)."""
@@ -112,10 +124,10 @@ class Context:
         """The factorization of the value of ``e``, made on first use."""
         f = self.factorizations.get(id(e))
         if f is None:
-            f = self.factorizations[id(e)] = self.factorize(self.values[id(e)], f"the value of {e}")
+            f = self.factorizations[id(e)] = self.factorize(self.values[id(e)], _ValueOf(e))
         return f
 
-    def factorize(self, A, what: str) -> Factorization:
+    def factorize(self, A, what: object) -> Factorization:
         return Factorization(A, what)
 
     def scratch(self, n: Expr, *candidates: Expr):

@@ -18,9 +18,9 @@ from .symmetric import is_symmetric, symmetrize_from_upper
 
 
 class Factorization:
-    """``A = Uᵀ U`` (Cholesky) when that works, LU otherwise; ``what`` names ``A`` in errors."""
+    """``A = Uᵀ U`` (Cholesky) when that works, LU otherwise; ``what`` names ``A`` in errors (printed only then)."""
 
-    def __init__(self, A: np.ndarray, what: str):
+    def __init__(self, A: np.ndarray, what: object):
         self.A, self.what = A, what
 
     @cached_property

@@ -43,7 +43,7 @@ class GenericContext(Context):
         foreign = [a for a in arrays.values() if is_foreign(a)]
         return self.xp.result_type(*foreign, self.xp.float32) if foreign else self.backend.dtype(np.float64)
 
-    def factorize(self, A, what: str) -> Factorization:
+    def factorize(self, A, what: object) -> Factorization:
         return Factorization(A, what, self.backend)
 
     def unavailable(self, what: str, alternative: str):
@@ -67,7 +67,7 @@ def context(arrays: dict, given: dict, uses: Counter, roots: set[int]) -> Generi
 class Factorization:
     """``inv``, ``det`` and ``logdet`` of one matrix ``A`` by the namespace's LU routines, each once."""
 
-    def __init__(self, A, what: str, backend: Backend):
+    def __init__(self, A, what: object, backend: Backend):
         self.A, self.what, self.backend = A, what, backend
 
     def _routine(self, name: str):
