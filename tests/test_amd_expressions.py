@@ -141,7 +141,7 @@ def factorizations(monkeypatch) -> list[str]:
     init = Factorization.__init__
 
     def counted(self, A, what):
-        made.append(what)
+        made.append(str(what))
         init(self, A, what)
 
     monkeypatch.setattr(Factorization, "__init__", counted)
