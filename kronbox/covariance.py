@@ -9,7 +9,7 @@ With ``P = Σ⁻¹`` (symmetric), ``∇φ(Σ) = P − P S P − 2 P³``, so a st
 point is the unique minimizer. It commutes with ``S``: for ``S = Q diag(s) Qᵀ``, ``P = Q diag(p) Qᵀ``
 with ``2p² + sp − 1 = 0``, ``p = (−s + √(s² + 8))/4``, and ``Σ* = Q diag(σ) Qᵀ`` with
 ``σ = 1/p = (s + √(s² + 8))/2`` (the form without cancellation). In ``Σ`` the objective is not convex
-(``logdet`` is concave), which is what a trust region is for.
+(``logdet`` is concave), which is what a line search or a trust region is for.
 
 The Hessian of ``φ`` is ``d² × d²`` (``6.25·10¹⁰`` entries at ``d = 500``); :func:`estimate` never forms
 it: it is the lazy operator of :func:`kronbox.amd.hessian`, a sum of Kron and Box terms applied to
@@ -56,7 +56,7 @@ def closed_form(S: np.ndarray) -> np.ndarray:
     return (Q * ((s + np.sqrt(s * s + 8)) / 2)) @ Q.T
 
 
-def estimate(S: np.ndarray, method: str = "trust-ncg", start: np.ndarray | None = None, **options
+def estimate(S: np.ndarray, method: str = "newton-pcg", start: np.ndarray | None = None, **options
              ) -> amd.MinimizeResult:
     """Minimize ``φ`` over symmetric positive definite ``Σ`` from ``start`` (default the identity) with
     :func:`kronbox.amd.minimize` (``options`` are passed on: ``tol``, ``maxiter``, ``progress``, ...)."""

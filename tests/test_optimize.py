@@ -12,6 +12,7 @@ from amd_reference import spd
 from zoo import commutation_twin
 
 from kronbox import amd, covariance
+from kronbox.amd.newton import truncated_cg
 from kronbox.amd.objective import VecObjective
 
 
@@ -84,7 +85,7 @@ def test_the_closed_form_solves_the_stationarity_condition_and_is_a_minimum():
 # ------------------------------------------------------------------------------- the optimum
 
 
-@pytest.mark.parametrize("method", ["trust-ncg", "trust-krylov", "Newton-CG", "trust-exact", "L-BFGS-B"])
+@pytest.mark.parametrize("method", ["newton-pcg", "trust-ncg", "trust-krylov", "Newton-CG", "trust-exact", "L-BFGS-B"])
 def test_every_method_reaches_the_closed_form_staying_positive_definite(method):
     S = _problem(8)
     lowest = []
@@ -99,7 +100,7 @@ def test_every_method_reaches_the_closed_form_staying_positive_definite(method):
     np.testing.assert_array_equal(result.X, result.X.T)
     assert min(lowest) > 0
     assert result.history[0].iteration == 0 and len(result.history) == result.nit + 1
-    assert (result.nhessp > 0) == (method in ("trust-ncg", "trust-krylov", "Newton-CG"))
+    assert (result.nhessp > 0) == (method in ("newton-pcg", "trust-ncg", "trust-krylov", "Newton-CG"))
 
 
 def test_trial_points_outside_the_cone_are_rejected(monkeypatch):
@@ -280,12 +281,75 @@ def test_polishing_finishes_where_round_off_stops_the_trust_region():
     f = covariance.objective(S) + 1e9
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", amd.NotConvergedWarning)
-        unpolished = amd.minimize(f, np.eye(10), symmetric=True, polish=False)
-    polished = amd.minimize(f, np.eye(10), symmetric=True)
+        unpolished = amd.minimize(f, np.eye(10), symmetric=True, polish=False, method="trust-ncg")
+    polished = amd.minimize(f, np.eye(10), symmetric=True, method="trust-ncg")
     assert not unpolished.success and unpolished.grad_norm > 1e-8
     assert polished.success and polished.polish_steps >= 1 and "polishing" in polished.message
     reference = covariance.closed_form(S)
     assert np.linalg.norm(polished.X - reference) < np.linalg.norm(unpolished.X - reference) / 10
+
+
+def test_the_truncated_newton_line_search_takes_steps_within_round_off():
+    S = _problem(10)
+    result = amd.minimize(covariance.objective(S) + 1e9, np.eye(10), symmetric=True, polish=False)
+    assert result.success and result.polish_steps == 0 and "newton-pcg" in result.message
+    assert np.linalg.norm(result.X - covariance.closed_form(S)) < 1e-6
+
+
+# ------------------------------------------------------------------------------- truncated Newton
+
+
+def test_the_cone_preconditioner_saves_hessian_products():
+    S = _problem(30)
+    reference = covariance.closed_form(S)
+    conditioned = covariance.estimate(S, preconditioner="auto")
+    plain = covariance.estimate(S, preconditioner=None)
+    for result in (conditioned, plain):
+        assert result.success and np.linalg.norm(result.X - reference) < 1e-8 * np.linalg.norm(reference)
+    assert conditioned.nhessp * 3 < plain.nhessp
+
+
+def test_truncated_cg_solves_or_stops_at_negative_curvature():
+    rng = np.random.default_rng(4)
+    Q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    g = rng.standard_normal(6)
+    M = np.diag(rng.uniform(0.5, 2, 6))
+    spd_H = Q @ np.diag(rng.uniform(1, 10, 6)) @ Q.T
+    p, products = truncated_cg(lambda v: spd_H @ v, g, lambda r: M @ r, rtol=1e-13, maxiter=100)
+    np.testing.assert_allclose(p, np.linalg.solve(spd_H, -g), rtol=1e-10, atol=1e-12)
+    assert products <= 7  # CG is exact in n steps, up to round-off
+    negative_H = -spd_H  # the first direction −M g has negative curvature: it is taken as it is
+    p, products = truncated_cg(lambda v: negative_H @ v, g, lambda r: M @ r, rtol=1e-13, maxiter=100)
+    np.testing.assert_allclose(p, -M @ g)
+    assert products == 1
+
+
+def test_truncated_newton_leaves_a_region_of_negative_curvature():
+    """``Σ xᵢ⁴/4 − xᵢ²/2`` from a point where every curvature ``3xᵢ² − 1`` is negative: minimizers ``±1``."""
+    x = amd.var("x", (3, 1))
+    f = amd.sum(amd.power(x, 4)) / 4 - amd.sum(x * x) / 2
+    x0 = np.array([[0.1], [-0.2], [0.3]])
+    result = amd.minimize(f, x0, tol=1e-10)
+    assert result.success
+    np.testing.assert_allclose(result.X, np.sign(x0), rtol=1e-9)
+
+
+def test_an_exact_preconditioner_makes_one_newton_step_of_one_product():
+    """``‖A X − B‖²_F`` has the Hessian ``2 (AᵀA ⊗ I)``; ``V ↦ (AᵀA)⁻¹ V / 2`` is its inverse."""
+    rng = np.random.default_rng(6)
+    A, B = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
+    X = amd.var("X", (4, 3))
+    f = amd.normsq(amd.const("A", A) @ X - amd.const("B", B))
+    inverse = np.linalg.inv(A.T @ A)
+    result = amd.minimize(f, np.zeros((4, 3)), preconditioner=lambda X: (lambda V: inverse @ V / 2))
+    assert result.success and result.nit == 1 and result.nhessp == 1
+    np.testing.assert_allclose(result.X, np.linalg.lstsq(A, B, rcond=None)[0], rtol=1e-10, atol=1e-12)
+
+
+def test_a_preconditioner_that_is_not_positive_definite_is_reported():
+    with pytest.warns(amd.NotConvergedWarning, match="not a descent direction"):
+        result = covariance.estimate(_problem(4), preconditioner=lambda X: (lambda V: 0 * V))
+    assert not result.success and result.nit == 0
 
 
 def test_a_stationary_start_returns_at_once():
@@ -319,9 +383,14 @@ def _phi_and_var(n: int = 3):
     (lambda f, X0: amd.minimize(f, X0, maxiter=0), ValueError, ["maxiter"]),
     (lambda f, X0: amd.minimize("logdet(X)", X0), TypeError, ["amd expression"]),
     (lambda f, X0: amd.minimize(f, X0, positive_definite=True), ValueError, ["needs symmetric=True"]),
+    (lambda f, X0: amd.minimize(f, X0, method="trust-ncg", preconditioner=None), ValueError,
+     ["method='newton-pcg' only", "trust-ncg"]),
+    (lambda f, X0: amd.minimize(f, X0, preconditioner="cone"), ValueError, ["symmetric=True"]),
+    (lambda f, X0: amd.minimize(f, X0, preconditioner="jacobi"), ValueError, ["'auto', 'cone', None", "'jacobi'"]),
 ], ids=["matrix-valued", "wrong shape", "negative definite", "indefinite with det > 0", "not symmetric",
         "singular", "nan", "complex", "method", "wrt constant", "wrt unknown", "values has the variable", "tol",
-        "maxiter", "not an expression", "cone without symmetry"])
+        "maxiter", "not an expression", "cone without symmetry", "preconditioner for scipy",
+        "cone preconditioner without symmetry", "unknown preconditioner"])
 def test_bad_input_is_reported_clearly(call, error, words):
     f, X0 = _phi_and_var()
     with pytest.raises(error) as caught:

@@ -3,7 +3,8 @@
 The AMD paper's covariance problem (:mod:`kronbox.covariance`): from ``2d`` samples in ``d``
 dimensions, minimize ``φ(Σ) = logdet Σ + trace(S Σ⁻¹) + ‖Σ⁻¹‖²_F`` over symmetric positive definite
 ``Σ`` from ``Σ = I`` with :func:`kronbox.amd.minimize` (``tol = 1e-8``, one BLAS thread per pool). The
-Hessian is ``d² × d²``. Candidates: trust-ncg and Newton-CG with the lazy Hessian as ``hessp``,
+Hessian is ``d² × d²``. Candidates: kronbox's newton-pcg (truncated Newton, CG preconditioned by
+``V ↦ Σ V Σ`` and without), scipy's trust-ncg and Newton-CG with the lazy Hessian as ``hessp``,
 L-BFGS-B on the same value and gradient (the baseline), and trust-exact on the dense Hessian
 (``to_dense()`` of the lazy one, symmetrized) while it fits (``d ≤ 50``: 50 MB; at ``d = 200`` it would
 be 12.8 GB). A cell is the time of a whole run, to ``‖∇f‖ ≤ 1e-8`` or to where the method stops (the
@@ -33,27 +34,31 @@ TOL = 1e-8
 RTOL = 1e-5  # against the closed form: ‖Σ − Σ*‖ ≲ ‖∇φ‖ / λ_min(H), and λ_min(H) is ~1e-3 here
 
 LBFGS = "L-BFGS-B (gradient only)"
+# name → (method, preconditioner: only newton-pcg takes one)
 METHODS = {
-    "trust-ncg, lazy Hessian": "trust-ncg",
-    "Newton-CG, lazy Hessian": "Newton-CG",
-    LBFGS: "L-BFGS-B",
-    "trust-exact, dense Hessian": "trust-exact",
+    "newton-pcg, lazy Hessian, V ↦ ΣVΣ": ("newton-pcg", "auto"),
+    "newton-pcg, lazy Hessian, unpreconditioned": ("newton-pcg", None),
+    "trust-ncg, lazy Hessian": ("trust-ncg", "auto"),
+    "Newton-CG, lazy Hessian": ("Newton-CG", "auto"),
+    LBFGS: ("L-BFGS-B", "auto"),
+    "trust-exact, dense Hessian": ("trust-exact", "auto"),
 }
 
 
-def _quiet_estimate(S: np.ndarray, method: str) -> amd.MinimizeResult:
+def _quiet_estimate(S: np.ndarray, method: tuple[str, str | None]) -> amd.MinimizeResult:
+    name, preconditioner = method
     with warnings.catch_warnings():  # a run that stops short is reported in the table
         warnings.simplefilter("ignore", amd.NotConvergedWarning)
-        return covariance.estimate(S, method=method, tol=TOL, maxiter=2000)
+        return covariance.estimate(S, method=name, preconditioner=preconditioner, tol=TOL, maxiter=2000)
 
 
 def _candidates(S: np.ndarray) -> dict[str, Callable[[], object]]:
     d = S.shape[0]
     return {name: (lambda method=method: _quiet_estimate(S, method).X) for name, method in METHODS.items()
-            if method != "trust-exact" or d <= DENSE_MAX}
+            if method[0] != "trust-exact" or d <= DENSE_MAX}
 
 
-def _profile(S: np.ndarray, method: str) -> tuple[amd.MinimizeResult, int]:
+def _profile(S: np.ndarray, method: tuple[str, str | None]) -> tuple[amd.MinimizeResult, int]:
     tracemalloc.start()
     try:
         result = _quiet_estimate(S, method)

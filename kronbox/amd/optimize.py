@@ -1,24 +1,26 @@
-"""``amd.minimize``: scipy's optimizers driven by AMD values, gradients and lazy Hessians.
+"""``amd.minimize``: Newton's method and scipy's optimizers driven by AMD values, gradients and lazy Hessians.
 
 ``minimize(f, X0)`` minimizes the scalar matrix expression ``f`` over one matrix variable ``X``
-with :func:`scipy.optimize.minimize` on ``x = vec(X)`` (row-major, ``X.ravel()``): the value and
-the reverse-mode gradient come from one evaluation of ``[f, ∇f]`` (shared work done once), and the
-Newton methods get the Hessian as ``hessp``, the lazy operator ``amd.hessian(f, X).at(X)`` applied to
-vectors: for ``n×n`` ``X`` it is ``n² × n²`` and never formed (``trust-exact`` forms it, for small
-problems). See :mod:`kronbox.amd.objective` for symmetric variables (gradient ``sym(∇f)``,
-Hessian ``Π H Π``) and the positive definite cone.
+on ``x = vec(X)`` (row-major, ``X.ravel()``), with kronbox's truncated Newton method
+(:mod:`kronbox.amd.newton`) or :func:`scipy.optimize.minimize`: the value and the reverse-mode
+gradient come from one evaluation of ``[f, ∇f]`` (shared work done once), and the Newton methods
+get the Hessian as ``hessp``, the lazy operator ``amd.hessian(f, X).at(X)`` applied to vectors: for
+``n×n`` ``X`` it is ``n² × n²`` and never formed (``trust-exact`` forms it, for small problems).
+See :mod:`kronbox.amd.objective` for symmetric variables (gradient ``sym(∇f)``, Hessian ``Π H Π``)
+and the positive definite cone.
 
 Convergence means ``‖∇f(X)‖_F ≤ tol`` at the returned ``X``, whatever the method, and nothing else:
 a run that stops short of it (iteration limit, a failed line search, a trust region that can no
-longer predict a decrease) returns ``success=False`` with scipy's message and warns
+longer predict a decrease) returns ``success=False`` with the optimizer's message and warns
 (:class:`NotConvergedWarning`), or raises :class:`NotConvergedError` with ``check=True``.
 
 Near a minimizer the decrease a Newton step promises, ``½ gᵀH⁻¹g``, falls below the round-off of
 ``f`` itself (about ``10⁻¹³`` for ``f ≈ 700``), and scipy's trust region and line search, which
-compare values of ``f``, then reject the steps that would finish the job. So a Newton method that
-stops above ``tol`` is *polished*: full Newton steps ``p = −H⁻¹g`` (conjugate gradients on the lazy
-Hessian) are taken while each one halves ``‖∇f‖`` and raises ``f`` by no more than its round-off,
-``10 ε (1 + |f|)`` (the relaxed decrease test of Ipopt, Wächter & Biegler 2006, §3.9).
+compare values of ``f``, then reject the steps that would finish the job. So a scipy Newton method
+that stops above ``tol`` is *polished* (``newton-pcg``'s line search makes the same test itself):
+full Newton steps ``p = −H⁻¹g`` (conjugate gradients on the lazy Hessian) are taken while each one
+halves ``‖∇f‖`` and raises ``f`` by no more than its round-off, ``10 ε (1 + |f|)`` (the relaxed
+decrease test of Ipopt, Wächter & Biegler 2006, §3.9).
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ import scipy.sparse.linalg as spla
 
 from .. import blas
 from .expr import Expr
+from .newton import cone_preconditioner, identity_preconditioner, truncated_newton
 from .objective import VecObjective, sym
 
 # method (lower case) → scipy's name and the second-order information it takes
 METHODS: dict[str, tuple[str, str]] = {
+    "newton-pcg": ("newton-pcg", "hessp"),  # kronbox's own (kronbox.amd.newton), the others scipy's
     "trust-ncg": ("trust-ncg", "hessp"),
     "trust-krylov": ("trust-krylov", "hessp"),
     "newton-cg": ("Newton-CG", "hessp"),
@@ -92,7 +96,8 @@ class MinimizeResult:
     ``history`` holds one :class:`Iteration` per iteration from the start (iteration 0); ``elapsed``
     counts seconds since the iterations began (building the symbolic gradient and Hessian and checking
     the start come before);
-    ``scipy`` is scipy's own result.
+    ``scipy`` is the optimizer's own result (a :class:`scipy.optimize.OptimizeResult`, also for
+    ``newton-pcg``).
     """
 
     X: np.ndarray
@@ -205,15 +210,40 @@ def _polish(objective: VecObjective, x: np.ndarray, tol: float, trace: _Trace, b
     return x, steps
 
 
-def _run_scipy(objective: VecObjective, x0: np.ndarray, trace: _Trace, scipy_name: str, second_order: str,
-               options: dict) -> scipy.optimize.OptimizeResult:
-    """scipy's minimize from ``x0`` (nothing to do if ``x0`` is already stationary)."""
+def _run(objective: VecObjective, x0: np.ndarray, trace: _Trace, name: str, second_order: str, options: dict,
+         precondition) -> scipy.optimize.OptimizeResult:
+    """The optimizer ``name`` from ``x0`` (nothing to do if ``x0`` is already stationary)."""
     if trace.record(x0).grad_norm <= trace.tol:
         return scipy.optimize.OptimizeResult(x=x0, success=True, message="the start is already stationary", nit=0)
+    if name == "newton-pcg":
+        return truncated_newton(objective.value_and_grad, objective.hessp, precondition, x0, trace.tol,
+                                options.get("maxiter", 500), trace.record, round_off)
     extra = {"hessp": objective.hessp} if second_order == "hessp" else \
         {"hess": objective.hess} if second_order == "hess" else {}
-    return scipy.optimize.minimize(objective.value_and_grad, x0, jac=True, method=scipy_name,
+    return scipy.optimize.minimize(objective.value_and_grad, x0, jac=True, method=name,
                                    callback=trace.scipy_callback, options=options, **extra)
+
+
+def _preconditioner(objective: VecObjective, preconditioner, name: str):
+    """``x ↦ (r ↦ M r)`` for newton-pcg: ``"auto"`` is the cone's ``V ↦ X V X`` on the positive
+    definite cone and none elsewhere; a callable takes ``X`` and returns ``V ↦ M V`` on matrices."""
+    if name != "newton-pcg":
+        if isinstance(preconditioner, str) and preconditioner == "auto":
+            return None
+        raise ValueError(f"a preconditioner is taken by method='newton-pcg' only, not by {name}")
+    if isinstance(preconditioner, str) and preconditioner in ("auto", "cone"):
+        if preconditioner == "cone" and not objective.symmetric:
+            raise ValueError("preconditioner='cone' (V ↦ X V X) needs a symmetric variable: pass symmetric=True")
+        use_cone = objective.positive_definite or preconditioner == "cone"
+        return cone_preconditioner(objective.shape[0]) if use_cone else identity_preconditioner
+    if preconditioner is None:
+        return identity_preconditioner
+    if callable(preconditioner):
+        def at(x: np.ndarray):
+            M = preconditioner(objective.matrix(x))
+            return lambda v: np.asarray(M(v.reshape(objective.shape)), dtype=float).ravel()
+        return at
+    raise ValueError(f"preconditioner must be 'auto', 'cone', None or a function of X, got {preconditioner!r}")
 
 
 def _method(method: str) -> tuple[str, str]:
@@ -237,7 +267,7 @@ def minimize(
     f: Expr,
     X0,
     wrt: str | Expr | None = None,
-    method: str = "trust-ncg",
+    method: str = "newton-pcg",
     symmetric: bool = False,
     values: dict | None = None,
     tol: float = 1e-8,
@@ -249,13 +279,18 @@ def minimize(
     polish: bool = True,
     options: dict | None = None,
     blas_threads: int | None = 1,
+    preconditioner: str | Callable | None = "auto",
 ) -> MinimizeResult:
     """Minimize the scalar expression ``f`` over the matrix variable ``wrt``, starting from ``X0``.
 
     ``wrt``: the variable (or its name); by default the only variable of ``f``. ``values`` binds
-    the other symbols. ``method``: ``trust-ncg`` (default), ``trust-krylov`` or ``Newton-CG``
-    (lazy Hessian-vector products), ``trust-exact`` (the dense ``N × N`` Hessian, ``N = X.size``:
-    small problems only) or ``L-BFGS-B`` (gradient only). ``symmetric``: optimize over symmetric
+    the other symbols. ``method``: ``newton-pcg`` (default: kronbox's truncated Newton with
+    preconditioned CG, :mod:`kronbox.amd.newton`), ``trust-ncg``, ``trust-krylov`` or ``Newton-CG``
+    (scipy's, with lazy Hessian-vector products), ``trust-exact`` (the dense ``N × N`` Hessian,
+    ``N = X.size``: small problems only) or ``L-BFGS-B`` (gradient only). ``preconditioner``, for
+    ``newton-pcg``: ``"auto"`` (``V ↦ X V X`` on the positive definite cone, none elsewhere),
+    ``"cone"``, ``None``, or a function of ``X`` returning ``V ↦ M V`` with ``M`` symmetric positive
+    definite, ``M ≈ H⁻¹``. ``symmetric``: optimize over symmetric
     matrices (gradient ``(G + Gᵀ)/2``, Hessian ``Π H Π``); the start must be symmetric.
     ``positive_definite``: keep iterates in the positive definite cone (each point is tested by a
     Cholesky factorization; outside, ``f = +∞``); by default on when ``symmetric`` and ``f`` takes
@@ -264,8 +299,8 @@ def minimize(
     Stops when ``‖∇f‖_F ≤ tol``, after ``maxiter`` iterations, or when scipy stops. ``callback(step,
     X)`` is called after every iteration (raising ``StopIteration`` in it ends the run);
     ``progress=True`` prints one line per iteration (iteration, objective, ``‖∇f‖_F``, elapsed
-    seconds) to stderr, a callable receives the lines instead. ``polish`` finishes a Newton method
-    that scipy stopped above ``tol`` with round-off-tolerant Newton steps (see the module
+    seconds) to stderr, a callable receives the lines instead. ``polish`` finishes a scipy Newton
+    method that stopped above ``tol`` with round-off-tolerant Newton steps (see the module
     docstring). ``options`` go to scipy as they are. ``blas_threads``: threads per BLAS pool while
     scipy runs (default 1, much the faster on small shared machines, see ``_blas_threads``; ``None``
     leaves the pools alone).
@@ -278,22 +313,23 @@ def minimize(
     """
     if not isinstance(f, Expr):
         raise TypeError(f"minimize needs an amd expression to minimize, got {type(f).__name__}")
-    scipy_name, second_order = _method(method)
+    name, second_order = _method(method)
     if not tol > 0:
         raise ValueError(f"tol must be positive, got {tol!r}")
     if not (isinstance(maxiter, int | np.integer) and maxiter >= 1):
         raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
     X0 = _checked_start(X0, symmetric)
     objective = VecObjective(f, wrt, X0, values, symmetric, positive_definite)
+    precondition = _preconditioner(objective, preconditioner, name)
     x0 = _start(objective, X0)
     trace = _Trace(objective, tol, callback, progress)
     with _blas_threads(blas_threads):
-        raw = _run_scipy(objective, x0, trace, scipy_name, second_order, _options(scipy_name, tol, maxiter, x0.size)
-                         | (options or {}))
+        raw = _run(objective, x0, trace, name, second_order, _options(name, tol, maxiter, x0.size) | (options or {}),
+                   precondition)
         x, steps = raw.x, 0
         budget = min(POLISH_STEPS, maxiter - (len(trace.history) - 1))  # polishing stays within maxiter
-        if polish and second_order != "none" and budget > 0 and objective.grad_norm(x) > tol \
-                and not trace.stopped_by_callback:
+        if polish and second_order != "none" and name != "newton-pcg" and budget > 0 \
+                and objective.grad_norm(x) > tol and not trace.stopped_by_callback:
             x, steps = _polish(objective, x, tol, trace, budget)
     result = _result(objective, raw, x, steps, trace, tol, method)
     if not result.success:
@@ -308,7 +344,8 @@ def _result(objective: VecObjective, raw, x: np.ndarray, steps: int, trace: _Tra
     value, gradient = objective.value_and_grad(x)
     norm = float(np.linalg.norm(gradient))
     nit = len(trace.history) - 1
-    scipy_says = f"scipy {_method(method)[0]}" + (
+    name = _method(method)[0]
+    scipy_says = (f"kronbox {name}" if name == "newton-pcg" else f"scipy {name}") + (
         "" if trace.reached_tol else ": stopped where its decrease test met the round-off of f" if trace.at_round_off
         else f": {str(raw.message).rstrip('.')}")
     polished = f"; then {steps} polishing Newton step{'s' * (steps != 1)}" if steps else ""
