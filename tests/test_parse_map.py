@@ -102,7 +102,7 @@ def test_the_zero_map_takes_out_shape():
     ("inv(Q ⊗ I + I ⊗ A)", (4, 3), None, "'Q' is 3×4, but this place in the map takes 4×4", 5),
     ("A ⊗ I + I ⊗ R", (3, 3), None, "the terms of the sum map 3×3 to 3×3 and 3×3 to 3×4", 11),
     ("A*(I ⊗ I)", (3, 3), None, "only a scalar multiplies a map", 1),
-    ("0", (3, 3), None, "the size of the map 0 cannot be told", 1),
+    ("0", (3, 3), None, "the size of the zero map 0 cannot be told", 1),
     ("A ⊗ A", (3, 3), (2, 2), "'A' is 3×3, but this place in the map takes 2×3", 1),
     ("I", (3, 4), (3, 3), "the map gives 3×4 matrices, but 3×3 was expected", 1),
     ("diag(vec(Q))", (3, 3), None, "'Q' is 3×4, but this place in the map takes 3×3", 10),

@@ -100,6 +100,28 @@ def _chain(node: Node, op: str) -> list[Node]:
     return items[::-1]
 
 
+def _settle(count: int, build: Callable[[int], LinearMap]) -> list[LinearMap]:
+    """``[build(0), …, build(count - 1)]`` for pieces that size each other: a piece whose sizes are
+    still open fails and is tried again once another has been read (``build`` records what each
+    read fixes); the failure that stays is raised."""
+    built: dict[int, LinearMap] = {}
+    errors: dict[int, ParseError] = {}
+    while len(built) < count:
+        progress = False
+        for i in reversed(range(count)):
+            if i in built:
+                continue
+            try:
+                built[i] = build(i)
+            except ParseError as error:
+                errors[i] = error
+                continue
+            progress = True
+        if not progress:
+            raise errors[max(i for i in range(count) if i not in built)]
+    return [built[i] for i in range(count)]
+
+
 class _Reader:
     def __init__(self, text: str, shapes: Mapping[str, object]):
         self.text, self.shapes = text, shapes
@@ -163,11 +185,14 @@ class _Reader:
             return self.total(node, s, out)
         if op == "*":
             return self.product(node, s, out)
-        if _is_eye(node) or (op == "num" and node.value == 0):
-            if (s if _is_eye(node) else out) is None or (s or out) is None:
-                raise self.error(node, f"the size of the map {node.value:g} cannot be told here" if op == "num"
-                                 else "the size of the map I cannot be told here")
-            return L.identity(s or out) if _is_eye(node) else L.zero(out, s)
+        if _is_eye(node):
+            if (s or out) is None:
+                raise self.error(node, "the size of the identity map I cannot be told here")
+            return L.identity(s or out)
+        if op == "num" and node.value == 0:
+            if s is None or out is None:
+                raise self.error(node, "the size of the zero map 0 cannot be told here; give out_shape")
+            return L.zero(out, s)
         if op == "call" and node.value == "diag" and len(node.args) == 1 and _is_vec(node.args[0]):
             return L.diag(self.matrix(node.args[0].args[0], s or out)[0])
         if op == "call" and node.value == "inv" and len(node.args) == 1:
@@ -222,28 +247,6 @@ class _Reader:
         return L.total([L.negate(t) if neg else t for t, neg in zip(terms, negated, strict=True)],
                        terms[0].out_shape, terms[0].in_shape)
 
-    @staticmethod
-    def settle(count: int, build: Callable[[int], LinearMap]) -> list[LinearMap]:
-        """``[build(0), …, build(count - 1)]`` for pieces that size each other: a piece whose sizes
-        are still open fails and is tried again once another has been read (``build`` records what
-        each read fixes); the failure that stays is raised."""
-        built: dict[int, LinearMap] = {}
-        errors: dict[int, ParseError] = {}
-        while len(built) < count:
-            progress = False
-            for i in reversed(range(count)):
-                if i in built:
-                    continue
-                try:
-                    built[i] = build(i)
-                except ParseError as error:
-                    errors[i] = error
-                    continue
-                progress = True
-            if not progress:
-                raise errors[max(i for i in range(count) if i not in built)]
-        return [built[i] for i in range(count)]
-
     def product(self, node: Node, s: Shape | None, out: Shape | None) -> LinearMap:
         """``c*L*vec(U)*vec(V)'*M``: scalar coefficients, maps and outer products, composed right to left."""
         items = _chain(node, "*")
@@ -287,7 +290,7 @@ class _Reader:
                 outs[i + 1] = outs[i + 1] or m.in_shape
             return m
 
-        maps = self.settle(k, build)
+        maps = _settle(k, build)
         for left, right, piece in zip(maps, maps[1:], pieces[1:], strict=False):
             if left.in_shape != right.out_shape:
                 raise self.error(piece[0], f"this map gives {shape_text(right.out_shape)} matrices to one that "
