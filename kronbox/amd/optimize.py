@@ -232,8 +232,9 @@ def _preconditioner(objective: VecObjective, preconditioner, name: str):
             return None
         raise ValueError(f"a preconditioner is taken by method='newton-pcg' only, not by {name}")
     if isinstance(preconditioner, str) and preconditioner in ("auto", "cone"):
-        if preconditioner == "cone" and not objective.symmetric:
-            raise ValueError("preconditioner='cone' (V ↦ X V X) needs a symmetric variable: pass symmetric=True")
+        if preconditioner == "cone" and not objective.positive_definite:
+            raise ValueError("preconditioner='cone' (V ↦ X V X) needs the positive definite cone: symmetric=True with "
+                             "positive_definite=True (the default where f takes logdet, inv or sqrtm of X)")
         use_cone = objective.positive_definite or preconditioner == "cone"
         return cone_preconditioner(objective.shape[0]) if use_cone else identity_preconditioner
     if preconditioner is None:
@@ -296,16 +297,16 @@ def minimize(
     Cholesky factorization; outside, ``f = +∞``); by default on when ``symmetric`` and ``f`` takes
     ``logdet``, ``inv`` or ``sqrtm`` of the variable.
 
-    Stops when ``‖∇f‖_F ≤ tol``, after ``maxiter`` iterations, or when scipy stops. ``callback(step,
-    X)`` is called after every iteration (raising ``StopIteration`` in it ends the run);
-    ``progress=True`` prints one line per iteration (iteration, objective, ``‖∇f‖_F``, elapsed
+    Stops when ``‖∇f‖_F ≤ tol``, after ``maxiter`` iterations, or when the optimizer stops.
+    ``callback(step, X)`` is called after every iteration (raising ``StopIteration`` in it ends the
+    run); ``progress=True`` prints one line per iteration (iteration, objective, ``‖∇f‖_F``, elapsed
     seconds) to stderr, a callable receives the lines instead. ``polish`` finishes a scipy Newton
     method that stopped above ``tol`` with round-off-tolerant Newton steps (see the module
-    docstring). ``options`` go to scipy as they are. ``blas_threads``: threads per BLAS pool while
-    scipy runs (default 1, much the faster on small shared machines, see ``_blas_threads``; ``None``
-    leaves the pools alone).
+    docstring). ``options`` go to scipy as they are (newton-pcg reads ``maxiter`` only).
+    ``blas_threads``: threads per BLAS pool while the optimizer runs (default 1, much the faster on
+    small shared machines, see ``_blas_threads``; ``None`` leaves the pools alone).
 
-    A run that does not reach ``tol`` returns ``success=False`` and a message with scipy's, and warns
+    A run that does not reach ``tol`` returns ``success=False`` and a message with the optimizer's, and warns
     (:class:`NotConvergedWarning`); with ``check=True`` it raises :class:`NotConvergedError` instead.
     Bad input (a non-scalar ``f``, a start of the wrong shape, not finite, not symmetric or not
     positive definite where it must be, an objective that is not finite at the start) raises a
