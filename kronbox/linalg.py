@@ -18,7 +18,9 @@ Row-major index pairs ``(ij) = i·m2 + j`` as in :mod:`kronbox.operators.product
   beyond (:mod:`kronbox.krylov`).
 - Closed forms run on numpy arrays (LAPACK, Bartels–Stewart): an operator with factors of another
   array library, or a right-hand side of one, gets a :class:`kronbox.backend.BackendError` that
-  names the alternatives (numpy factors, or a Krylov method on the lazy operator).
+  names the alternatives (numpy factors, or a Krylov method on the lazy operator). The exception is
+  a Kronecker sum of symmetric factors, whose inverse and solve run in the library
+  (:mod:`kronbox.symmetric_sylvester`).
 - Structurally singular operators (a zero, a rank-one outer product, a Kron or Box of non-square
   factors, a composition through a narrower space) have ``det = 0`` and no inverse.
 """
@@ -67,6 +69,13 @@ def numpy_only(op: Operator, what: str, name: str) -> BackendError:
         "arrays (numpy.asarray(b), if it fits) or solve iteratively with the lazy operator, e.g. "
         "scipy.sparse.linalg.gmres(op, b)",
     )
+
+
+def _symmetric_foreign_kronsum(op) -> bool:
+    """A Kronecker sum with symmetric factors of another library: solved there by eigendecompositions."""
+    from .symmetric_sylvester import solvable
+
+    return isinstance(op, KronSum) and op.backend is not None and solvable(op.backend.xp, op.A, op.B)
 
 
 def _require_square(op: Operator, what: str) -> None:
@@ -517,6 +526,8 @@ def _(op: Inverse):
 # -------------------------------------------------------------------------- inverse
 def inv(op) -> Operator:
     """``A⁻¹`` as a lazy operator (closed forms, see the table); ``LinAlgError`` if ``A`` is singular."""
+    if _symmetric_foreign_kronsum(op):
+        return Inverse(op)  # solved in the library (kronbox.symmetric_sylvester)
     op = _square_operator(op, "inv")
     reason = _singular_reason(op)
     if reason is not None:
@@ -651,6 +662,8 @@ def solve(op, b) -> np.ndarray:
     columns. Row-major ``vec``: to solve ``A vec(X) = vec(C)`` pass ``C.ravel()`` and read
     ``x.reshape(A.in_shape)``. Singular operators raise ``numpy.linalg.LinAlgError``.
     """
+    if _symmetric_foreign_kronsum(op) and library(b) == op.backend.library:
+        return Inverse(op) @ b
     op = _square_operator(op, "solve")
     if library(b) is not None:
         raise numpy_only(op, "solve", library(b))

@@ -110,6 +110,23 @@ def test_closed_forms_say_what_runs_instead(lib, rng):
         kb.Kron(A, B).solve(asarray(np.ones(6)))
 
 
+def test_a_kronecker_sum_of_symmetric_factors_is_solved_in_the_library(lib, rng):
+    """``(S ⊗ I + I ⊗ T)⁻¹`` by the eigendecompositions of ``S`` and ``T``, against a dense solve."""
+    asarray, to_numpy = lib
+    S, T = (M @ M.T / 4 + np.eye(4) for M in rng.standard_normal((2, 4, 4)))
+    op = kb.KronSum(asarray(S), asarray(T[:3, :3]))
+    dense = np.kron(S, np.eye(3)) + np.kron(np.eye(4), T[:3, :3])
+    x, X = rng.standard_normal(12), rng.standard_normal((12, 5))
+    for got, want in ((op.inv() @ asarray(x), np.linalg.solve(dense, x)),
+                      (op.solve(asarray(X)), np.linalg.solve(dense, X)),
+                      (op.inv().T @ asarray(x), np.linalg.solve(dense.T, x))):
+        assert library(got) == library(asarray(x))
+        assert_close(to_numpy(got), want, np.float64, "Kronecker-sum solve")
+    singular = kb.KronSum(asarray(np.diag([1.0, 2.0])), asarray(np.diag([-2.0, 3.0])))  # 2 + (−2) = 0
+    with pytest.raises(np.linalg.LinAlgError, match="share an eigenvalue"):
+        singular.inv() @ asarray(np.ones(4))
+
+
 def test_products_of_foreign_factors_simplify_in_the_library(lib, rng):
     """The mixed-product rules multiply foreign factors with the library's own ``@``."""
     asarray, to_numpy = lib

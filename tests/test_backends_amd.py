@@ -5,8 +5,9 @@ library: the function ⟨C, F(X)⟩, its reverse-mode gradient, a Jacobian-vecto
 Hessian-vector product must stay in the library and equal the table's references (the numpy twin
 of the function, its closed-form Jacobian) and, for the Hessian, the numpy evaluation of the same
 expression (which the table tests hold against second differences). Rows that need scipy
-(a general square root, a Sylvester solve) must say so. Then the AMD paper's covariance objective
-``−logdet Σ − tr(S Σ⁻¹) − ‖Σ⁻¹‖²`` in float64 and float32, and values of two libraries.
+(a general square root, a Sylvester solve with general coefficients) must say so. Then the AMD
+paper's covariance objective ``−logdet Σ − tr(S Σ⁻¹) − ‖Σ⁻¹‖²`` in float64 and float32, and values
+of two libraries.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import kronbox as kb
 from kronbox import amd
 from kronbox.backend import library, numpy_dtype
 
-# Rows whose evaluation needs scipy: the Schur-based square root and the Sylvester solves.
-NUMPY_ONLY = {"X^1/2", "sqrtm(X)", "sylvester(A, B, X)", "sylvester(X, B, C)", "sylvester(A, X, C)"}
+# Rows whose evaluation needs scipy: the Schur-based square root of a general matrix and the Sylvester
+# solves with general coefficients (sqrtm(X) at a symmetric positive definite X runs in the library).
+NUMPY_ONLY = {"X^1/2", "sylvester(A, B, X)", "sylvester(X, B, C)", "sylvester(A, X, C)"}
 
 
 def in_library(expr: amd.Expr, values: dict, asarray) -> dict:

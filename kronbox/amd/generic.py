@@ -10,8 +10,11 @@ factorization per matrix for ``inv``, ``det`` and ``logdet``, ``trace(A B) = Σ 
 - ``inv(A) = xp.linalg.inv(A)`` and ``(sign, log|det A|) = xp.linalg.slogdet(A)`` (LU), computed
   on first use; ``sqrtm`` of a symmetric positive semidefinite ``A`` is ``Q diag(√w) Qᵀ`` from
   ``xp.linalg.eigh``;
-- what only numpy/scipy can do (``sqrtm`` of a general matrix, a Sylvester solve, and whatever a
-  library lacks, such as ``slogdet`` in dask) raises :class:`kronbox.backend.BackendError` saying so.
+- a Sylvester solve ``A Z + Z B = C`` with symmetric ``A`` and ``B`` (the gradients through
+  ``sqrtm`` of a symmetric matrix) goes by ``xp.linalg.eigh`` too (:mod:`kronbox.symmetric_sylvester`);
+- what only numpy/scipy can do (``sqrtm`` of a general matrix, a Sylvester solve with general
+  coefficients, and whatever a library lacks, such as ``slogdet`` in dask) raises
+  :class:`kronbox.backend.BackendError` saying so.
 
 Mixing libraries is refused (numpy arrays may join a dask evaluation, see :mod:`kronbox.backend`);
 numbers, and numpy 0-d arrays, are scalars and mix with anything.
@@ -26,6 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from ..backend import Backend, is_foreign, join_all, library, unsupported
+from ..symmetric_sylvester import SymmetricSylvester, solvable
 from .elementwise import FUNCTIONS
 from .evaluate import Context, _size
 from .expr import Expr
@@ -163,7 +167,13 @@ def _sqrtm(n: Expr, ctx: GenericContext):
 
 
 def _sylvester(n: Expr, ctx: GenericContext):
-    raise ctx.unavailable("the Sylvester solve (Bartels–Stewart, scipy.linalg.solve_sylvester)",
+    """``A Z + Z B = C``: by eigendecompositions where ``A`` and ``B`` are symmetric (the gradients
+    through ``sqrtm`` of a symmetric matrix), else refused (Bartels–Stewart needs scipy)."""
+    A, B, C = (_arg(n, ctx, i) for i in range(3))
+    if solvable(ctx.xp, A, B):
+        return SymmetricSylvester(ctx.xp, A, B).solve(C)
+    raise ctx.unavailable("the Sylvester solve with coefficients that are not symmetric (Bartels–Stewart, "
+                          "scipy.linalg.solve_sylvester)",
                           "evaluate with numpy values, or solve A X + X B = C iteratively with the lazy "
                           "kronbox.KronSum(A, B.T) (e.g. scipy.sparse.linalg.gmres)")
 

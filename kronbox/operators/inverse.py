@@ -30,10 +30,17 @@ class Inverse(Operator):
         return solve(self.op, X)
 
     def _apply_stack(self, xp, X3):
+        """A Kronecker sum of symmetric factors is solved in the library (:mod:`kronbox.symmetric_sylvester`);
+        every other direct solve runs on numpy arrays only."""
         from ..backend import library
         from ..linalg import numpy_only
+        from ..symmetric_sylvester import SymmetricSylvester, solvable
+        from .kronsum import KronSum
 
-        raise numpy_only(self.op, "a direct solve (applying the inverse)", library(X3))
+        op = self.op
+        if isinstance(op, KronSum) and solvable(xp, op.A, op.B):  # A X + X Bᵀ = C, Bᵀ = B
+            return op.kept("symmetric sylvester", lambda: SymmetricSylvester(xp, op.A, op.B)).solve(X3)
+        raise numpy_only(op, "a direct solve (applying the inverse)", library(X3))
 
     def _transpose(self):
         return Inverse(self.op.T)
