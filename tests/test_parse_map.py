@@ -119,3 +119,12 @@ def test_an_expression_refuses_the_map_operators():
     with pytest.raises(amd.ParseError, match="parse_map") as caught:
         amd.parse("trace(A ⊠ B)", {"A": (2, 2), "B": (2, 2)})
     assert caught.value.position == 8
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="XAIx12+-*'() ⊗⊠,vecdiaginv", max_size=28))
+def test_fuzz_only_the_parse_error_escapes(text):
+    try:
+        amd.parse_map(text, {"X": (2, 2), "A": (2, 3), "x": (2, 1)}, in_shape=(2, 2))
+    except amd.ParseError:
+        pass
