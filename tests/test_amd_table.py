@@ -400,6 +400,8 @@ for _name, (_f, _df, _sample) in ELEMENTWISE.items():
     @row(f"{_name}(X)")
     def _(rng, name=_name, f=_f, df=_df, sample=_sample):
         X = sample(rng)
+        if name == "sign":  # its derivative is zero wherever it exists: the zero map
+            return Row(amd.sign(var(X)), f, X, diagvec(df(X)), (kb.Zero,), ("0",))
         return Row(getattr(amd, name)(var(X)), f, X, diagvec(df(X)), (kb.Diag,), ("diag",))
 
 

@@ -23,6 +23,7 @@ from .expr import (
     add,
     inner,
     is_literal,
+    is_zero,
     literal,
     matmul,
     mul,
@@ -88,13 +89,20 @@ def _dims(A: Expr) -> tuple:
 def kron(A: Expr, B: Expr) -> LinearMap:
     """``A ⊗ B``: ``vec(X) ↦ vec(A X Bᵀ)``."""
     (m1, n1), (m2, n2) = _dims(A), _dims(B)
-    return LinearMap("kron", (A, B), _pair(n1, n2), _pair(m1, m2))
+    return _unless_zero(LinearMap("kron", (A, B), _pair(n1, n2), _pair(m1, m2)))
 
 
 def box(A: Expr, B: Expr) -> LinearMap:
     """``A ⊠ B``: ``vec(X) ↦ vec(A Xᵀ Bᵀ)``."""
     (m1, n1), (m2, n2) = _dims(A), _dims(B)
-    return LinearMap("box", (A, B), _pair(n2, n1), _pair(m1, m2))
+    return _unless_zero(LinearMap("box", (A, B), _pair(n2, n1), _pair(m1, m2)))
+
+
+def _unless_zero(M: LinearMap) -> LinearMap:
+    """``M``, or the zero map where a factor of ``M`` is zero and its shapes are known."""
+    if M.in_shape is not None and M.out_shape is not None and any(is_zero(a) for a in M.args):
+        return zero(M.out_shape, M.in_shape)
+    return M
 
 
 def _pair(a, b):
@@ -103,12 +111,12 @@ def _pair(a, b):
 
 def outer(U: Expr, V: Expr) -> LinearMap:
     """``vec(U) vec(V)ᵀ``: ``vec(X) ↦ ⟨V, X⟩ vec(U)``."""
-    return LinearMap("outer", (U, V), V.shape, U.shape)
+    return _unless_zero(LinearMap("outer", (U, V), V.shape, U.shape))
 
 
 def diag(D: Expr) -> LinearMap:
     """``diag(vec D)``: ``vec(X) ↦ vec(D ∘ X)``."""
-    return LinearMap("diag", (D,), D.shape, D.shape)
+    return _unless_zero(LinearMap("diag", (D,), D.shape, D.shape))
 
 
 def kronsum_inverse(A: Expr, B: Expr) -> LinearMap:
