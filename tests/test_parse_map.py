@@ -79,6 +79,26 @@ def test_identity_factors_are_sized_by_the_input():
         np.testing.assert_allclose(L.at(values).to_dense(), dense, rtol=1e-12, atol=1e-12, err_msg=text)
 
 
+def test_matrices_are_maps_on_column_vectors():
+    """As vector calculus writes derivatives: ``A`` for ``A ⊗ 1``, ``diag(d)`` for ``diag(vec(d))``."""
+    rng = np.random.default_rng(2)
+    values = {"A": rng.standard_normal((4, 3)), "d": rng.standard_normal((4, 1)), "u": rng.standard_normal((4, 1)),
+              "v": rng.standard_normal((3, 1))}
+    A, d, u, v = (values[k] for k in ("A", "d", "u", "v"))
+    shapes = {k: x.shape for k, x in values.items()}
+    cases = {
+        "A'*diag(d)*A": ((3, 1), A.T @ np.diag(d.ravel()) @ A),
+        "2*(A'*A) + I": ((3, 1), 2 * A.T @ A + np.eye(3)),
+        "u*v' - A": ((3, 1), u @ v.T - A),
+        "diag(d)*(A ⊗ I)": ((3, 1), np.diag(d.ravel()) @ A),
+    }
+    for text, (in_shape, dense) in cases.items():
+        L = amd.parse_map(text, shapes, in_shape=in_shape)
+        np.testing.assert_allclose(L.at(values).to_dense(), dense, rtol=1e-12, atol=1e-12, err_msg=text)
+    with pytest.raises(amd.ParseError, match="diag\\(d\\) takes a column vector"):
+        amd.parse_map("diag(A)", shapes, in_shape=(4, 3))
+
+
 def test_inverse_of_a_kronecker_sum():
     rng = np.random.default_rng(1)
     A, B = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal((4, 4)) + 3 * np.eye(4)
@@ -101,7 +121,7 @@ def test_the_zero_map_takes_out_shape():
     ("inv(A ⊗ B)", (3, 3), None, "inverse of a Kronecker sum", 1),
     ("inv(Q ⊗ I + I ⊗ A)", (4, 3), None, "'Q' is 3×4, but this place in the map takes 4×4", 5),
     ("A ⊗ I + I ⊗ R", (3, 3), None, "the terms of the sum map 3×3 to 3×3 and 3×3 to 3×4", 11),
-    ("A*(I ⊗ I)", (3, 3), None, "only a scalar multiplies a map", 1),
+    ("A*(I ⊗ I)", (3, 3), None, "a matrix is a map on column vectors only", 1),
     ("0", (3, 3), None, "the size of the zero map 0 cannot be told", 1),
     ("A ⊗ A", (3, 3), (2, 2), "'A' is 3×3, but this place in the map takes 2×3", 1),
     ("I", (3, 4), (3, 3), "the map gives 3×4 matrices, but 3×3 was expected", 1),

@@ -21,6 +21,7 @@ from __future__ import annotations
 from .expr import (
     Expr,
     add,
+    eye,
     inner,
     is_literal,
     is_zero,
@@ -123,6 +124,36 @@ def kronsum_inverse(A: Expr, B: Expr) -> LinearMap:
     """``(A ⊗ I + I ⊗ B)⁻¹``: ``vec(C) ↦ vec(Z)`` with ``A Z + Z Bᵀ = C``."""
     shape = _pair(_dims(A)[0], _dims(B)[0])
     return LinearMap("kronsum_inv", (A, B), shape, shape)
+
+
+def column_matrix(M: LinearMap) -> Expr | None:
+    """The matrix ``C`` with ``M vec(x) = C x``, when ``M`` maps column vectors to column vectors and is
+    made of terms that are matrices there (``A ⊗ 1 = A``, ``a ⊠ b = a b`` for a column ``a`` and a
+    row ``b``, ``vec(u) vec(v)ᵀ = u vᵀ``, the identity) by sums, compositions and scalings; else ``None``."""
+    if not (M.in_shape and M.out_shape and M.in_shape[1] == 1 and M.out_shape[1] == 1):
+        return None
+    k, a = M.kind, M.args
+    if k == "identity":
+        return eye(M.in_shape[0])
+    if k == "kron" and a[1].shape == (1, 1) and a[1].kind in ("eye", "ones"):
+        return a[0]
+    if k == "box" and _is_column(a[0]) and a[1].shape is not None and a[1].shape[0] == 1:
+        return matmul(a[0], a[1])
+    if k == "outer" and _is_column(a[1]) and (_is_column(a[0]) or a[0].shape == ()):
+        return (mul if a[0].shape == () else matmul)(a[0], transpose(a[1]))
+    parts = [column_matrix(b) for b in a if isinstance(b, LinearMap)]
+    if k not in ("scaled", "sum", "compose") or any(p is None for p in parts):
+        return None
+    if k == "scaled":
+        return mul(a[0], parts[0])
+    combined = parts[0]
+    for p in parts[1:]:
+        combined = add(combined, p) if k == "sum" else matmul(combined, p)
+    return combined
+
+
+def _is_column(e: Expr) -> bool:
+    return e.shape is not None and len(e.shape) == 2 and e.shape[1] == 1
 
 
 def scaled(c: Expr, L: LinearMap) -> LinearMap:

@@ -11,7 +11,9 @@ A map acts on ``vec(D)`` (row-major) for a matrix ``D`` of shape ``in_shape``. I
 - ``vec(U)*vec(V)'``: ``vec(D) ↦ ⟨V, D⟩ vec(U)``; ``diag(vec(E))``: ``vec(D) ↦ vec(E ∘ D)``;
 - ``inv(A ⊗ I + I ⊗ B)``: ``vec(C) ↦ vec(Z)`` with ``A Z + Z Bᵀ = C``;
 - ``I`` (the identity map) and ``0`` (the zero map, of ``out_shape``);
-- ``c*L`` for a scalar formula ``c``, ``-L``, ``L + M``, ``L - M`` and ``L*M`` (``M`` acts first).
+- ``c*L`` for a scalar formula ``c``, ``-L``, ``L + M``, ``L - M`` and ``L*M`` (``M`` acts first);
+- on column vectors, a matrix ``C`` for ``x ↦ C x`` (``C ⊗ 1``) and ``diag(d)`` for ``diag(vec(d))``,
+  as vector calculus writes them: ``A``, ``A + A'``, ``A'*diag(d)*A``.
 
 ``⊗`` and ``⊠`` bind looser than ``*`` and tighter than ``+``: ``I ⊗ X'*A'`` is ``I ⊗ (X'*A')``. The
 factors are formulas of :func:`~kronbox.amd.parse`; a factor's column count comes from the map's
@@ -166,8 +168,9 @@ class _Reader:
             return any(self.is_map(a) for a in _chain(node, op))
         if op == "*":
             return any(self.is_map(a) or _is_vec(_unsigned(a)) for a in _chain(node, "*"))
-        return op == "call" and node.value in ("diag", "inv") and len(node.args) == 1 and \
-            (self.is_map(node.args[0]) or _is_vec(node.args[0]))
+        if op == "call" and node.value == "diag":
+            return True
+        return op == "call" and node.value == "inv" and len(node.args) == 1 and self.is_map(node.args[0])
 
     # -- maps ------------------------------------------------------------------------------------------
     # A map is read knowing its input shape ``s`` and its output shape ``out`` where they are known
@@ -193,11 +196,28 @@ class _Reader:
             if s is None or out is None:
                 raise self.error(node, "the size of the zero map 0 cannot be told here; give out_shape")
             return L.zero(out, s)
-        if op == "call" and node.value == "diag" and len(node.args) == 1 and _is_vec(node.args[0]):
-            return L.diag(self.matrix(node.args[0].args[0], s or out)[0])
-        if op == "call" and node.value == "inv" and len(node.args) == 1:
+        if op == "call" and node.value == "diag" and len(node.args) == 1:
+            vector = not _is_vec(node.args[0])  # diag(d) of a column d is diag(vec(d))
+            shape = s or out
+            D = self.matrix(node.args[0] if vector else node.args[0].args[0], shape)[0]
+            if vector and D.shape[1:] != (1,):
+                raise self.error(node, "diag(d) takes a column vector; a matrix D is written diag(vec(D))")
+            return L.diag(D)
+        if op == "call" and node.value == "inv" and len(node.args) == 1 and self.is_map(node.args[0]):
             return self.kronsum_inverse(node, s or out)
-        raise self.error(node, f"a linear map is expected here ({_FORMS})")
+        return self.column_map(node, s, out)
+
+    def column_map(self, node: Node, s: Shape | None, out: Shape | None) -> LinearMap:
+        """A matrix ``C`` written as a map on column vectors, ``x ↦ C x``: ``C ⊗ 1``."""
+        for shape in (s, out):
+            if shape is not None and shape[1] != 1:
+                raise self.error(node, f"a linear map is expected here ({_FORMS}; a matrix is a map on column "
+                                       f"vectors only, and this one is given {shape_text(s or out)} matrices)")
+        C, shape = self.matrix(node, (out[0] if out else None, s[0] if s else None))
+        if C.shape == ():
+            raise self.error(node, f"a linear map is expected here ({_FORMS}), not the number "
+                                   f"{self.text[node.start:node.end]!r}")
+        return L.kron(C, E.eye(1))
 
     def kronecker(self, node: Node, s: Shape | None, out: Shape | None) -> LinearMap:
         """``A ⊗ B`` maps ``(cols A, cols B)`` to ``(rows A, rows B)``; ``A ⊠ B`` maps ``(cols B, cols A)``."""
@@ -265,13 +285,10 @@ class _Reader:
                 pieces.append([item, after])
                 i += 2
                 continue
-            if self.is_map(item):
+            c = None if self.is_map(item) else self.scalar(item)
+            if c is None:  # a map, or a matrix acting on column vectors
                 pieces.append([item])
             else:
-                c, _ = self.matrix(item)
-                if c.shape != ():
-                    raise self.error(item, f"{self.text[item.start:item.end]!r} is {shape_text(c.shape)}; only a "
-                                           "scalar multiplies a map")
                 coefficient = E.mul(coefficient, c)
             i += 1
         if not pieces:
@@ -296,6 +313,14 @@ class _Reader:
                 raise self.error(piece[0], f"this map gives {shape_text(right.out_shape)} matrices to one that "
                                            f"takes {shape_text(left.in_shape)} ones")
         return L.scaled(coefficient, L.compose(*maps))
+
+    def scalar(self, node: Node) -> Expr | None:
+        """The formula at ``node`` if it is a number (a coefficient), else ``None``."""
+        try:
+            e = parse(self.text[node.start:node.end], self.shapes)
+        except ParseError:
+            return None  # sizes it cannot tell alone: a matrix that the map's shapes will size
+        return e if e.shape == () else None
 
     def outer(self, piece: list[Node], s: Shape | None, out: Shape | None) -> LinearMap:
         """``vec(U)*vec(V)'``: ``U`` has the output's shape, ``V`` the input's."""

@@ -46,7 +46,7 @@ from .expr import (
     zeros,
     zeros_like,
 )
-from .linear import LinearMap
+from .linear import LinearMap, column_matrix
 from .printing.fold import ATOM, PRODUCT, SUM, Fold, wrap
 from .printing.text import amd_text
 from .terms import Lin, Term, chain, flip, gather, is_unit, merge_powers, number, shape_source, spell
@@ -294,11 +294,23 @@ _MAP_CONTEXT = {"kron": PRODUCT, "box": PRODUCT, "kronsum_inv": PRODUCT, "scaled
 
 
 def simplify_map(L: LinearMap) -> LinearMap:
-    """The linear map ``L`` with every factor (and coefficient) simplified; its structure is kept."""
+    """The linear map ``L`` with every factor (and coefficient) simplified; its structure is kept,
+    except that terms mapping column vectors to column vectors by a matrix are merged into one matrix
+    (``(A ⊗ 1) + (A' ⊗ 1) = (A + A') ⊗ 1``, see :func:`~kronbox.amd.linear.column_matrix`)."""
     return _rewrite_map(Simplifier(), L)
 
 
 def _rewrite_map(session: Simplifier, M: LinearMap) -> LinearMap:
+    rewritten = _rewrite_parts(session, M)
+    if rewritten.kind in ("kron", "identity"):
+        return rewritten
+    matrix = column_matrix(rewritten)
+    if matrix is None:
+        return rewritten
+    return LinearMap("kron", (session.shorter(matrix, PRODUCT), eye(1)), M.in_shape, M.out_shape)
+
+
+def _rewrite_parts(session: Simplifier, M: LinearMap) -> LinearMap:
     at_least = _MAP_CONTEXT.get(M.kind, SUM)
     args = tuple(_rewrite_map(session, a) if isinstance(a, LinearMap) else session.shorter(a, at_least) for a in M.args)
     if M.kind not in ("kron", "box", "outer"):

@@ -104,7 +104,8 @@ def to_latex(e: Expr) -> str:
 LATEX_MAPS = MapNotation(
     printer=latex_text, kron=r"\otimes", box=r"\boxtimes", times=" ",
     outer=r"\operatorname{{vec}}({}) \operatorname{{vec}}({})^{{\top}}",
-    diag=r"\operatorname{{diag}}(\operatorname{{vec}}({}))", kronsum_inverse=r"({} \otimes I + I \otimes {})^{{-1}}",
+    diag=r"\operatorname{{diag}}(\operatorname{{vec}}({}))", diag_of_vector=r"\operatorname{{diag}}({})",
+    kronsum_inverse=r"({} \otimes I + I \otimes {})^{{-1}}",
 )
 
 

@@ -3,6 +3,11 @@
 A :class:`MapNotation` names the symbols of one format (``⊗`` or ``\\otimes``, how ``vec(U) vec(V)ᵀ``
 is written, ...) and the printer of its expressions; :func:`map_notation` writes a map with it:
 ``-(inv(X) ⊗ inv(X)')``, ``vec(I)*vec(A)'``, ``inv(sqrtm(X) ⊗ I + I ⊗ sqrtm(X)')``.
+
+A term that maps column vectors to column vectors is the matrix that it multiplies them by, and is
+written so, as vector calculus writes it: ``A ⊗ 1`` as ``A``, ``vec(u) vec(v)ᵀ`` as ``u*v'``,
+``diag(vec(d))`` as ``diag(d)`` (the Jacobian of ``A*x`` is ``A``, the Hessian of ``x'*A*x`` is
+``A + A'``).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..expr import Expr, is_literal
+from ..linear import column_matrix
 from .fold import ATOM, PRODUCT, Fold, wrap
 
 
@@ -25,6 +31,7 @@ class MapNotation:
     times: str  # between a coefficient and a map, and between composed maps
     outer: str
     diag: str
+    diag_of_vector: str
     kronsum_inverse: str
 
 
@@ -34,6 +41,9 @@ def map_notation(L, notation: MapNotation) -> str:
 
     def text(M) -> str:
         k, a = M.kind, M.args
+        matrix = column_matrix(M)
+        if matrix is not None:
+            return wrap(printed(matrix), PRODUCT)
         if k == "identity":
             return "I"
         if k == "zero":
@@ -44,7 +54,8 @@ def map_notation(L, notation: MapNotation) -> str:
         if k == "outer":
             return notation.outer.format(printed(a[0])[0], printed(a[1])[0])
         if k == "diag":
-            return notation.diag.format(printed(a[0])[0])
+            column = a[0].shape is not None and a[0].shape[1:] == (1,)
+            return (notation.diag_of_vector if column else notation.diag).format(printed(a[0])[0])
         if k == "scaled":
             inner = grouped(a[1])
             if is_literal(a[0], -1.0):
@@ -61,4 +72,6 @@ def map_notation(L, notation: MapNotation) -> str:
     def grouped(M) -> str:
         return f"({text(M)})" if M.kind == "sum" else text(M)
 
-    return text(L)
+    matrix = column_matrix(L)
+    return printed(matrix)[0] if matrix is not None else text(L)
+

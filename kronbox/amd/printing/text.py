@@ -82,7 +82,7 @@ def to_text(e: Expr) -> str:
 
 
 TEXT_MAPS = MapNotation(printer=amd_text, kron="⊗", box="⊠", times="*", outer="vec({})*vec({})'",
-                        diag="diag(vec({}))", kronsum_inverse="inv({} ⊗ I + I ⊗ {})")
+                        diag="diag(vec({}))", diag_of_vector="diag({})", kronsum_inverse="inv({} ⊗ I + I ⊗ {})")
 
 
 def map_text(L) -> str:
