@@ -27,9 +27,11 @@ def _matrix(value) -> np.ndarray:
 
 
 def _coefficient(value):
-    """A scalar factor as a Python number (a 0-d array of another library is read once)."""
+    """A scalar factor as a Python number (a 1×1 matrix, such as ``x'*y``, is its entry; an array of
+    another library is read once)."""
     if not is_foreign(value):
-        return value
+        return value.reshape(()).item() if isinstance(value, np.ndarray) else value
+    value = backend_of(value).xp.reshape(value, ())
     return complex(value) if numpy_dtype(value.dtype).kind == "c" else float(value)
 
 

@@ -105,7 +105,8 @@ class ParseError(ValueError):
 @dataclass(frozen=True, eq=False)
 class Node:
     """A piece of the formula: ``op`` (an operator, ``num``, ``name``, ``call``), its arguments,
-    its ``value`` (number, name), the span ``[start, end)`` and the column ``at`` that errors point to."""
+    its ``value`` (number, name), the span ``[start, end)``, the column ``at`` that errors point to,
+    and whether it was written in parentheses."""
 
     op: str
     args: tuple[Node, ...]
@@ -113,6 +114,7 @@ class Node:
     start: int
     end: int
     at: int
+    grouped: bool = False
 
 
 def _span(first, last) -> tuple[int, int]:
@@ -146,7 +148,7 @@ class _Tree(Transformer):
         return Node("call", args, str(c[0]), *_span(c[0], c[-1]), at=c[0].start_pos)
 
     def group(self, c):  # the span takes in the parentheses, so that it is a formula of its own
-        return dataclasses.replace(c[1], start=c[0].start_pos, end=c[2].end_pos)
+        return dataclasses.replace(c[1], start=c[0].start_pos, end=c[2].end_pos, grouped=True)
 
 
 @lru_cache(maxsize=1)

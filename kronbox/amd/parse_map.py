@@ -93,9 +93,10 @@ def _arrow(M: LinearMap) -> str:
 
 
 def _chain(node: Node, op: str) -> list[Node]:
-    """The operands of a left-nested chain of ``op`` (``a*b*c`` → ``[a, b, c]``), without recursion."""
+    """The operands of a left-nested chain of ``op`` (``a*b*c`` → ``[a, b, c]``, ``(a*b)*c`` →
+    ``[(a*b), c]``), without recursion."""
     items = []
-    while node.op == op:
+    while node.op == op and (not node.grouped or not items):
         items.append(node.args[1])
         node = node.args[0]
     items.append(node)
@@ -137,19 +138,16 @@ class _Reader:
         matrix shape. Its errors keep their columns in the whole text."""
         text = self.text[node.start:node.end]
         try:
-            e = parse(text, self.shapes)
+            e = parse(text, self.shapes, result_shape=shape)
         except ParseError as error:
-            if shape is None:
+            try:  # say what the factor is alone, where that is what does not fit here
+                alone = parse(text, self.shapes)
+            except ParseError:
                 raise self.moved(error, node) from None
-            e = None  # sizes it cannot tell alone: ``shape`` may tell them
-        if e is not None and shape is not None and e.shape is not None and _clash(e.shape, shape):
-            raise self.error(node, f"{text!r} is {shape_text(e.shape)}, but this place in the map takes "
-                                   f"{shape_text(shape)}")
-        if e is None or (shape is not None and (e.shape is None or None in e.shape)):
-            try:
-                e = parse(text, self.shapes, result_shape=shape)
-            except ParseError as error:
-                raise self.moved(error, node) from None
+            if shape is not None and alone.shape is not None and _clash(alone.shape, shape):
+                raise self.error(node, f"{text!r} is {shape_text(alone.shape)}, but this place in the map takes "
+                                       f"{shape_text(shape)}") from None
+            raise self.moved(error, node) from None
         if e.shape is None or None in e.shape:
             raise self.error(node, f"the shape of {text!r} cannot be told; give the shapes of its symbols")
         return e, _matrix_shape(e.shape)
@@ -315,12 +313,12 @@ class _Reader:
         return L.scaled(coefficient, L.compose(*maps))
 
     def scalar(self, node: Node) -> Expr | None:
-        """The formula at ``node`` if it is a number (a coefficient), else ``None``."""
+        """The formula at ``node`` if it is a number or a 1×1 matrix (a coefficient), else ``None``."""
         try:
             e = parse(self.text[node.start:node.end], self.shapes)
         except ParseError:
             return None  # sizes it cannot tell alone: a matrix that the map's shapes will size
-        return e if e.shape == () else None
+        return e if e.shape in ((), (1, 1)) else None  # a 1×1 matrix (x'*y) scales too
 
     def outer(self, piece: list[Node], s: Shape | None, out: Shape | None) -> LinearMap:
         """``vec(U)*vec(V)'``: ``U`` has the output's shape, ``V`` the input's."""
