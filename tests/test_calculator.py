@@ -35,7 +35,7 @@ GRADIENTS = [
     ("x'*A*x", "x"), ("norm2(A*x - y)^2", "x"), ("x'*x", "x"), ("a*x'*x", "x"), ("exp(x)'*vector(1)", "x"),
     ("norm1(x)", "x"), ("sin(x)'*cos(x)", "x"), ("tanh(A*x)'*y", "x"), ("norm2(x)^2 + a*norm2(x)", "x"),
     ("x'*A'*A*x", "x"), ("(x - y)'*A*(x - y)", "x"), ("relu(x)'*y", "x"), ("abs(x)'*vector(1)", "x"),
-    ("sum(x.^3)", "x"), ("x'*A*y", "x"), ("y'*log(vector(1) + exp(A*w))", "w"),
+    ("sum(x.^3)", "x"), ("x'*A*y", "x"), ("y'*log(vector(1) + exp(A*w))", "w"), ("(x'*A*x)*(y'*x)", "x"),
     # the lecture notes
     ("sum(S.*X) - logdet(X)", None), ("sum(log(vector(1) + exp(-y.*(A*w))))", "w"),
     ("norm2(A*X*B' - C)^2", None), ("trace(S*inv(X)) + logdet(X)", None), ("a*x'*x + b*norm2(A*x - y)^2", "x"),

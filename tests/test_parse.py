@@ -65,6 +65,9 @@ VALUES = {"X": X0, "A": A0, "B": B0, "S": S0, "x": x0, "y": b0, "a": 0.7, "b": 0
     ("(1+2i)*X - 3j*A", (1 + 2j) * X0 - 3j * A0),
     ("(a + b)*I + A", 1.2 * np.eye(n) + A0),
     ("vector(1)'*x", x0.sum()),
+    ("(x'*y)*x", (x0.T @ b0).item() * x0),          # a 1×1 factor that does not fit as a matrix scales
+    ("x'*y*A", (x0.T @ b0).item() * A0),
+    ("A*(x'*y)", (x0.T @ b0).item() * A0),
 ])
 def test_formulas_evaluate_to_their_definition(text, reference):
     e = amd.parse(text, {"A": (n, n)} if "vector(2)" in text else None)

@@ -261,6 +261,7 @@ class _Typing:
     def __init__(self, text: str, shapes: Mapping[str, object]):
         self.text, self.shapes = text, shapes
         self.types: dict[int, Type] = {}
+        self.scalings: set[int] = set()  # products A*B in which a 1×1 A or B scales the other
         self.symbols: dict[str, Type] = {}
         self.dim_names: dict[int, str] = {}  # open sizes as they are shown in messages: n, m, p, ...
 
@@ -391,6 +392,11 @@ class _Typing:
     def product(self, node: Node, ta: Type, tb: Type) -> Type:
         if ta == () or tb == ():
             return tb if ta == () else ta
+        # MATLAB's rule, and matrixcalculus.org's: a 1×1 factor that does not fit as a matrix scales the
+        # other, (x'*y)*x
+        if node.op == "*" and ((_is_one(ta) and _find(tb[0]) != 1) or (_is_one(tb) and _find(ta[1]) != 1)):
+            self.scalings.add(id(node))
+            return tb if _is_one(ta) and _find(tb[0]) != 1 else ta
         self.unify(ta[1], tb[0], node, lambda: self._clash(node, ta, tb, "the inner dimensions of the product differ"))
         return (ta[0], tb[1])
 
@@ -538,7 +544,7 @@ class _Builder:
             return E.add(a, b)
         if op == "-":
             return E.sub(a, b)
-        if op == ".*" or (op == "*" and (ta == () or tb == ())):
+        if op == ".*" or (op == "*" and (ta == () or tb == () or id(node) in self.typing.scalings)):
             return E.mul(a, b)
         if op == "*":
             return E.matmul(a, b)
