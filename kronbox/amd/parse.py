@@ -4,8 +4,9 @@
     >>> print(amd.grad(amd.parse("logdet(X)"), "X"))
     inv(X)'
 
-Syntax (lowest binding first): ``+ -``; ``*`` (the matrix product, or scaling when one side is a
-scalar), ``.*`` and ``./`` (elementwise), ``/`` (by a scalar; ``A/B`` is ``A*inv(B)``); unary
+Syntax (lowest binding first): ``+ -``; ``⊗ ⊠`` (for :func:`~kronbox.amd.parse_map` only);
+``*`` (the matrix product, or scaling when one side is a scalar, or a 1×1 matrix that does not fit
+as a matrix factor: ``(x'*y)*x``), ``.*`` and ``./`` (elementwise), ``/`` (by a scalar; ``A/B`` is ``A*inv(B)``); unary
 ``-``; postfix ``'`` (transpose, also ``.'`` and ``transpose(·)``), ``^`` (the matrix power of a
 square matrix, the ordinary power of a scalar) and ``.^`` (elementwise power); numbers,
 parentheses, names and calls. Functions: ``inv trace tr det logdet sqrtm norm1 norm2 sum``
