@@ -1,20 +1,14 @@
 """The ``kronbox`` command: the demo runs end to end and checks itself; usage errors exit 2."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from command import kronbox
 
 from kronbox.cli import main
 
 
-def _demo(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kronbox", "demo", *argv], capture_output=True, text=True)
-
-
 def test_demo_runs_newton_against_the_closed_form_and_lbfgs():
-    result = _demo("--size", "20")
+    result = kronbox("demo", "--size", "20")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert "400 × 400" in result.stdout and "1.6e+05 entries" in result.stdout
@@ -40,7 +34,7 @@ def test_demo_fails_when_the_closed_form_disagrees(monkeypatch, capsys):
 
 @pytest.mark.parametrize("argv", [["demo", "--size", "1"], ["demo", "--size", "abc"], ["nonsense"], []])
 def test_usage_errors_exit_2_without_traceback(argv):
-    result = subprocess.run([sys.executable, "-m", "kronbox", *argv], capture_output=True, text=True)
+    result = kronbox(*argv)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip()

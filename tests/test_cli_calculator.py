@@ -1,20 +1,15 @@
 """``kronbox diff`` and ``kronbox identity`` through the real entry point: output, formats, exit codes."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from command import kronbox
 
 from kronbox.amd import rules
 from kronbox.amd.expr import transpose
 from kronbox.amd.linear import kron
 from kronbox.cli import main
-
-
-def kronbox(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kronbox", *argv], capture_output=True, text=True)
 
 
 def test_diff_prints_function_and_derivative():
