@@ -28,6 +28,7 @@ import numpy as np
 from .differentiate import find_symbol, grad, hessian
 from .evaluate import bound_values, evaluate, specialize
 from .expr import Expr, ShapeError, is_scalar_shape, shape_text
+from .projected import fewer_terms
 
 # Functions of a symmetric matrix variable that are taken on the positive definite cone.
 _CONE_FUNCTIONS = frozenset({"logdet", "inv", "sqrtm"})
@@ -85,7 +86,7 @@ class VecObjective:
         self.g = grad(self.f, self.x)
         self._hessian = hessian(self.f, self.x)
         self._recent: list[tuple[np.ndarray, float, np.ndarray]] = []
-        self._operator: tuple[np.ndarray, object] | None = None
+        self._operator: tuple[np.ndarray, object, object] | None = None
         self.nfev = self.nhess = self.nhessp = 0
         self.failure = ""
 
@@ -147,15 +148,21 @@ class VecObjective:
     # -- Hessian -----------------------------------------------------------------------------------
     def operator(self, x: np.ndarray):
         """The lazy Hessian at ``x`` (the free-entry one: ``H``, not ``Π H Π``), built once per point."""
+        return self._operators(x)[0]
+
+    def _operators(self, x: np.ndarray):
+        """``(H, H')`` at ``x``: ``H'`` is ``H`` with fewer terms, equal to it as ``Π H Π``
+        (:func:`kronbox.amd.projected.fewer_terms`) for a symmetric variable; built once per point."""
         if self._operator is None or not np.array_equal(self._operator[0], x):
             self.nhess += 1
-            self._operator = (np.array(x, copy=True), self._hessian.at(self._bind(self.matrix(x))))
-        return self._operator[1]
+            H = self._hessian.at(self._bind(self.matrix(x)))
+            self._operator = (np.array(x, copy=True), H, fewer_terms(H) if self.symmetric else H)
+        return self._operator[1:]
 
     def hessp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         """``∇²φ(x) p``: ``H p``, or ``vec(sym(H vec(sym P)))`` for a symmetric variable."""
         self.nhessp += 1
-        H = self.operator(x)
+        H = self._operators(x)[1]
         if not self.symmetric:
             return H @ p
         n = self.shape[0]

@@ -1,0 +1,43 @@
+"""``fewer_terms``: a Hessian of a symmetric variable with its Kron and Box terms merged equals the
+original as ``Π H Π`` (against ``np.kron`` and the box product's einsum, projected), with fewer terms."""
+
+from __future__ import annotations
+
+import numpy as np
+from amd_reference import spd
+from zoo import box_twin
+
+import kronbox as kb
+from kronbox.amd.projected import fewer_terms
+
+
+def _projector(n: int) -> np.ndarray:
+    """``Π vec(V) = vec((V + Vᵀ)/2)`` (row-major), entry by entry."""
+    P = np.zeros((n * n, n * n))
+    for i in range(n):
+        for j in range(n):
+            P[i * n + j, i * n + j] += 0.5
+            P[i * n + j, j * n + i] += 0.5
+    return P
+
+
+def test_terms_sharing_a_factor_merge_and_keep_the_projected_value():
+    rng = np.random.default_rng(0)
+    n = 4
+    P = spd(rng, n)
+    A, B, C = (rng.standard_normal((n, n)) for _ in range(3))
+    H = kb.Box(P.T.copy(), A) + 2.0 * kb.Kron(B, B) + kb.Box(C, P) - kb.Kron(A, P)  # P and Pᵀ: one factor
+    dense = box_twin(P.T, A) + 2 * np.kron(B, B) + box_twin(C, P) - np.kron(A, P)
+    merged = fewer_terms(H)
+    assert len(merged.ops) == 2  # {P: A + C − A} and {B: 2B}
+    Pi = _projector(n)
+    np.testing.assert_allclose(Pi @ merged.to_dense() @ Pi, Pi @ dense @ Pi, rtol=1e-12, atol=1e-12)
+
+
+def test_nothing_to_merge_leaves_the_operator_alone():
+    rng = np.random.default_rng(1)
+    A, B, C, D = (rng.standard_normal((3, 3)) for _ in range(4))
+    H = kb.Kron(A, B) + kb.Box(C, D) + kb.Identity(9)
+    assert fewer_terms(H) is H
+    single = kb.Kron(A, B)
+    assert fewer_terms(single) is single
