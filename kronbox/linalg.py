@@ -73,9 +73,9 @@ def numpy_only(op: Operator, what: str, name: str) -> BackendError:
 
 def _symmetric_foreign_kronsum(op) -> bool:
     """A Kronecker sum with symmetric factors of another library: solved there by eigendecompositions."""
-    from .symmetric_sylvester import solvable
+    from .symmetric_sylvester import for_kronsum
 
-    return isinstance(op, KronSum) and op.backend is not None and solvable(op.backend.xp, op.A, op.B)
+    return isinstance(op, KronSum) and for_kronsum(op) is not None
 
 
 def _require_square(op: Operator, what: str) -> None:

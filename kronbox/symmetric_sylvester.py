@@ -25,6 +25,17 @@ from .backend import library, numpy_dtype
 _ROUND_OFF = 64
 
 
+def for_kronsum(op) -> SymmetricSylvester | None:
+    """The solver of ``(A ⊕ B) vec X = vec C``, i.e. ``A X + X Bᵀ = C`` with ``Bᵀ = B``, for a Kronecker
+    sum ``op`` of symmetric factors of another library; ``None`` for any other. Decided (the symmetry
+    test reads both factors) and decomposed once per operator: every later solve is four products."""
+    if op.backend is None:
+        return None
+    xp = op.backend.xp
+    return op.kept("symmetric sylvester", lambda: SymmetricSylvester(xp, op.A, op.B) if solvable(xp, op.A, op.B)
+                   else None)
+
+
 def solvable(xp, A, B) -> bool:
     """Whether ``A Z + Z B = C`` can be solved here: real symmetric dense ``A`` and ``B``, not dask."""
     return all(_symmetric(xp, M) for M in (A, B))

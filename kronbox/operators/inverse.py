@@ -34,13 +34,13 @@ class Inverse(Operator):
         every other direct solve runs on numpy arrays only."""
         from ..backend import library
         from ..linalg import numpy_only
-        from ..symmetric_sylvester import SymmetricSylvester, solvable
+        from ..symmetric_sylvester import for_kronsum
         from .kronsum import KronSum
 
-        op = self.op
-        if isinstance(op, KronSum) and solvable(xp, op.A, op.B):  # A X + X Bᵀ = C, Bᵀ = B
-            return op.kept("symmetric sylvester", lambda: SymmetricSylvester(xp, op.A, op.B)).solve(X3)
-        raise numpy_only(op, "a direct solve (applying the inverse)", library(X3))
+        solver = for_kronsum(self.op) if isinstance(self.op, KronSum) else None
+        if solver is not None:
+            return solver.solve(X3)
+        raise numpy_only(self.op, "a direct solve (applying the inverse)", library(X3))
 
     def _transpose(self):
         return Inverse(self.op.T)
