@@ -137,9 +137,9 @@ def column_matrix(M: LinearMap) -> Expr | None:
         return eye(M.in_shape[0])
     if k == "kron" and a[1].shape == (1, 1) and a[1].kind in ("eye", "ones"):
         return a[0]
-    if k == "box" and _is_column(a[0]) and a[1].shape is not None and a[1].shape[0] == 1:
+    if k == "box" and is_column(a[0]) and a[1].shape is not None and a[1].shape[0] == 1:
         return matmul(a[0], a[1])
-    if k == "outer" and _is_column(a[1]) and (_is_column(a[0]) or a[0].shape == ()):
+    if k == "outer" and is_column(a[1]) and (is_column(a[0]) or a[0].shape == ()):
         return (mul if a[0].shape == () else matmul)(a[0], transpose(a[1]))
     parts = [column_matrix(b) for b in a if isinstance(b, LinearMap)]
     if k not in ("scaled", "sum", "compose") or any(p is None for p in parts):
@@ -152,7 +152,8 @@ def column_matrix(M: LinearMap) -> Expr | None:
     return combined
 
 
-def _is_column(e: Expr) -> bool:
+def is_column(e: Expr) -> bool:
+    """Whether ``e`` is a column vector (``n×1``)."""
     return e.shape is not None and len(e.shape) == 2 and e.shape[1] == 1
 
 

@@ -198,7 +198,7 @@ class _Reader:
             vector = not _is_vec(node.args[0])  # diag(d) of a column d is diag(vec(d))
             shape = s or out
             D = self.matrix(node.args[0] if vector else node.args[0].args[0], shape)[0]
-            if vector and D.shape[1:] != (1,):
+            if vector and not L.is_column(D):
                 raise self.error(node, "diag(d) takes a column vector; a matrix D is written diag(vec(D))")
             return L.diag(D)
         if op == "call" and node.value == "inv" and len(node.args) == 1 and self.is_map(node.args[0]):

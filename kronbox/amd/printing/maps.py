@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..expr import Expr, is_literal
-from ..linear import column_matrix
+from ..linear import column_matrix, is_column
 from .fold import ATOM, PRODUCT, Fold, wrap
 
 
@@ -54,8 +54,7 @@ def map_notation(L, notation: MapNotation) -> str:
         if k == "outer":
             return notation.outer.format(printed(a[0])[0], printed(a[1])[0])
         if k == "diag":
-            column = a[0].shape is not None and a[0].shape[1:] == (1,)
-            return (notation.diag_of_vector if column else notation.diag).format(printed(a[0])[0])
+            return (notation.diag_of_vector if is_column(a[0]) else notation.diag).format(printed(a[0])[0])
         if k == "scaled":
             inner = grouped(a[1])
             if is_literal(a[0], -1.0):
