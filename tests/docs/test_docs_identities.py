@@ -1,0 +1,535 @@
+"""Every formula stated in the documentation pages, checked with numpy alone.
+
+``docs/conventions.md``, ``docs/identities.md`` and ``docs/derivatives.md`` state identities of the
+Kronecker and box products, the vec conventions and the derivative table. This file checks each of
+them on random (mostly rectangular) matrices against independent dense definitions: ``np.kron``
+for ``⊗`` and an einsum of the entrywise definition for ``⊠``
+
+    (A ⊠ B)[(ij), (kl)] = A[i, l] B[j, k]        (row-major pairs: (ij) = i·m2 + j, (kl) = k·n1 + l)
+
+and central finite differences for the derivatives. kronbox itself is not imported: if a page and
+this file disagree, one of them is wrong, whatever the library does. The sections follow the pages.
+"""
+
+from __future__ import annotations
+
+import itertools
+from math import comb
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def kron(A, B):
+    return np.kron(A, B)
+
+
+def box(A, B):
+    """``(A ⊠ B)[(ij), (kl)] = A[i, l] B[j, k]``, shape ``(m1 m2) × (n2 n1)``."""
+    (m1, n1), (m2, n2) = A.shape, B.shape
+    return np.einsum("il,jk->ijkl", A, B).reshape(m1 * m2, n2 * n1)
+
+
+def outer(U, V):
+    """``vec(U) vec(V)ᵀ``: entries ``U[i, j] V[k, l]``."""
+    return np.einsum("ij,kl->ijkl", U, V).reshape(U.size, V.size)
+
+
+def I(n):  # noqa: E743
+    return np.eye(n)
+
+
+def vec(X):
+    """Row-major vec, the default of the pages: ``X.ravel()``."""
+    return X.ravel()
+
+
+def vecF(X):
+    """Column-major vec (Magnus–Neudecker, the Matrix Cookbook)."""
+    return X.ravel(order="F")
+
+
+def commutation(m, n):
+    """``I_m ⊠ I_n``: maps ``vec(X)`` to ``vec(Xᵀ)`` for ``X`` of shape ``n × m``."""
+    return box(I(m), I(n))
+
+
+def close(a, b):
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def close_fd(a, b):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+def rand(rng, m, n):
+    return rng.standard_normal((m, n))
+
+
+def spd(rng, n):
+    G = rng.standard_normal((n, n))
+    return G @ G.T / n + np.eye(n)
+
+
+def well_conditioned(rng, n):
+    return rng.standard_normal((n, n)) / np.sqrt(n) + 3 * np.eye(n)
+
+
+SHAPES = [(2, 3, 4, 5), (3, 2, 2, 4), (1, 3, 2, 1), (3, 3, 2, 2)]  # m1, n1, m2, n2
+
+
+# ------------------------------------------------------------------------ conventions.md: vec, apply
+
+
+@pytest.mark.parametrize("m1,n1,m2,n2", SHAPES)
+def test_definitions_entrywise(rng, m1, n1, m2, n2):
+    A, B = rand(rng, m1, n1), rand(rng, m2, n2)
+    K, X = kron(A, B), box(A, B)
+    assert K.shape == (m1 * m2, n1 * n2) and X.shape == (m1 * m2, n2 * n1)
+    for i, j, k, l in itertools.product(range(m1), range(m2), range(n1), range(n2)):
+        assert K[i * m2 + j, k * n2 + l] == A[i, k] * B[j, l]
+    for i, j, k, l in itertools.product(range(m1), range(m2), range(n2), range(n1)):
+        assert X[i * m2 + j, k * n1 + l] == A[i, l] * B[j, k]
+
+
+def test_vec_row_major_pairs(rng):
+    X = rand(rng, 3, 4)
+    x = vec(X)
+    for i, j in itertools.product(range(3), range(4)):
+        assert x[i * 4 + j] == X[i, j]
+    close(vecF(X), vec(X.T))
+
+
+@pytest.mark.parametrize("m1,n1,m2,n2", SHAPES)
+def test_apply_row_major(rng, m1, n1, m2, n2):
+    A, B = rand(rng, m1, n1), rand(rng, m2, n2)
+    X = rand(rng, n1, n2)
+    close(kron(A, B) @ vec(X), vec(A @ X @ B.T))
+    Xb = rand(rng, n2, n1)
+    close(box(A, B) @ vec(Xb), vec(A @ Xb.T @ B.T))
+
+
+def test_apply_outer(rng):
+    U, V, X = rand(rng, 2, 3), rand(rng, 4, 5), rand(rng, 4, 5)
+    close(outer(U, V) @ vec(X), vec(U) * np.sum(V * X))
+    close(outer(U, V), np.outer(vec(U), vec(V)))
+
+
+@pytest.mark.parametrize("m,n", [(2, 3), (3, 3), (1, 4), (4, 2)])
+def test_commutation(rng, m, n):
+    X = rand(rng, n, m)
+    close(commutation(m, n) @ vec(X), vec(X.T))
+    close(commutation(m, n).T @ commutation(m, n), I(m * n))
+    close(commutation(m, n).T, commutation(n, m))
+    close(commutation(n, m) @ vecF(X), vec(X))  # vecF(X) = vec(Xᵀ), and back
+
+
+@pytest.mark.parametrize("m1,n1,m2,n2", SHAPES)
+def test_unwinding_row_major(rng, m1, n1, m2, n2):
+    A, B, C = rand(rng, m1, n1), rand(rng, m2, n2), rand(rng, m1, m2)
+    close(vec(C) @ kron(A, B), vec(A.T @ C @ B))
+    close(vec(C) @ box(A, B), vec(B.T @ C.T @ A))
+
+
+@pytest.mark.parametrize("m1,n1,m2,n2", SHAPES)
+def test_column_major(rng, m1, n1, m2, n2):
+    A, B = rand(rng, m1, n1), rand(rng, n2, m2)  # A X B with X n1×n2
+    X = rand(rng, n1, n2)
+    close(kron(B.T, A) @ vecF(X), vecF(A @ X @ B))
+    Xb = rand(rng, n2, n1)
+    close(box(B.T, A) @ vecF(Xb), vecF(A @ Xb.T @ B))
+    # unwinding, column-major
+    P, Q = rand(rng, m1, n1), rand(rng, m2, n2)
+    C = rand(rng, m2, m1)
+    close(vecF(C) @ kron(P, Q), vecF(Q.T @ C @ P))
+    close(vecF(C) @ box(P, Q), vecF(P.T @ C.T @ Q))
+    # an operator acting on vecF: (A ⊗ B) vecF(X) = vecF(B X Aᵀ)
+    Y = rand(rng, n2, n1)
+    close(kron(P, Q) @ vecF(Y), vecF(Q @ Y @ P.T))
+
+
+def test_jacobian_column_major_from_row_major(rng):
+    p, m, n, q = 2, 3, 4, 5
+    A, B = rand(rng, p, m), rand(rng, n, q)  # F(X) = A X B, X m×n, F p×q
+    J_row = kron(A, B.T)
+    J_col = commutation(q, p) @ J_row @ commutation(m, n)
+    close(J_col, kron(B.T, A))
+
+
+# ------------------------------------------------------------ conventions.md: gradients, symmetric X
+
+
+def test_gradient_independent_entries(rng):
+    n = 4
+    A, X, V = rand(rng, n, n), spd(rng, n), rand(rng, n, n)
+
+    def f(X):
+        return np.trace(A @ X) + np.linalg.slogdet(X)[1]
+
+    G = A.T + np.linalg.inv(X).T
+    t = 1e-6
+    close_fd((f(X + t * V) - f(X - t * V)) / (2 * t), np.sum(G * V))
+
+
+def test_symmetric_gradient_convention(rng):
+    n = 4
+    A, X = rand(rng, n, n), spd(rng, n)
+
+    def f(X):
+        return np.trace(A @ X) + np.linalg.slogdet(X)[1] + np.sum(X @ X)
+
+    G = A.T + np.linalg.inv(X).T + 2 * X.T @ np.ones((n, n))
+    # the gradient on symmetric matrices: sym(G), symmetric and exact on symmetric directions
+    S = (G + G.T) / 2
+    W = rand(rng, n, n)
+    V = W + W.T
+    t = 1e-6
+    d = (f(X + t * V) - f(X - t * V)) / (2 * t)
+    close_fd(d, np.sum(S * V))
+    assert not np.isclose(d, np.sum((G + G.T - G * np.eye(n)) * V))
+    # the Cookbook's G + Gᵀ − G∘I: derivatives by the n(n+1)/2 free entries x_ij (i ≤ j)
+    cookbook = G + G.T - G * np.eye(n)
+    for i, j in itertools.combinations_with_replacement(range(n), 2):
+        E = np.zeros((n, n))
+        E[i, j] = E[j, i] = 1.0
+        close_fd((f(X + t * E) - f(X - t * E)) / (2 * t), cookbook[i, j])
+    # and the projected Hessian Π H Π: sym of the Hessian applied to sym(V)
+    close(S, S.T)
+
+
+# ------------------------------------------------------------------------------ identities.md
+
+
+@pytest.mark.parametrize("m1,n1,m2,n2", SHAPES)
+def test_connector(rng, m1, n1, m2, n2):
+    A, B = rand(rng, m1, n1), rand(rng, m2, n2)
+    close(kron(A, B) @ box(I(n1), I(n2)), box(A, B))
+    close(box(A, B) @ box(I(n2), I(n1)), kron(A, B))
+    close(box(I(m2), I(m1)) @ kron(A, B), box(B, A))
+    close(box(I(m2), I(m1)) @ kron(A, B) @ box(I(n1), I(n2)), kron(B, A))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mixed_products(seed):
+    rng = np.random.default_rng(seed)
+    m1, n1, m2, n2, p1, p2 = rng.integers(1, 5, size=6)
+    A, B = rand(rng, m1, n1), rand(rng, m2, n2)
+    # (A⊗B)(C⊗D) = (AC)⊗(BD): C is n1×p1, D is n2×p2
+    C, D = rand(rng, n1, p1), rand(rng, n2, p2)
+    close(kron(A, B) @ kron(C, D), kron(A @ C, B @ D))
+    close(kron(A, B) @ box(C, D), box(A @ C, B @ D))
+    # (A⊠B)(C⊠D) = (AD)⊗(BC): C is n2×p1, D is n1×p2
+    C, D = rand(rng, n2, p1), rand(rng, n1, p2)
+    close(box(A, B) @ box(C, D), kron(A @ D, B @ C))
+    close(box(A, B) @ kron(C, D), box(A @ D, B @ C))
+
+
+@pytest.mark.parametrize("m1,n1,m2,n2", SHAPES)
+def test_transpose_and_conjugate_transpose(rng, m1, n1, m2, n2):
+    A, B = rand(rng, m1, n1), rand(rng, m2, n2)
+    close(kron(A, B).T, kron(A.T, B.T))
+    close(box(A, B).T, box(B.T, A.T))
+    Ac, Bc = A + 1j * rand(rng, m1, n1), B + 1j * rand(rng, m2, n2)
+    close(box(Ac, Bc).conj().T, box(Bc.conj().T, Ac.conj().T))
+
+
+@pytest.mark.parametrize("m1,m2", [(2, 3), (3, 3), (1, 4), (4, 2)])
+def test_inverse(rng, m1, m2):
+    A, B = well_conditioned(rng, m1), well_conditioned(rng, m2)
+    Ai, Bi = np.linalg.inv(A), np.linalg.inv(B)
+    close(np.linalg.inv(kron(A, B)), kron(Ai, Bi))
+    close(np.linalg.inv(box(A, B)), box(Bi, Ai))
+
+
+def test_trace(rng):
+    A, B = rand(rng, 3, 3), rand(rng, 4, 4)
+    close(np.trace(kron(A, B)), np.trace(A) * np.trace(B))
+    P, Q = rand(rng, 3, 5), rand(rng, 5, 3)  # A m×n, B n×m
+    close(np.trace(box(P, Q)), np.trace(P @ Q))
+    U, V = rand(rng, 3, 4), rand(rng, 3, 4)
+    close(np.trace(outer(U, V)), np.sum(U * V))
+
+
+@pytest.mark.parametrize("m1,m2", [(1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (2, 4), (4, 4), (4, 5), (5, 3)])
+def test_determinant(rng, m1, m2):
+    A, B = well_conditioned(rng, m1), well_conditioned(rng, m2)
+    dA, dB = np.linalg.det(A), np.linalg.det(B)
+    expected = dA**m2 * dB**m1
+    close(np.linalg.det(kron(A, B)) / expected, 1.0)
+    sign = (-1) ** (comb(m1, 2) * comb(m2, 2))
+    close(np.linalg.det(box(A, B)) / expected, sign)
+    close(np.linalg.det(commutation(m1, m2)), sign)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_associativity(seed):
+    rng = np.random.default_rng(seed)
+    A, B, C = (rand(rng, *rng.integers(2, 4, size=2)) for _ in range(3))
+    close(kron(kron(A, B), C), kron(A, kron(B, C)))
+    close(box(box(A, B), C), box(A, box(B, C)))
+    # mixed ones do not associate
+    assert not np.allclose(kron(box(A, B), C), box(A, kron(B, C)))
+    assert not np.allclose(box(kron(A, B), C), kron(A, box(B, C)))
+
+
+def test_scalars_and_sums(rng):
+    A, A2, B, B2 = rand(rng, 2, 3), rand(rng, 2, 3), rand(rng, 4, 5), rand(rng, 4, 5)
+    close(kron(2.0 * A, B), 2.0 * kron(A, B))
+    close(box(A, 3.0 * B), 3.0 * box(A, B))
+    close(kron(A + A2, B), kron(A, B) + kron(A2, B))
+    close(box(A, B + B2), box(A, B) + box(A, B2))
+
+
+def test_outer_products(rng):
+    U, V = rand(rng, 2, 3), rand(rng, 4, 5)
+    A, B = rand(rng, 3, 2), rand(rng, 6, 3)
+    W = rand(rng, 2, 3)
+    close(kron(A, B) @ outer(W, V), outer(A @ W @ B.T, V))
+    close(box(A, B) @ outer(W.T, V), outer(A @ W @ B.T, V))
+    V2 = rand(rng, 3, 6)
+    close(outer(U, V2) @ kron(A, B), outer(U, A.T @ V2 @ B))
+    close(outer(U, V).T, outer(V, U))
+
+
+# the 24 direct products: X[(i0 i1), (i2 i3)] = A[i_σ0, i_σ1] B[i_σ2, i_σ3] and what each one is
+DIRECT = {
+    (0, 1, 2, 3): "vec(A) vec(B)ᵀ", (0, 1, 3, 2): "vec(A) vec(Bᵀ)ᵀ",
+    (0, 2, 1, 3): "A ⊗ B", (0, 2, 3, 1): "A ⊗ Bᵀ", (0, 3, 1, 2): "A ⊠ B", (0, 3, 2, 1): "A ⊠ Bᵀ",
+    (1, 0, 2, 3): "vec(Aᵀ) vec(B)ᵀ", (1, 0, 3, 2): "vec(Aᵀ) vec(Bᵀ)ᵀ",
+    (1, 2, 0, 3): "B ⊠ A", (1, 2, 3, 0): "Bᵀ ⊠ A", (1, 3, 0, 2): "B ⊗ A", (1, 3, 2, 0): "Bᵀ ⊗ A",
+    (2, 0, 1, 3): "Aᵀ ⊗ B", (2, 0, 3, 1): "Aᵀ ⊗ Bᵀ", (2, 1, 0, 3): "B ⊠ Aᵀ", (2, 1, 3, 0): "Bᵀ ⊠ Aᵀ",
+    (2, 3, 0, 1): "vec(B) vec(A)ᵀ", (2, 3, 1, 0): "vec(Bᵀ) vec(A)ᵀ",
+    (3, 0, 1, 2): "Aᵀ ⊠ B", (3, 0, 2, 1): "Aᵀ ⊠ Bᵀ", (3, 1, 0, 2): "B ⊗ Aᵀ", (3, 1, 2, 0): "Bᵀ ⊗ Aᵀ",
+    (3, 2, 0, 1): "vec(B) vec(Aᵀ)ᵀ", (3, 2, 1, 0): "vec(Bᵀ) vec(Aᵀ)ᵀ",
+}
+
+
+def direct_by_definition(A, B, perm):
+    letters = "abcd"
+    spec = f"{letters[perm[0]]}{letters[perm[1]]},{letters[perm[2]]}{letters[perm[3]]}->abcd"
+    T = np.einsum(spec, A, B)
+    return T.reshape(T.shape[0] * T.shape[1], T.shape[2] * T.shape[3])
+
+
+def closed_form(text, A, B):
+    names = {"A": A, "Aᵀ": A.T, "B": B, "Bᵀ": B.T}
+    if text.startswith("vec("):
+        left, right = text.split(" ")
+        return outer(names[left[4:-1]], names[right[4:-2]])
+    left, product, right = text.split(" ")
+    return (kron if product == "⊗" else box)(names[left], names[right])
+
+
+def test_the_24_direct_products(rng):
+    assert sorted(DIRECT) == sorted(itertools.permutations(range(4)))
+    counts = {kind: sum(kind in text for text in DIRECT.values()) for kind in ("vec", "⊗", "⊠")}
+    assert counts == {"vec": 8, "⊗": 8, "⊠": 8}
+    A, B = rand(rng, 2, 3), rand(rng, 4, 5)  # four distinct sizes: a wrong form cannot fit by accident
+    for perm, text in DIRECT.items():
+        close(closed_form(text, A, B), direct_by_definition(A, B, perm))
+
+
+def test_direct_products_rule_of_thumb(rng):
+    """The classification rule of the page: where A's two indices sit decides the structure."""
+    for perm, text in DIRECT.items():
+        a = set(perm[:2])
+        if a in ({0, 1}, {2, 3}):
+            assert text.startswith("vec(")
+        elif {0, 2} == a or {1, 3} == a:
+            assert "⊗" in text
+        else:
+            assert "⊠" in text
+
+
+@pytest.mark.parametrize("m,n", [(3, 4), (4, 4), (1, 3)])
+def test_kronecker_sum_and_sylvester(rng, m, n):
+    A, B = well_conditioned(rng, m), well_conditioned(rng, n)
+    L = kron(A, I(n)) + kron(I(m), B)
+    X = rand(rng, m, n)
+    close(L @ vec(X), vec(A @ X + X @ B.T))
+    C = rand(rng, m, n)
+    Xs = sla.solve_sylvester(A, B.T, C)  # Bartels–Stewart
+    close(vec(Xs), np.linalg.solve(L, vec(C)))
+    # eigenvalues: all sums λ_i(A) + μ_j(B)
+    sums = np.add.outer(np.linalg.eigvals(A), np.linalg.eigvals(B)).ravel()
+    eig = np.linalg.eigvals(L)
+    close(np.sort_complex(np.round(eig, 8)), np.sort_complex(np.round(sums, 8)))
+    # the exponential of a Kronecker sum
+    close(sla.expm(L), kron(sla.expm(A), sla.expm(B)))
+    # column-major: (I ⊗ A + Bᵀ ⊗ I) vecF(X) = vecF(A X + X B)
+    close((kron(I(n), A) + kron(B.T, I(m))) @ vecF(X), vecF(A @ X + X @ B))
+
+
+def test_lyapunov(rng):
+    n = 4
+    A, Q = well_conditioned(rng, n), spd(rng, n)
+    X = sla.solve_continuous_lyapunov(A, Q)  # A X + X Aᴴ = Q
+    close((kron(A, I(n)) + kron(I(n), A)) @ vec(X), vec(Q))
+
+
+# ------------------------------------------------------------------------------ derivatives.md
+
+
+def jacobian_fd(F, X, h=1e-6):
+    """The row-major Jacobian ``J[(ij), (kl)] = ∂F_ij/∂X_kl`` by central differences."""
+    X = np.asarray(X, dtype=float)
+    cols = []
+    for k in range(X.size):
+        E = np.zeros(X.size)
+        E[k] = h
+        E = E.reshape(X.shape)
+        cols.append((np.atleast_1d(F(X + E)).ravel() - np.atleast_1d(F(X - E)).ravel()) / (2 * h))
+    return np.stack(cols, axis=1)
+
+
+def test_derivative_table_linear(rng):
+    m, n, p, q = 3, 4, 2, 5
+    X = rand(rng, m, n)
+    close_fd(jacobian_fd(lambda X: X, X), kron(I(m), I(n)))
+    close_fd(jacobian_fd(lambda X: X.T, X), box(I(n), I(m)))
+    A, B = rand(rng, p, m), rand(rng, n, q)
+    close_fd(jacobian_fd(lambda X: A @ X @ B, X), kron(A, B.T))
+    A2, B2 = rand(rng, p, n), rand(rng, m, q)
+    close_fd(jacobian_fd(lambda X: A2 @ X.T @ B2, X), box(A2, B2.T))
+    A3, B3 = rand(rng, n, m), rand(rng, p, q)
+    close_fd(jacobian_fd(lambda X: np.trace(A3 @ X) * B3, X), outer(B3, A3.T))
+
+
+def test_derivative_table_nonlinear(rng):
+    n = 4
+    X = spd(rng, n)
+    Xi = np.linalg.inv(X)
+    close_fd(jacobian_fd(lambda X: X @ X, X), kron(I(n), X.T) + kron(X, I(n)))
+    for k in (3, 4):
+        expected = sum(kron(np.linalg.matrix_power(X, i), np.linalg.matrix_power(X, k - 1 - i).T) for i in range(k))
+        close_fd(jacobian_fd(lambda X, k=k: np.linalg.matrix_power(X, k), X), expected)
+    close_fd(jacobian_fd(np.linalg.inv, X), -kron(Xi, Xi.T))
+    close_fd(jacobian_fd(lambda X: np.linalg.inv(X).T, X), -box(Xi.T, Xi))
+    R = sla.sqrtm(X).real
+    close_fd(jacobian_fd(lambda X: sla.sqrtm(X).real, X), np.linalg.inv(kron(I(n), R.T) + kron(R, I(n))))
+    # negative integer powers through the inverse: X^-2 = (X⁻¹)²
+    close_fd(jacobian_fd(lambda X: np.linalg.matrix_power(np.linalg.inv(X), 2), X),
+             -(kron(I(n), Xi.T) + kron(Xi, I(n))) @ kron(Xi, Xi.T))
+
+
+def test_derivative_rules_product_hadamard_chain(rng):
+    n = 3
+    X = spd(rng, n)
+    A = rand(rng, n, n)
+    G, dG = (lambda X: A @ X), kron(A, I(n))
+    H, dH = (lambda X: X @ X), kron(I(n), X.T) + kron(X, I(n))
+    close_fd(jacobian_fd(lambda X: G(X) @ H(X), X), kron(I(n), H(X).T) @ dG + kron(G(X), I(n)) @ dH)
+    close_fd(jacobian_fd(lambda X: G(X) * H(X), X), np.diag(vec(H(X))) @ dG + np.diag(vec(G(X))) @ dH)
+    close_fd(jacobian_fd(lambda X: np.linalg.inv(H(X)), X),
+             -kron(np.linalg.inv(H(X)), np.linalg.inv(H(X)).T) @ dH)
+    # quotients: ∂(A/B)/∂A = diag(vec 1/B), ∂(A/B)/∂B = −diag(vec F/B)
+    B = X + 2.0
+    close_fd(jacobian_fd(lambda Y: Y / B, A), np.diag(vec(1 / B)))
+    close_fd(jacobian_fd(lambda Y: A / Y, B), -np.diag(vec(A / B / B)))
+
+
+def test_scalar_broadcasts(rng):
+    A = rand(rng, 3, 4)
+    c = 1.7
+    close_fd(jacobian_fd(lambda s: A + s[0], np.array([c])), vec(np.ones_like(A))[:, None])
+    close_fd(jacobian_fd(lambda s: s[0] * A, np.array([c])), vec(A)[:, None])
+    close_fd(jacobian_fd(lambda Y: c * Y, A), c * I(A.size))
+
+
+def test_scalar_functions(rng):
+    n = 4
+    X, A = spd(rng, n), rand(rng, n, n)
+    Xi = np.linalg.inv(X)
+
+    def grad(f, X):
+        return jacobian_fd(f, X).reshape(X.shape)
+
+    close_fd(grad(np.trace, X), I(n))
+    close_fd(grad(lambda X: np.trace(A @ X), X), A.T)
+    close_fd(grad(lambda X: np.trace(A @ X.T), X), A)
+    close_fd(grad(lambda X: np.linalg.slogdet(X)[1], X), Xi.T)
+    close_fd(grad(np.linalg.det, X), np.linalg.det(X) * Xi.T)
+    close_fd(grad(np.sum, A), np.ones_like(A))
+    close_fd(grad(lambda Y: np.sum(Y * Y), A), 2 * A)
+    close_fd(grad(lambda Y: np.linalg.norm(Y), A), A / np.linalg.norm(A))
+    B = rand(rng, n, n)
+    close_fd(grad(lambda Y: np.sum(Y * B), A), B)
+    # the AMD paper's examples
+    S = spd(rng, n)
+    close_fd(grad(lambda X: np.trace(S @ np.linalg.inv(X)), X), -(Xi @ S @ Xi).T)
+    P, Q = rand(rng, n, n), rand(rng, n, n)
+    close_fd(grad(lambda X: np.trace(P @ X @ Q @ X), X), (P @ X @ Q).T + (Q @ X @ P).T)
+    close_fd(grad(lambda X: np.trace(X @ X), X), 2 * X.T)
+    # the chain rule through trace: vec(∇ trace F(X)) = F'(X)ᵀ vec(I)
+    J = jacobian_fd(lambda X: X @ A @ X, X)
+    close_fd(grad(lambda X: np.trace(X @ A @ X), X), (J.T @ vec(I(n))).reshape(n, n))
+    # covariance: ∇(−logdet X − tr(S X⁻¹) − ‖X⁻¹‖²) = X⁻ᵀ(2X⁻¹ + Sᵀ)X⁻ᵀ − X⁻ᵀ
+    def covariance(X):
+        return -np.linalg.slogdet(X)[1] - np.trace(S @ np.linalg.inv(X)) - np.sum(np.linalg.inv(X) ** 2)
+
+    close_fd(grad(covariance, X), Xi.T @ (2 * Xi + S.T) @ Xi.T - Xi.T)
+
+
+def test_unwinding_gives_gradients(rng):
+    """Reverse mode: ``vec(Ḡ)ᵀ J`` is the unwinding rule applied to the adjoint ``Ḡ``."""
+    n = 4
+    X, C = spd(rng, n), rand(rng, n, n)
+    Xi = np.linalg.inv(X)
+    J = -kron(Xi, Xi.T)  # the Jacobian of inv
+    close(vec(C) @ J, vec(-(Xi.T @ C @ Xi.T)))
+
+
+def test_hessian_of_logdet(rng):
+    n = 3
+    X = spd(rng, n)
+    Xi = np.linalg.inv(X)
+    close_fd(jacobian_fd(lambda X: np.linalg.inv(X).T, X), -box(Xi.T, Xi))
+
+
+def _step(x):
+    return (x > 0).astype(float)
+
+
+ELEMENTWISE = {
+    "exp": (np.exp, np.exp),
+    "log": (np.log, lambda x: 1 / x),
+    "sqrt": (np.sqrt, lambda x: 0.5 / np.sqrt(x)),
+    "sin": (np.sin, np.cos),
+    "cos": (np.cos, lambda x: -np.sin(x)),
+    "tan": (np.tan, lambda x: 1 + np.tan(x) ** 2),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "abs": (np.abs, np.sign),
+    "sign": (np.sign, np.zeros_like),
+    "relu": (lambda x: np.maximum(x, 0), _step),
+    "power 2.5": (lambda x: x**2.5, lambda x: 2.5 * x**1.5),
+    "power -1": (lambda x: x**-1.0, lambda x: -(x**-2.0)),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_functions(rng, name):
+    f, df = ELEMENTWISE[name]
+    X = rng.uniform(0.2, 1.2, size=(3, 2))
+    if name in ("abs", "sign", "relu"):
+        X = X * np.where(rng.random((3, 2)) < 0.5, -1, 1)  # away from the kink at 0
+    close_fd(jacobian_fd(f, X), np.diag(vec(df(X))))
+
+
+def test_sylvester_solution_derivative(rng):
+    n, m = 3, 4
+    A, B = well_conditioned(rng, n), well_conditioned(rng, m)
+    C = rand(rng, n, m)
+    Z = sla.solve_sylvester(A, B, C)  # A Z + Z B = C
+    L = kron(A, I(m)) + kron(I(n), B.T)
+    Li = np.linalg.inv(L)
+    close_fd(jacobian_fd(lambda C: sla.solve_sylvester(A, B, C), C), Li)
+    close_fd(jacobian_fd(lambda A: sla.solve_sylvester(A, B, C), A), -Li @ kron(I(n), Z.T))
+    close_fd(jacobian_fd(lambda B: sla.solve_sylvester(A, B, C), B), -Li @ kron(Z, I(m)))
