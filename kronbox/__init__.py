@@ -3,6 +3,8 @@
 Convention: ``vec(X) = X.ravel()`` (row-major) unless ``order="F"`` is asked for.
 """
 
+__version__ = "0.2.0"
+
 from . import amd, check
 from .backend import BackendError
 from .direct import direct_product

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kronbox import __version__
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line (``kronbox: …``) and exits 2."""
@@ -24,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     from .commands import diff, identity
 
     parser = _Parser(prog="kronbox", description="Lazy Kronecker and box products and matrix calculus.")
+    parser.add_argument("--version", action="version", version=f"kronbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, module in (("diff", diff), ("identity", identity), ("demo", demo)):
         summary = module.__doc__.split("\n\n")[0].replace("``", "")
