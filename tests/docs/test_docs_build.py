@@ -58,6 +58,19 @@ def test_the_pages_stand_alone():
             assert "DESIGN.md" not in page.read_text(encoding="utf-8"), page
 
 
+PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.glob("*.md"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_python_examples_of_a_page_run(page, capsys):
+    """Every ```python block of a page, in order, in one namespace (the asserts in them check the claims)."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.M | re.S)
+    namespace: dict = {"__name__": f"docs_{Path(page).stem}"}
+    for number, block in enumerate(blocks, 1):
+        exec(compile(block, f"{page}, python block {number}", "exec"), namespace)
+
+
 def test_the_documentation_builds_with_warnings_as_errors(tmp_path):
     for module in ("sphinx", "myst_nb", "furo"):
         pytest.importorskip(module)
