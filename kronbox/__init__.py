@@ -5,10 +5,14 @@ Convention: ``vec(X) = X.ravel()`` (row-major) unless ``order="F"`` is asked for
 
 __version__ = "0.2.0"
 
-from . import amd, check
-from .backend import BackendError
-from .direct import direct_product
-from .operators import (
+from kronbox import (
+    amd,
+    check,
+    linalg,  # noqa: F401  (provides the operators' closed forms, see kronbox.services)
+)
+from kronbox.backend import BackendError
+from kronbox.examples import covariance
+from kronbox.operators import (
     Box,
     Commutation,
     Compose,
@@ -25,7 +29,8 @@ from .operators import (
     Transpose,
     Zero,
 )
-from .vec import unvec, vec
+from kronbox.operators.direct import direct_product
+from kronbox.vec import unvec, vec
 
 __all__ = [
     "BackendError",
@@ -46,6 +51,7 @@ __all__ = [
     "Zero",
     "amd",
     "check",
+    "covariance",
     "direct_product",
     "unvec",
     "vec",

@@ -164,3 +164,42 @@ def numpy_dtype(dtype) -> np.dtype:
 def unsupported(what: str, name: str, alternative: str) -> BackendError:
     """The error for an operation that the library ``name`` cannot do, naming the alternative."""
     return BackendError(f"{what} is not available for {name} arrays: {alternative}")
+
+
+# numpy.linalg works in float32/float64/complex64/complex128: other numbers are promoted or refused.
+_PROMOTED = {np.dtype(np.float16): np.dtype(np.float32)}
+_EXPECTED = {(2,): "a matrix (2-D)", (1, 2): "a vector or a matrix", (0, 1, 2): "a number, a vector or a matrix"}
+
+
+def numeric_array(x, what: str, ndims: tuple[int, ...] = (1, 2)) -> np.ndarray:
+    """``x`` as an array of a dtype numpy.linalg supports; ``ValueError`` naming ``what`` otherwise.
+
+    Integers and booleans become float64 and float16 becomes float32; strings, objects and extended
+    precision (``longdouble``) are refused, as is an array whose number of dimensions is not in ``ndims``.
+    An array of another library (see :func:`of`) stays in its library, with the same rules.
+    """
+    if is_foreign(x):
+        return _foreign_numeric_array(x, what, ndims)
+    x = np.asarray(x)
+    if x.dtype.kind not in "biufc" or x.dtype.itemsize > (16 if x.dtype.kind == "c" else 8):
+        raise ValueError(
+            f"{what} must hold numbers (integers, float32/64 or complex64/128), got dtype {x.dtype}"
+        )
+    if x.ndim not in ndims:
+        raise ValueError(f"{what} must be {_EXPECTED[ndims]}, got an array of shape {x.shape}")
+    if x.dtype.kind in "biu":
+        return x.astype(np.float64)
+    return x.astype(_PROMOTED[x.dtype]) if x.dtype in _PROMOTED else x
+
+
+def _foreign_numeric_array(x, what: str, ndims: tuple[int, ...]):
+    dtype = numpy_dtype(x.dtype)
+    if dtype.kind not in "biufc" or dtype.itemsize > (16 if dtype.kind == "c" else 8):
+        raise ValueError(f"{what} must hold numbers (integers, float32/64 or complex64/128), got dtype {x.dtype}")
+    if x.ndim not in ndims:
+        raise ValueError(f"{what} must be {_EXPECTED[ndims]}, got an array of shape {tuple(x.shape)}")
+    promoted = np.dtype(np.float64) if dtype.kind in "biu" else _PROMOTED.get(dtype)
+    if promoted is None:
+        return x
+    b = of(x)
+    return b.xp.astype(x, b.dtype(promoted))

@@ -22,8 +22,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import demo
-    from .commands import diff, identity
+    from kronbox.commands import demo, diff, identity
 
     parser = _Parser(prog="kronbox", description="Lazy Kronecker and box products and matrix calculus.")
     parser.add_argument("--version", action="version", version=f"kronbox {__version__}")

@@ -245,7 +245,7 @@ def test_const_value_and_shape_disagree():
 
 
 def test_unknown_elementwise_function():
-    from kronbox.amd.expr import elementwise
+    from kronbox.amd.expressions.expr import elementwise
 
     with raises(ValueError, "unknown elementwise function 'foo'", "exp", "tanh"):
         elementwise("foo", amd.var("X", (2, 2)))

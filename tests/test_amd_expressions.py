@@ -15,10 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kronbox import amd
-from kronbox.amd.expr import ones as ones_expr
-from kronbox.amd.factor import Factorization
-
-evaluation = importlib.import_module("kronbox.amd.evaluate")  # the module (amd.evaluate is the function)
+from kronbox.amd.evaluation import numpy_kernels
+from kronbox.amd.evaluation.factorization import Factorization
+from kronbox.amd.expressions.expr import ones as ones_expr
 
 N = 4
 
@@ -125,12 +124,12 @@ def test_different_arguments_give_different_nodes():
 def kernel_calls(monkeypatch) -> Counter:
     """Counts, per node, the calls of the evaluation kernels (their results are unchanged)."""
     calls: Counter = Counter()
-    for kind, kernel in list(evaluation.KERNELS.items()):
+    for kind, kernel in list(numpy_kernels.NUMPY_KERNELS.items()):
         def counted(n, ctx, kernel=kernel):
             calls[n] += 1
             return kernel(n, ctx)
 
-        monkeypatch.setitem(evaluation.KERNELS, kind, counted)
+        monkeypatch.setitem(numpy_kernels.NUMPY_KERNELS, kind, counted)
     return calls
 
 
@@ -217,7 +216,7 @@ class _LUCount:
     ROUTINES = (
         ("numpy.linalg", ("inv", "slogdet", "det", "solve")),
         ("scipy.linalg", ("lu_factor", "inv", "det")),
-        ("kronbox.lapack", ("lu_in_place",)),
+        ("kronbox.linalg.lapack", ("lu_in_place",)),
     )
 
     def __init__(self, monkeypatch):

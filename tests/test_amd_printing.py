@@ -18,8 +18,8 @@ from matplotlib.mathtext import MathTextParser
 from zoo import box_twin
 
 from kronbox import amd
-from kronbox.amd.expr import ones
-from kronbox.amd.operators import to_operator
+from kronbox.amd.evaluation.lazy_operator import to_operator
+from kronbox.amd.expressions.expr import ones
 
 N = 3
 SQUARE = ("X", "S", "A", "B")

@@ -20,10 +20,10 @@ from test_operators import views
 from zoo import DTYPES, assert_close, box_twin, random
 
 import kronbox as kb
-from kronbox import symmetric_sylvester
 from kronbox.backend import library, numpy_dtype
 from kronbox.backend import of as backend_of
-from kronbox.symmetric_sylvester import solvable
+from kronbox.linalg import symmetric_sylvester
+from kronbox.linalg.symmetric_sylvester import solvable
 
 # JAX compiles every operation for each new shape and dtype (about 0.6 s per zoo member and dtype):
 # it runs the zoo in float64, the other libraries in every dtype of the zoo.

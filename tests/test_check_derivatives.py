@@ -9,9 +9,9 @@ import pytest
 
 import kronbox as kb
 from kronbox import amd
-from kronbox.amd import rules
-from kronbox.amd.expr import transpose
-from kronbox.amd.linear import kron, negate
+from kronbox.amd.differentiation import rules
+from kronbox.amd.expressions.expr import transpose
+from kronbox.amd.expressions.linear_map import kron, negate
 from kronbox.check import derivatives
 
 N = 4

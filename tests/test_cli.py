@@ -23,7 +23,8 @@ def test_demo_runs_newton_against_the_closed_form_and_lbfgs():
 
 
 def test_demo_fails_when_the_closed_form_disagrees(monkeypatch, capsys):
-    from kronbox import covariance, demo
+    from kronbox.commands import demo
+    from kronbox.examples import covariance
 
     monkeypatch.setattr(covariance, "closed_form", lambda S: 2 * np.eye(len(S)))
     assert main(["demo", "--size", "6", "--lbfgs-budget", "0"]) == 1

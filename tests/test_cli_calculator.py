@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from command import kronbox
 
-from kronbox.amd import rules
-from kronbox.amd.expr import transpose
-from kronbox.amd.linear import kron
+from kronbox.amd.differentiation import rules
+from kronbox.amd.expressions.expr import transpose
+from kronbox.amd.expressions.linear_map import kron
 from kronbox.cli import main
 
 

@@ -1,6 +1,6 @@
 """Dense materialization on both sides of the numpy / numba switch, against independent twins.
 
-``kronbox.kernels`` forms small outputs by numpy broadcasting and larger ones with numba kernels;
+``kronbox.kernels.dense`` forms small outputs by numpy broadcasting and larger ones with numba kernels;
 both must give ``np.kron``, the box definition (an einsum) and ``np.outer``, alone and in sums with
 scalings, for real, float32 and complex factors.
 """
@@ -12,7 +12,7 @@ import pytest
 from zoo import assert_close, box_twin, random
 
 import kronbox as kb
-from kronbox import kernels
+from kronbox.kernels import dense as kernels
 
 # (A shape, B shape): output below and above ``_NUMBA_MIN_ENTRIES``, rectangular.
 SHAPES = [((2, 3), (4, 2)), ((9, 10), (11, 12))]

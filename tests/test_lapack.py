@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kronbox import lapack
+from kronbox.linalg import lapack
 
 
 def _spd(n, dtype, seed=0):

@@ -11,9 +11,10 @@ import scipy.sparse.linalg as spla
 from amd_reference import spd
 from zoo import commutation_twin
 
-from kronbox import amd, covariance
-from kronbox.amd.newton import truncated_cg
-from kronbox.amd.objective import VecObjective
+from kronbox import amd
+from kronbox.amd.optimize.newton import truncated_cg
+from kronbox.amd.optimize.objective import VecObjective
+from kronbox.examples import covariance
 
 
 def _problem(d: int, seed: int = 0) -> np.ndarray:

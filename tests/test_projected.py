@@ -8,7 +8,7 @@ from amd_reference import spd
 from zoo import box_twin
 
 import kronbox as kb
-from kronbox.amd.projected import fewer_terms
+from kronbox.amd.optimize.projected import fewer_terms
 
 
 def _projector(n: int) -> np.ndarray:

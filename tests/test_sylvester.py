@@ -16,7 +16,7 @@ from zoo import random as rand
 
 import kronbox as kb
 from kronbox.check import dot_test
-from kronbox.sylvester import as_kronecker_sum
+from kronbox.linalg.sylvester import as_kronecker_sum
 
 DTYPES = (np.float32, np.float64, np.complex128)
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -228,11 +228,11 @@ def test_sums_that_are_not_kronecker_sums_fall_back():
 
 def test_repeated_solves_with_a_sum_reuse_its_schur_forms(monkeypatch):
     """``α (A ⊗ I) + β (I ⊗ B)`` is recognized once; later solves reuse the Kronecker sum and its Schur forms."""
-    import kronbox.sylvester
+    from kronbox.linalg import sylvester
 
     calls = []
-    real_schur_form = kronbox.sylvester._schur_form
-    monkeypatch.setattr(kronbox.sylvester, "_schur_form", lambda F: calls.append(F.shape) or real_schur_form(F))
+    real_schur_form = sylvester._schur_form
+    monkeypatch.setattr(sylvester, "_schur_form", lambda F: calls.append(F.shape) or real_schur_form(F))
     rng = np.random.default_rng(11)
     A, B = rand(rng, (5, 5)) + 4 * np.eye(5), rand(rng, (6, 6)) + 4 * np.eye(6)
     op = 2.0 * kb.Kron(A, np.eye(6)) + 3.0 * kb.Kron(np.eye(5), B)

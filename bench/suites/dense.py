@@ -2,7 +2,7 @@
 
 For ``n×n`` float64 factors, the ``n² × n²`` matrices of ``A ⊗ B``, ``A ⊠ B``, ``u vᵀ`` (``u``, ``v``
 of length ``n²``) and the sum ``A ⊗ B + A ⊠ B + u vᵀ``, formed by kronbox's ``to_dense()`` (whatever
-it dispatches to), by the numba kernels of ``kronbox.kernels`` (zeroed buffer, accumulate), and by
+it dispatches to), by the numba kernels of ``kronbox.kernels.dense`` (zeroed buffer, accumulate), and by
 numpy: ``np.kron``, an einsum of the definition, ``np.multiply.outer`` plus a transposing copy, and a
 broadcast product written straight in the output layout. The baseline is the numba kernel.
 """
@@ -17,7 +17,7 @@ import numpy as np
 import kronbox as kb
 from bench.table import Table
 from bench.timing import Settings, compare
-from kronbox import kernels
+from kronbox.kernels import dense as kernels
 
 SIZES = (2, 4, 6, 8, 12, 16, 32, 64)  # 64: a 4096 × 4096 output (134 MB)
 QUICK_SIZES = (4, 16, 32)

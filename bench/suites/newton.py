@@ -1,6 +1,6 @@
 """Newton with the lazy Hessian against L-BFGS and a dense-Hessian Newton: covariance estimation to ‖∇f‖ ≤ 1e-8.
 
-The AMD paper's covariance problem (:mod:`kronbox.covariance`): from ``2d`` samples in ``d``
+The AMD paper's covariance problem (:mod:`kronbox.examples.covariance`): from ``2d`` samples in ``d``
 dimensions, minimize ``φ(Σ) = logdet Σ + trace(S Σ⁻¹) + ‖Σ⁻¹‖²_F`` over symmetric positive definite
 ``Σ`` from ``Σ = I`` with :func:`kronbox.amd.minimize` (``tol = 1e-8``, one BLAS thread per pool). The
 Hessian is ``d² × d²``. Candidates: kronbox's newton-pcg (truncated Newton, CG preconditioned by
@@ -25,7 +25,8 @@ import numpy as np
 
 from bench.table import Table
 from bench.timing import Measurement, Settings, compare
-from kronbox import amd, covariance
+from kronbox import amd
+from kronbox.examples import covariance
 
 SIZES = (50, 200, 500)
 QUICK_SIZES = (20, 40)

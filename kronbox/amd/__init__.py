@@ -9,9 +9,9 @@ so ``∂(A X B)/∂X = A ⊗ Bᵀ`` and ``∂Xᵀ/∂X = I ⊠ I``. Gradients ha
     inv(X)'
 """
 
-from .differentiate import Derivative, grad, hessian, jacobian, value_and_grad
-from .evaluate import evaluate
-from .expr import (
+from kronbox.amd.differentiation import Derivative, grad, hessian, jacobian, taylor, value_and_grad
+from kronbox.amd.evaluation import evaluate
+from kronbox.amd.expressions.expr import (
     Expr,
     ShapeError,
     const,
@@ -30,15 +30,13 @@ from .expr import (
     var,
     zeros,
 )
-from .expr import sum_ as sum
-from .functions import abs, cos, exp, log, relu, sign, sin, sqrt, tan, tanh
-from .linear import LinearMap
-from .optimize import Iteration, MinimizeResult, NotConvergedError, NotConvergedWarning, minimize
-from .parse import ParseError, parse
-from .parse_map import parse_map
-from .printing import map_latex, map_text, to_format, to_latex, to_numpy, to_text
-from .simplify import simplify, simplify_map
-from .taylor import taylor
+from kronbox.amd.expressions.expr import sum_ as sum
+from kronbox.amd.expressions.functions import abs, cos, exp, log, relu, sign, sin, sqrt, tan, tanh
+from kronbox.amd.expressions.linear_map import LinearMap
+from kronbox.amd.optimize import Iteration, MinimizeResult, NotConvergedError, NotConvergedWarning, minimize
+from kronbox.amd.parsing import ParseError, parse, parse_map
+from kronbox.amd.printing import map_latex, map_text, to_format, to_latex, to_numpy, to_text
+from kronbox.amd.printing.simplify import simplify, simplify_map
 
 __all__ = [
     "Derivative", "Expr", "Iteration", "LinearMap", "MinimizeResult", "NotConvergedError", "NotConvergedWarning",

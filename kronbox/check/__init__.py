@@ -5,8 +5,8 @@ Operators: :func:`dot_test`, :func:`identity`. Derivatives: :func:`gradient`, :f
 :func:`hessian` (against central differences, and the complex step where the function is analytic).
 """
 
-from .derivatives import gradient, hessian, jacobian, random_values
-from .operators import Report, default_tolerance, dot_test, identity, random_like
+from kronbox.check.derivatives import gradient, hessian, jacobian, random_values
+from kronbox.check.operator_checks import Report, default_tolerance, dot_test, identity, random_like
 
 __all__ = [
     "Report", "default_tolerance", "dot_test", "gradient", "hessian", "identity", "jacobian", "random_like",

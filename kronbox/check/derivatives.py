@@ -25,13 +25,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..amd.differentiate import find_symbol, grad
-from ..amd.differentiate import hessian as hessian_of
-from ..amd.differentiate import jacobian as jacobian_of
-from ..amd.elementwise import FUNCTIONS
-from ..amd.evaluate import bound_values
-from ..amd.expr import Expr
-from .operators import Report
+from kronbox.amd.differentiation.derivative import find_symbol, grad
+from kronbox.amd.differentiation.derivative import hessian as hessian_of
+from kronbox.amd.differentiation.derivative import jacobian as jacobian_of
+from kronbox.amd.evaluation import bound_values
+from kronbox.amd.expressions.elementwise import FUNCTIONS
+from kronbox.amd.expressions.expr import Expr
+from kronbox.check.operator_checks import Report
 
 _COMPLEX_STEP = 1e-30
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import amd, check
-from ..amd.differentiate import find_symbol
-from ..amd.expr import Expr, ShapeError, is_scalar_shape, var
-from ..amd.linear import LinearMap, apply
-from ..amd.parse import ParseError
-from .report import formula_error
+from kronbox import amd, check
+from kronbox.amd.differentiation.derivative import find_symbol
+from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, var
+from kronbox.amd.expressions.linear_map import LinearMap, apply
+from kronbox.amd.parsing.grammar import ParseError
+from kronbox.commands.report import formula_error
 
 HELP = "differentiate a formula, e.g. kronbox diff 'trace(S*inv(X))'"
 FORMATS = ("amd", "latex", "numpy")

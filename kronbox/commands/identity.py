@@ -18,9 +18,9 @@ import json
 
 import numpy as np
 
-from .. import check, operators
-from ..amd.parse import Node, ParseError, read
-from .report import formula_error
+from kronbox import check, operators
+from kronbox.amd.parsing.grammar import Node, ParseError, read
+from kronbox.commands.report import formula_error
 
 HELP = "check an operator identity numerically, e.g. kronbox identity 'kron(A,B)*box(C,D)' 'box(A*C,B*D)'"
 

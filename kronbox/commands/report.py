@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..amd.parse import ParseError
+from kronbox.amd.parsing.grammar import ParseError
 
 
 def formula_error(command: str, error: Exception) -> int:

@@ -1,11 +1,11 @@
 """The lazy operators (each one a ``scipy.sparse.linalg.LinearOperator``)."""
 
-from .base import Operator
-from .combinators import Compose, Sum, Transpose
-from .inverse import Inverse
-from .kronsum import KronSum
-from .products import Box, Kron, Outer
-from .structural import Commutation, Dense, Diag, Identity, Scaled, Zero
+from kronbox.operators.base import Operator
+from kronbox.operators.combinators import Compose, Sum, Transpose
+from kronbox.operators.inverse import Inverse
+from kronbox.operators.kronsum import KronSum
+from kronbox.operators.products import Box, Kron, Outer
+from kronbox.operators.structural import Commutation, Dense, Diag, Identity, Scaled, Zero
 
 __all__ = [
     "Box",

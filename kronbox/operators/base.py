@@ -16,14 +16,16 @@ numpy operators never reach it.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import Backend, BackendError, combine, is_foreign, join, join_all, library, numpy_dtype, with_numpy
-from ..backend import of as backend_of
-from ..vec import check_order
+from kronbox import services
+from kronbox.backend import Backend, BackendError, combine, is_foreign, join, join_all, library, numpy_dtype, with_numpy
+from kronbox.backend import of as backend_of
+from kronbox.vec import check_order
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -42,46 +44,6 @@ def result_dtype(*parts) -> np.dtype:
     dtype = np.result_type(*(numpy_dtype(p.dtype) for p in strong), *scalars) if strong or scalars else \
         np.dtype(np.float64)
     return np.dtype(np.float64) if dtype.kind in "biu" else dtype
-
-
-# numpy.linalg works in float32/float64/complex64/complex128: other numbers are promoted or refused.
-_PROMOTED = {np.dtype(np.float16): np.dtype(np.float32)}
-
-
-def numeric_array(x, what: str, ndims: tuple[int, ...] = (1, 2)) -> np.ndarray:
-    """``x`` as an array of a dtype numpy.linalg supports; ``ValueError`` naming ``what`` otherwise.
-
-    Integers and booleans become float64 and float16 becomes float32; strings, objects and extended
-    precision (``longdouble``) are refused, as is an array whose number of dimensions is not in ``ndims``.
-    An array of another library (:mod:`kronbox.backend`) stays in its library, with the same rules.
-    """
-    if is_foreign(x):
-        return _foreign_numeric_array(x, what, ndims)
-    x = np.asarray(x)
-    if x.dtype.kind not in "biufc" or x.dtype.itemsize > (16 if x.dtype.kind == "c" else 8):
-        raise ValueError(
-            f"{what} must hold numbers (integers, float32/64 or complex64/128), got dtype {x.dtype}"
-        )
-    if x.ndim not in ndims:
-        expected = "a matrix (2-D)" if ndims == (2,) else "a vector or a matrix"
-        raise ValueError(f"{what} must be {expected}, got an array of shape {x.shape}")
-    if x.dtype.kind in "biu":
-        return x.astype(np.float64)
-    return x.astype(_PROMOTED[x.dtype]) if x.dtype in _PROMOTED else x
-
-
-def _foreign_numeric_array(x, what: str, ndims: tuple[int, ...]):
-    dtype = numpy_dtype(x.dtype)
-    if dtype.kind not in "biufc" or dtype.itemsize > (16 if dtype.kind == "c" else 8):
-        raise ValueError(f"{what} must hold numbers (integers, float32/64 or complex64/128), got dtype {x.dtype}")
-    if x.ndim not in ndims:
-        expected = "a matrix (2-D)" if ndims == (2,) else "a vector or a matrix"
-        raise ValueError(f"{what} must be {expected}, got an array of shape {tuple(x.shape)}")
-    promoted = np.dtype(np.float64) if dtype.kind in "biu" else _PROMOTED.get(dtype)
-    if promoted is None:
-        return x
-    b = backend_of(x)
-    return b.xp.astype(x, b.dtype(promoted))
 
 
 def all_weak(*parts) -> bool:
@@ -244,11 +206,11 @@ class Operator(LinearOperator):
 
     def dot(self, x):
         if isinstance(x, LinearOperator):
-            from .combinators import Compose
+            from kronbox.operators.combinators import Compose
 
             return Compose(self, x)
         if is_scalar(x):
-            from .structural import Scaled
+            from kronbox.operators.structural import Scaled
 
             return Scaled(x, self)
         if is_foreign(x) or self.backend is not None:
@@ -271,7 +233,7 @@ class Operator(LinearOperator):
 
     def __rmatmul__(self, other):
         if isinstance(other, LinearOperator):
-            from .combinators import Compose
+            from kronbox.operators.combinators import Compose
 
             return Compose(other, self)
         if is_scalar(other):
@@ -293,14 +255,14 @@ class Operator(LinearOperator):
     # -------------------------------------------------------------------- algebra
     def __mul__(self, other):
         if is_scalar(other):
-            from .structural import Scaled
+            from kronbox.operators.structural import Scaled
 
             return Scaled(other, self)
         return self.dot(other)
 
     def __rmul__(self, other):
         if is_scalar(other):
-            from .structural import Scaled
+            from kronbox.operators.structural import Scaled
 
             return Scaled(other, self)
         return NotImplemented
@@ -308,48 +270,48 @@ class Operator(LinearOperator):
     def __truediv__(self, other):
         if not is_scalar(other):
             raise ValueError("an operator can only be divided by a scalar")
-        from .structural import Scaled
+        from kronbox.operators.structural import Scaled
 
         return Scaled(1 / other, self)
 
     def __neg__(self):
-        from .structural import Scaled
+        from kronbox.operators.structural import Scaled
 
         return Scaled(-1, self)
 
     def __add__(self, other):
         if not isinstance(other, LinearOperator):
             return NotImplemented
-        from .combinators import Sum
+        from kronbox.operators.combinators import Sum
 
         return Sum(self, other)
 
     def __radd__(self, other):
         if not isinstance(other, LinearOperator):
             return NotImplemented
-        from .combinators import Sum
+        from kronbox.operators.combinators import Sum
 
         return Sum(other, self)
 
     def __sub__(self, other):
         if not isinstance(other, LinearOperator):
             return NotImplemented
-        from .combinators import Sum
+        from kronbox.operators.combinators import Sum
 
         return Sum(self, -other)
 
     def __rsub__(self, other):
         if not isinstance(other, LinearOperator):
             return NotImplemented
-        from .combinators import Sum
+        from kronbox.operators.combinators import Sum
 
         return Sum(other, -self)
 
     def __pow__(self, p):
         if not isinstance(p, numbers.Integral) or p < 0:
             raise ValueError(f"operator powers need a non-negative integer exponent, got {p!r}")
-        from .combinators import Compose
-        from .structural import Identity
+        from kronbox.operators.combinators import Compose
+        from kronbox.operators.structural import Identity
 
         if p == 0:
             return Identity(self.shape[0], dtype=self.dtype)
@@ -357,7 +319,7 @@ class Operator(LinearOperator):
 
     # ------------------------------------------------------------------ structure
     def _transpose(self):
-        from .combinators import Transpose
+        from kronbox.operators.combinators import Transpose
 
         return Transpose(self)
 
@@ -380,6 +342,12 @@ class Operator(LinearOperator):
         """:meth:`to_dense` for numpy factors."""
         return self._matmat(np.eye(self.shape[1], dtype=self.dtype))
 
+    def dense_terms(self, c=1) -> Iterator[tuple]:
+        """``c · self`` as the pieces a dense kernel of :mod:`kronbox.kernels.dense` accumulates: ``("kron", c,
+        A, B)``, ``("box", c, A, B)``, ``("outer", c, u, v)``, ``("diag", c, d, None)``, or, for an operator
+        without such structure, ``("dense", c, M, None)`` with its dense matrix ``M`` (formed when iterated)."""
+        yield ("dense", c, self._dense(), None)
+
     def toarray(self) -> np.ndarray:
         return self.to_dense()
 
@@ -391,50 +359,36 @@ class Operator(LinearOperator):
         """Floating-point operations of one matvec (the cost model used by ``simplify``)."""
         return 2 * self.shape[0] * self.shape[1]
 
-    # ------------------------------------------------------- closed forms (linalg.py)
+    # -------------------------------------------- closed forms (kronbox.linalg, through kronbox.services)
     def trace(self):
         """``tr(A)`` by a closed form where one exists (never forming the matrix)."""
-        from ..linalg import numpy_only, trace
-
-        if self.backend is not None:
-            raise numpy_only(self, "trace", self.backend.library)
-        return trace(self)
+        return services.call("linalg.trace", self)
 
     def det(self):
-        """``det A`` by a closed form where one exists (see ``kronbox.linalg``)."""
-        from ..linalg import det
-
-        return det(self)
+        """``det A`` by a closed form where one exists (see :mod:`kronbox.linalg.determinant`)."""
+        return services.call("linalg.det", self)
 
     def slogdet(self):
         """``(sign, log|det A|)``, safe from overflow: ``det A = sign · exp(logabsdet)``."""
-        from ..linalg import slogdet
-
-        return slogdet(self)
+        return services.call("linalg.slogdet", self)
 
     def logdet(self):
         """``log det A``; raises ``ValueError`` for a real ``A`` with a negative determinant."""
-        from ..linalg import logdet
-
-        return logdet(self)
+        return services.call("linalg.logdet", self)
 
     def inv(self) -> Operator:
         """``A⁻¹`` as a lazy operator built from the inverses of the small factors."""
-        from ..linalg import inv
-
-        return inv(self)
+        return services.call("linalg.inv", self)
 
     def solve(self, b) -> np.ndarray:
         """``x`` with ``A x = b`` (a vector or ``N × k`` columns), by a closed form where one exists."""
-        from ..linalg import solve
-
-        return solve(self, b)
+        return services.call("linalg.solve", self, b)
 
     def simplify(self):
-        """An equal operator rewritten with the AMD identities, never costlier (see ``kronbox.identities``)."""
-        from ..identities import simplify
+        """An equal operator rewritten with the AMD identities, never costlier (:mod:`kronbox.operators.identities`)."""
+        from kronbox.operators.identities import simplify_operator
 
-        return simplify(self)
+        return simplify_operator(self)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({shape_text(self.shape)})"

@@ -11,8 +11,8 @@ import itertools
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .base import Operator, all_weak, result_dtype, shape_text
-from .structural import Dense
+from kronbox.operators.base import Operator, all_weak, result_dtype, shape_text
+from kronbox.operators.structural import Dense
 
 
 def as_operator(op, where: str) -> Operator:
@@ -80,9 +80,9 @@ class Sum(Operator):
         return sum(op.matvec_flops() for op in self.ops) + (len(self.ops) - 1) * self.shape[0]
 
     def _dense(self) -> np.ndarray:
-        from .. import kernels
+        from kronbox.kernels import dense as kernels
 
-        return kernels.sum_dense(self.ops, self.shape, self.dtype)
+        return kernels.sum_dense((term for op in self.ops for term in op.dense_terms()), self.shape, self.dtype)
 
     def __repr__(self) -> str:
         return "(" + " + ".join(repr(op) for op in self.ops) + ")"

@@ -12,13 +12,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import BackendError, is_foreign, library, matmul
+from kronbox.backend import BackendError, is_foreign, library, matmul, numeric_array
 
 
 def as_factor(F, role: str):
     """Validate a factor: a 2-D array, a scipy sparse matrix, or a LinearOperator."""
-    from .base import Operator, numeric_array
-    from .structural import Dense
+    from kronbox.operators.base import Operator
+    from kronbox.operators.structural import Dense
 
     if isinstance(F, Operator) or sp.issparse(F):
         return F

@@ -1,6 +1,6 @@
 """The lazy inverse ``A⁻¹`` of a square operator: applying it solves with ``A``; nothing is inverted.
 
-``A⁻¹ vec(C) = vec(X)`` with ``A vec(X) = vec(C)``, computed by :func:`kronbox.linalg.solve`
+``A⁻¹ vec(C) = vec(X)`` with ``A vec(X) = vec(C)``, computed by :func:`kronbox.linalg.solve.solve`
 (a closed form where the structure gives one, a Krylov method otherwise). ``inv()`` returns this
 operator only where no cheaper closed-form inverse exists (a Kronecker sum, a sparse factor, a
 large operator without structure).
@@ -8,8 +8,9 @@ large operator without structure).
 
 from __future__ import annotations
 
-from .base import Operator, shape_text
-from .combinators import as_operator
+from kronbox import services
+from kronbox.operators.base import Operator, shape_text
+from kronbox.operators.combinators import as_operator
 
 
 class Inverse(Operator):
@@ -25,22 +26,10 @@ class Inverse(Operator):
         super().__init__(self.op.dtype, self.op.shape, self.op.out_shape, self.op.in_shape, (self.op,))
 
     def _matmat(self, X):
-        from ..linalg import solve
-
-        return solve(self.op, X)
+        return services.call("linalg.solve", self.op, X)
 
     def _apply_stack(self, xp, X3):
-        """A Kronecker sum of symmetric factors is solved in the library (:mod:`kronbox.symmetric_sylvester`);
-        every other direct solve runs on numpy arrays only."""
-        from ..backend import library
-        from ..linalg import numpy_only
-        from ..symmetric_sylvester import for_kronsum
-        from .kronsum import KronSum
-
-        solver = for_kronsum(self.op) if isinstance(self.op, KronSum) else None
-        if solver is not None:
-            return solver.solve(X3)
-        raise numpy_only(self.op, "a direct solve (applying the inverse)", library(X3))
+        return services.call("linalg.solve_stack", self.op, X3)
 
     def _transpose(self):
         return Inverse(self.op.T)

@@ -4,7 +4,7 @@ With ``A`` of shape ``m1×m1`` and ``B`` of shape ``m2×m2``:
 ``(A ⊗ I_{m2} + I_{m1} ⊗ B) vec(X) = vec(A X + X Bᵀ)`` with ``X`` of shape ``m1×m2``
 (row-major ``vec``; in column-major terms it is ``(I ⊗ A + Bᵀ ⊗ I) vec_F(X)``). Solving with it
 is the Sylvester equation ``A X + X Bᵀ = C``, done by Bartels–Stewart in ``O(m1³ + m2³)``
-(:mod:`kronbox.sylvester`) instead of ``O(m1³ m2³)`` for a dense solve. ``X^{1/2}`` has the
+(:mod:`kronbox.linalg.sylvester`) instead of ``O(m1³ m2³)`` for a dense solve. ``X^{1/2}`` has the
 Jacobian ``(X^{1/2} ⊕ (X^{1/2})ᵀ)⁻¹``.
 """
 
@@ -14,10 +14,11 @@ from functools import cached_property
 
 import numpy as np
 
-from . import factors
-from .base import Operator, result_dtype
-from .products import Kron
-from .structural import Identity
+from kronbox import services
+from kronbox.operators import factors
+from kronbox.operators.base import Operator, result_dtype
+from kronbox.operators.products import Kron
+from kronbox.operators.structural import Identity
 
 
 def _square_factor(F, role: str):
@@ -64,7 +65,7 @@ class KronSum(Operator):
         return terms + self.shape[0]
 
     def _dense(self) -> np.ndarray:
-        from .. import kernels
+        from kronbox.kernels import dense as kernels
 
         m1, m2 = self.in_shape
         D = kernels.kron_dense(factors.to_array(self.A), np.eye(m2, dtype=self.dtype))
@@ -76,9 +77,7 @@ class KronSum(Operator):
     @cached_property
     def sylvester(self):
         """The Bartels–Stewart factorization of ``(A, B)`` (Schur forms), computed on first use."""
-        from ..sylvester import SylvesterSolver
-
-        return SylvesterSolver(factors.to_array(self.A), factors.to_array(self.B), name=repr(self))
+        return services.call("linalg.sylvester", factors.to_array(self.A), factors.to_array(self.B), name=repr(self))
 
     def __repr__(self) -> str:
         return f"KronSum({factors.describe(self.A)}, {factors.describe(self.B)})"

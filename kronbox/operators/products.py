@@ -21,11 +21,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import is_foreign, matmul
-from ..backend import of as backend_of
-from ..vec import check_order
-from . import factors
-from .base import Operator, numeric_array, result_dtype
+from kronbox.backend import is_foreign, matmul, numeric_array
+from kronbox.backend import of as backend_of
+from kronbox.operators import factors
+from kronbox.operators.base import Operator, result_dtype
+from kronbox.vec import check_order
 
 # Below this many input entries (rows × columns) one GEMM plus a batched ``matmul`` (no copies) beats
 # einsum (two big GEMMs, one or two transposing copies); ``python -m bench operators``, 16 columns:
@@ -90,6 +90,11 @@ def _broadcast_dense(op: Operator, b, axes) -> object:
     return b.xp.reshape(op.A[axes[0]] * op.B[axes[1]], op.shape)
 
 
+def _numpy_factors(op) -> bool:
+    """Both factors of a Kron or Box are numpy arrays (what the dense kernels take as they are)."""
+    return isinstance(op.A, np.ndarray) and isinstance(op.B, np.ndarray)
+
+
 class Kron(Operator):
     """The Kronecker product ``A ⊗ B`` (``Kron(A, B, C)`` is ``A ⊗ (B ⊗ C)``).
 
@@ -127,9 +132,12 @@ class Kron(Operator):
         )
 
     def _dense(self) -> np.ndarray:
-        from .. import kernels
+        from kronbox.kernels import dense as kernels
 
         return kernels.kron_dense(factors.to_array(self.A), factors.to_array(self.B))
+
+    def dense_terms(self, c=1):
+        yield ("kron", c, self.A, self.B) if _numpy_factors(self) else ("dense", c, self._dense(), None)
 
     def _dense_in(self, b):
         return _broadcast_dense(self, b, _KRON_AXES)
@@ -176,9 +184,12 @@ class Box(Operator):
         )
 
     def _dense(self) -> np.ndarray:
-        from .. import kernels
+        from kronbox.kernels import dense as kernels
 
         return kernels.box_dense(factors.to_array(self.A), factors.to_array(self.B))
+
+    def dense_terms(self, c=1):
+        yield ("box", c, self.A, self.B) if _numpy_factors(self) else ("dense", c, self._dense(), None)
 
     def _dense_in(self, b):
         return _broadcast_dense(self, b, _BOX_AXES)
@@ -245,9 +256,12 @@ class Outer(Operator):
         return 2 * (self.shape[0] + self.shape[1])
 
     def _dense(self) -> np.ndarray:
-        from .. import kernels
+        from kronbox.kernels import dense as kernels
 
         return kernels.outer_dense(self.u, self.v)
+
+    def dense_terms(self, c=1):
+        yield ("outer", c, self.u, self.v)
 
     def __repr__(self) -> str:
         return f"Outer({'×'.join(map(str, self.out_shape))}, {'×'.join(map(str, self.in_shape))})"

@@ -12,9 +12,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import is_foreign, matmul
-from ..backend import of as backend_of
-from .base import Operator, all_weak, is_scalar, numeric_array, result_dtype, shape_text
+from kronbox.backend import is_foreign, matmul, numeric_array
+from kronbox.backend import of as backend_of
+from kronbox.operators.base import Operator, all_weak, is_scalar, result_dtype, shape_text
 
 
 def _vector_or_matrix_shape(size, what: str) -> tuple[int, ...]:
@@ -127,9 +127,12 @@ class Diag(Operator):
         return self.shape[0]
 
     def _dense(self) -> np.ndarray:
-        from .. import kernels
+        from kronbox.kernels import dense as kernels
 
         return kernels.diag_dense(self.diagonal)
+
+    def dense_terms(self, c=1):
+        yield ("diag", c, self.diagonal, None)
 
     def __repr__(self) -> str:
         return f"Diag({shape_text(tuple(self.d.shape))})"
@@ -169,6 +172,9 @@ class Scaled(Operator):
 
     def _dense(self) -> np.ndarray:
         return self.c * self.op.to_dense()
+
+    def dense_terms(self, c=1):
+        return self.op.dense_terms(c * self.c)
 
     def __repr__(self) -> str:
         return f"{self.c!r} * {self.op!r}"

@@ -164,6 +164,21 @@ def test_jacobian_column_major_from_row_major(rng):
     close(J_col, kron(B.T, A))
 
 
+def test_diag_and_kronecker_sum_act(rng):
+    D, X = rand(rng, 3, 4), rand(rng, 3, 4)
+    close(np.diag(vec(D)) @ vec(X), vec(D * X))
+    A, B = rand(rng, 3, 3), rand(rng, 4, 4)
+    close((kron(A, I(4)) + kron(I(3), B)) @ vec(X), vec(A @ X + X @ B.T))
+
+
+def test_symmetric_projection(rng):
+    n = 4
+    Pi = (I(n * n) + commutation(n, n)) / 2
+    V = rand(rng, n, n)
+    close(Pi @ vec(V), vec((V + V.T) / 2))
+    close(Pi @ Pi, Pi)
+
+
 # ------------------------------------------------------------ conventions.md: gradients, symmetric X
 
 
@@ -368,6 +383,20 @@ def test_kronecker_sum_and_sylvester(rng, m, n):
     close((kron(I(n), A) + kron(B.T, I(m))) @ vecF(X), vecF(A @ X + X @ B))
 
 
+def test_bartels_stewart_steps(rng):
+    """The Schur-form reduction of the page: A = QRQᴴ, B = USUᴴ, C̃ = Qᴴ C Ū, R X̃ + X̃ Sᵀ = C̃, X = Q X̃ Uᵀ."""
+    m, n = 4, 3
+    A, B, C = well_conditioned(rng, m), well_conditioned(rng, n), rand(rng, m, n)
+    R, Q = sla.schur(A, output="complex")
+    S, U = sla.schur(B, output="complex")
+    assert np.allclose(np.tril(R, -1), 0) and np.allclose(np.tril(S, -1), 0)
+    Ct = Q.conj().T @ C @ U.conj()
+    Xt = np.linalg.solve(kron(R, I(n)) + kron(I(m), S), vec(Ct)).reshape(m, n)  # R X̃ + X̃ Sᵀ = C̃
+    X = Q @ Xt @ U.T
+    close(A @ X + X @ B.T, C)
+    close(X, sla.solve_sylvester(A, B.T, C))
+
+
 def test_lyapunov(rng):
     n = 4
     A, Q = well_conditioned(rng, n), spd(rng, n)
@@ -487,11 +516,36 @@ def test_unwinding_gives_gradients(rng):
     close(vec(C) @ J, vec(-(Xi.T @ C @ Xi.T)))
 
 
-def test_hessian_of_logdet(rng):
+def test_unwinding_outer_and_diag(rng):
+    C, U, V, D = rand(rng, 3, 4), rand(rng, 3, 4), rand(rng, 2, 5), rand(rng, 3, 4)
+    close(vec(C) @ outer(U, V), np.sum(C * U) * vec(V))
+    close(vec(C) @ np.diag(vec(D)), vec(C * D))
+
+
+def test_hessians(rng):
+    """Hessians as Jacobians of the gradients of the table (finite differences of the gradient)."""
     n = 3
-    X = spd(rng, n)
+    X, S, A, B = spd(rng, n), spd(rng, n), rand(rng, n, n), rand(rng, n, n)
     Xi = np.linalg.inv(X)
     close_fd(jacobian_fd(lambda X: np.linalg.inv(X).T, X), -box(Xi.T, Xi))
+    close_fd(jacobian_fd(lambda X: (A @ X @ B).T + (B @ X @ A).T, X), box(B.T, A) + box(A.T, B))
+    close_fd(jacobian_fd(lambda X: -(np.linalg.inv(X) @ S @ np.linalg.inv(X)).T, X),
+             box(Xi.T, Xi @ S @ Xi) + box(Xi.T @ S.T @ Xi.T, Xi))
+    close_fd(jacobian_fd(lambda X: 2 * X, X), 2 * I(n * n))
+    x = rand(rng, n, 1)
+    close_fd(jacobian_fd(lambda x: (A + A.T) @ x, x), A + A.T)  # x'Ax: gradient (A + Aᵀ) x
+
+
+def test_taylor_terms(rng):
+    """f(X) ≈ Σ f_k / k! with f_{k+1} = ⟨Δ, ∇f_k(X₀)⟩: logdet to second order."""
+    n = 3
+    X0 = spd(rng, n)
+    D = 1e-3 * rand(rng, n, n)
+    X0i = np.linalg.inv(X0)
+    f0 = np.linalg.slogdet(X0)[1]
+    f1 = np.sum(D * X0i.T)  # ⟨Δ, X₀⁻ᵀ⟩
+    f2 = -vec(D) @ box(X0i.T, X0i) @ vec(D)  # ⟨Δ, ∇f₁(X₀)⟩ = Δ' H Δ
+    np.testing.assert_allclose(np.linalg.slogdet(X0 + D)[1], f0 + f1 + f2 / 2, rtol=0, atol=1e-8)
 
 
 def _step(x):

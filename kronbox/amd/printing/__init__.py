@@ -9,16 +9,22 @@ format     expressions                 linear maps (Kron/Box notation)
 =========  ==========================  ===========================================
 
 :func:`to_format` picks one by name and, unless asked not to, prints the simplified expression
-(:func:`kronbox.amd.simplify.simplify`); the printers themselves print an expression as it is.
+(:mod:`kronbox.amd.printing.simplify`); the printers themselves print an expression as it is.
 """
 
 from __future__ import annotations
 
-from ..expr import Expr
-from ..linear import LinearMap
-from .latex import map_latex, to_latex
-from .numpy_source import to_numpy
-from .text import map_text, number_text, to_text
+from kronbox import services
+from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.linear_map import LinearMap
+from kronbox.amd.printing.latex import map_latex, to_latex
+from kronbox.amd.printing.numpy_source import to_numpy
+from kronbox.amd.printing.simplify import simplify as simplify_expr
+from kronbox.amd.printing.simplify import simplify_map
+from kronbox.amd.printing.text import map_text, number_text, to_text
+
+services.provide("amd.to_text", to_text)
+services.provide("amd.map_text", map_text)
 
 FORMATS = {"amd": (to_text, map_text), "latex": (to_latex, map_latex), "numpy": (to_numpy, None)}
 
@@ -27,9 +33,6 @@ def to_format(e: Expr | LinearMap, fmt: str = "amd", simplify: bool = True) -> s
     """``e`` printed in the format ``fmt`` (``"amd"``, ``"latex"`` or ``"numpy"``), simplified first by default."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; the known formats are {', '.join(map(repr, FORMATS))}")
-    from ..simplify import simplify as simplify_expr
-    from ..simplify import simplify_map
-
     print_expr, print_map = FORMATS[fmt]
     if isinstance(e, LinearMap):
         if print_map is None:
@@ -40,4 +43,6 @@ def to_format(e: Expr | LinearMap, fmt: str = "amd", simplify: bool = True) -> s
     return print_expr(simplify_expr(e) if simplify else e)
 
 
-__all__ = ["FORMATS", "map_latex", "map_text", "number_text", "to_format", "to_latex", "to_numpy", "to_text"]
+__all__ = [
+    "FORMATS", "map_latex", "map_text", "number_text", "simplify_map", "to_format", "to_latex", "to_numpy", "to_text",
+]

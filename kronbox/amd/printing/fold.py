@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from ..expr import Expr
+from kronbox.amd.expressions.expr import Expr
 
 R = TypeVar("R")
 

@@ -9,9 +9,9 @@ superscript, which LaTeX would refuse (``(X^{2})^{\top}``, not ``X^{2}^{\top}``)
 
 from __future__ import annotations
 
-from ..expr import Expr
-from .fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
-from .maps import MapNotation, map_notation
+from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
+from kronbox.amd.printing.map_notation import MapNotation, map_notation
 
 _GREEK = frozenset({
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",

@@ -14,8 +14,8 @@ import keyword
 import math
 from collections import Counter
 
-from ..expr import LEAF_KINDS, SYMBOL_KINDS, Expr, topological
-from .fold import PRODUCT, plus, wrap
+from kronbox.amd.expressions.expr import LEAF_KINDS, SYMBOL_KINDS, Expr, topological
+from kronbox.amd.printing.fold import PRODUCT, plus, wrap
 
 # Python's binding strengths: sums < products (@ * /) < unary minus < postfix (.T, calls) < atoms.
 _UNARY, _POSTFIX, _ATOM = PRODUCT + 1, PRODUCT + 2, PRODUCT + 3

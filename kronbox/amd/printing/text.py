@@ -10,9 +10,9 @@ is the dialect :func:`kronbox.amd.parse` reads back.
 
 from __future__ import annotations
 
-from ..expr import Expr
-from .fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
-from .maps import MapNotation, map_notation
+from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
+from kronbox.amd.printing.map_notation import MapNotation, map_notation
 
 _CALLS = {"inv": "inv", "trace": "trace", "det": "det", "logdet": "logdet", "sum": "sum", "norm": "norm2",
           "sqrtm": "sqrtm"}

@@ -1,0 +1,58 @@
+"""Evaluation: every node of the DAG once, children first, with values bound by name.
+
+Several expressions evaluated together (a function and its gradient, the factors of a Jacobian)
+share their common nodes, and a square matrix is factorized once for all of ``inv``, ``det`` and
+``logdet`` of it. Two shapes of work never become a matrix product: ``trace(A B)`` is
+``Σ aᵢⱼ bⱼᵢ`` and ``sum(A ∘ B)`` is ``Σ aᵢⱼ bᵢⱼ`` (``O(n²)`` instead of ``O(n³)``) whenever the
+product is not needed for anything else.
+
+Values of another array library (PyTorch, JAX, CuPy, dask.array) are evaluated by the same plan
+with the Array API kernels of :mod:`kronbox.amd.evaluation.array_api`, in that library and on its device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kronbox.amd.evaluation import array_api
+from kronbox.amd.evaluation.context import Context
+from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS
+from kronbox.amd.evaluation.plan import bound_values, program, specialize
+from kronbox.amd.expressions.expr import Expr, ShapeError
+from kronbox.backend import is_foreign
+
+
+def evaluate(exprs: list[Expr], values: dict) -> list:
+    """The values of ``exprs`` at ``values`` (name → array or number), computed together."""
+    arrays = bound_values(exprs, values)
+    plan = program(tuple(exprs))
+    if not plan.shaped:
+        plan = program(tuple(specialize(exprs, arrays)))
+    fused = plan.fused
+    if any(is_foreign(v) for v in arrays.values()) or any(is_foreign(v) for v in values.values()):
+        ctx = array_api.context(arrays, values, plan.uses, {id(e) for e in plan.exprs})
+        kernels = array_api.ARRAY_API_KERNELS
+    else:
+        ctx, kernels = Context(arrays, plan.uses, {id(e) for e in plan.exprs}), NUMPY_KERNELS
+    vals = ctx.values
+    for n in plan.order:
+        if id(n) in fused:
+            continue
+        try:
+            vals[id(n)] = kernels[n.kind](n, ctx)
+        except ShapeError:
+            raise
+        except (ValueError, np.linalg.LinAlgError) as err:
+            raise type(err)(_located(err, n)) from None
+    return [_result(vals[id(e)]) for e in plan.exprs]
+
+
+def _located(err: Exception, n: Expr) -> str:
+    text = str(err)
+    return text if str(n) in text else f"{text} (in {n})"
+
+
+def _result(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        return v[()]
+    return v

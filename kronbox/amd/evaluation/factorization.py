@@ -1,0 +1,96 @@
+"""One factorization per square matrix per evaluation, shared by ``inv``, ``det`` and ``logdet``.
+
+A real matrix that is exactly symmetric is tried with Cholesky first (``potrf``, and ``potri``
+for the inverse: about a third of the work of an LU inverse). If it is not positive definite, not
+symmetric, or complex (as under the complex step), one LU factorization (``getrf``) gives the
+determinant and, through ``getri``, the inverse. All of it runs in numpy's own thread pool
+(:mod:`kronbox.linalg.lapack`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from kronbox.kernels.symmetric import is_symmetric, symmetrize_from_upper
+from kronbox.linalg import lapack
+
+
+class Factorization:
+    """``A = Uᵀ U`` (Cholesky) when that works, LU otherwise; ``what`` names ``A`` in errors (printed only then)."""
+
+    def __init__(self, A: np.ndarray, what: object):
+        self.A, self.what = A, what
+
+    @cached_property
+    def symmetric(self) -> bool:
+        A = self.A
+        return A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] > 1 and is_symmetric(A)
+
+    @cached_property
+    def _cholesky(self) -> tuple[np.ndarray, float] | None:
+        """``(U, log det A)`` with ``U`` in the upper triangle of a copy of ``A``, or ``None``."""
+        if not self.symmetric:
+            return None
+        U = np.array(self.A, order="C", copy=True)
+        if not lapack.cholesky_in_place(U):
+            return None
+        return U, 2.0 * float(np.log(U.diagonal()).sum())
+
+    @property
+    def positive_definite(self) -> bool:
+        """True when ``A`` is symmetric positive definite (it went through Cholesky)."""
+        return self._cholesky is not None
+
+    @cached_property
+    def _lu(self) -> tuple[np.ndarray, np.ndarray, float | complex, float]:
+        """``(LU factors, pivots, sign, log|det A|)``; the sign is 0 when ``A`` is exactly singular."""
+        A = self.A
+        W = np.array(A, order="C", copy=True, dtype=A.dtype if A.dtype in lapack.LU_TYPES else np.float64)
+        pivots, info = lapack.lu_in_place(W)
+        if info > 0:
+            return W, pivots, 0.0, -np.inf
+        diagonal = W.diagonal()
+        swaps = int(np.count_nonzero(pivots != np.arange(1, len(pivots) + 1)))
+        magnitude = np.abs(diagonal)
+        phase = np.prod(diagonal / magnitude)
+        return W, pivots, (-1) ** swaps * (phase if np.iscomplexobj(phase) else float(phase)), float(
+            np.log(magnitude).sum())
+
+    @cached_property
+    def slogdet(self) -> tuple[float | complex, float]:
+        if self._cholesky is not None:
+            return 1.0, self._cholesky[1]
+        return self._lu[2], self._lu[3]
+
+    def _typed(self, x):
+        """A real result in the precision of ``A`` (float32 stays float32)."""
+        return self.A.dtype.type(x) if self.A.dtype.kind == "f" else x
+
+    def det(self):
+        sign, logabs = self.slogdet
+        return self._typed(sign * np.exp(logabs))
+
+    def logdet(self):
+        """``log det A``: an error where ``det A ≤ 0`` (its real logarithm does not exist)."""
+        sign, logabs = self.slogdet
+        if sign == 0:
+            raise np.linalg.LinAlgError(f"logdet: {self.what} is singular (its determinant is 0)")
+        if np.iscomplexobj(sign):
+            return np.log(sign) + logabs
+        if sign < 0:
+            raise ValueError(f"logdet: {self.what} has a negative determinant, so its log-determinant is not real")
+        return self._typed(logabs)
+
+    @cached_property
+    def inverse(self) -> np.ndarray:
+        """``A⁻¹`` (C-ordered; exactly symmetric when ``A`` went through Cholesky)."""
+        if self._cholesky is not None:
+            U = self._cholesky[0]  # consumed: the log-determinant is already kept
+            if lapack.inverse_from_cholesky_in_place(U):
+                return symmetrize_from_upper(U)
+        W, pivots, sign, _ = self._lu  # consumed: the determinant is already kept
+        if sign == 0 or not lapack.inverse_from_lu_in_place(W, pivots):
+            raise np.linalg.LinAlgError(f"inv: {self.what} is singular")
+        return W

@@ -1,0 +1,102 @@
+"""From a linear-map expression to the lazy kronbox operator: evaluate the factors, build the tree.
+
+Every factor of the map is evaluated in one pass (shared nodes once); identity factors become
+:class:`kronbox.Identity` rather than dense ``eye`` matrices, so ``I ⊗ B`` costs one product.
+Row-major ``vec`` by default; ``order="F"`` conjugates the map with the commutation matrices,
+``K J K``, which is the Jacobian in the column-major arrangement (Magnus–Neudecker).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kronbox import operators as ops
+from kronbox.amd.evaluation.evaluate import evaluate
+from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.linear_map import LinearMap
+from kronbox.backend import Backend, is_foreign, numpy_dtype
+from kronbox.backend import of as backend_of
+from kronbox.vec import check_order
+
+
+def _matrix(value) -> np.ndarray:
+    """A factor as a 2-D array (an array of another library stays in it)."""
+    if is_foreign(value):
+        return value if value.ndim == 2 else backend_of(value).xp.reshape(value, (1, -1))
+    return np.atleast_2d(np.asarray(value))
+
+
+def _coefficient(value):
+    """A scalar factor as a Python number (a 1×1 matrix, such as ``x'*y``, is its entry; an array of
+    another library is read once)."""
+    if not is_foreign(value):
+        return value.reshape(()).item() if isinstance(value, np.ndarray) else value
+    value = backend_of(value).xp.reshape(value, ())
+    return complex(value) if numpy_dtype(value.dtype).kind == "c" else float(value)
+
+
+def _eye(n: int, backend: Backend | None):
+    if backend is None:
+        return np.eye(n)
+    return backend.xp.eye(n, dtype=backend.xp.float64, device=backend.device)
+
+
+def _placed(e: Expr, value, backend: Backend | None):
+    """The value of the factor ``e``; a number, or an array without symbols (``ones``, ``zeros`` of a
+    known shape), is made in the library of the values, so that it joins their computation."""
+    if backend is None or is_foreign(value) or (e.symbols and np.ndim(value) > 0):
+        return value
+    return backend.xp.asarray(value, device=backend.device)
+
+
+def _build(M: LinearMap, evaluated: dict[int, object], backend: Backend | None = None) -> ops.Operator:
+    """The operator of ``M`` from the values of its factors (``id(factor) → value``), arrays of
+    ``backend``'s library when that is not ``None``.
+
+    A module-level function, not a closure: a closure that calls itself is a reference cycle, and it
+    kept every factor value alive until the next garbage collection (10 MB per Hessian at n = 500)."""
+
+    def factor(e: Expr):
+        return _eye(e.param, backend) if e.kind == "eye" else _placed(e, evaluated[id(e)], backend)
+
+    def kron_factor(e: Expr):
+        return ops.Identity(e.param) if e.kind == "eye" else _matrix(_placed(e, evaluated[id(e)], backend))
+
+    def build(child: LinearMap) -> ops.Operator:
+        return _build(child, evaluated, backend)
+
+    k, a = M.kind, M.args
+    if k == "identity":
+        return ops.Identity(M.in_shape)
+    if k == "zero":
+        return ops.Zero(M.out_shape, M.in_shape)
+    if k in ("kron", "box"):
+        A, B = map(kron_factor, a)
+        return (ops.Kron if k == "kron" else ops.Box)(A, B)
+    if k == "outer":
+        return ops.Outer(_matrix(factor(a[0])), _matrix(factor(a[1])))
+    if k == "diag":
+        return ops.Diag(_matrix(factor(a[0])))
+    if k == "scaled":
+        return ops.Scaled(_coefficient(factor(a[0])), build(a[1]))
+    if k == "sum":
+        return ops.Sum(*map(build, a))
+    if k == "compose":
+        return ops.Compose(*map(build, a))
+    if k == "kronsum_inv":
+        A, B = (_matrix(factor(f)) for f in a)
+        return ops.KronSum(A, B).inv()
+    raise AssertionError(k)
+
+
+def to_operator(L: LinearMap, values: dict, order: str = "C", simplify: bool = True) -> ops.Operator:
+    """The kronbox operator of ``L`` with its factors evaluated at ``values``."""
+    check_order(order)
+    factors = [f for f in dict.fromkeys(L.factors()) if f.kind != "eye"]
+    evaluated = dict(zip(map(id, factors), evaluate(factors, values), strict=True))
+    backend = next((backend_of(v) for v in values.values() if is_foreign(v)), None)
+    op = _build(L, evaluated, backend)
+    if order == "F":
+        (m, n), (p, q) = op.out_shape, op.in_shape
+        op = ops.Compose(ops.Commutation(n, m), op, ops.Commutation(p, q))
+    return op.simplify() if simplify else op

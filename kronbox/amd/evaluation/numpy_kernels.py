@@ -1,0 +1,165 @@
+"""The numpy kernel of every expression kind: ``NUMPY_KERNELS[kind](node, context)`` is the node's value.
+
+Kernels write into an operand's temporary when its single user may (``Context.scratch``), track
+which values are known to be symmetric (a symmetric matrix is factorized by Cholesky, and its
+transpose is itself), and share one factorization for ``inv``, ``det`` and ``logdet``
+(:mod:`kronbox.amd.evaluation.factorization`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg
+
+from kronbox.amd.evaluation.context import Context, known_size
+from kronbox.amd.expressions.elementwise import FUNCTIONS
+from kronbox.amd.expressions.expr import SYMBOL_KINDS, Expr
+from kronbox.kernels.symmetric import is_symmetric
+
+
+def _arg(n: Expr, ctx: Context, i: int = 0):
+    return ctx.values[id(n.args[i])]
+
+
+def _trace(n: Expr, ctx: Context):
+    child = n.args[0]
+    if id(child) in ctx.values:
+        return np.trace(ctx.values[id(child)])
+    A, B = (ctx.values[id(a)] for a in child.args)
+    return np.einsum("ij,ji->", A, B)
+
+
+def _sum(n: Expr, ctx: Context):
+    child = n.args[0]
+    if id(child) in ctx.values:
+        return np.sum(ctx.values[id(child)])
+    A, B = (ctx.values[id(a)] for a in child.args)
+    if np.ndim(A) == 0 or np.ndim(B) == 0:
+        return A * np.sum(B) if np.ndim(A) == 0 else np.sum(A) * B
+    return _bilinear(A, B)
+
+
+def _bilinear(A: np.ndarray, B: np.ndarray):
+    """``Σ aᵢⱼ bᵢⱼ`` without conjugation (the analytic continuation the complex step needs).
+
+    einsum rather than ``vdot``: a BLAS dot wakes numpy's OpenBLAS threads, which right after a
+    LAPACK call in scipy's pool cost 2–3 ms at n = 256 (measured), far more than the sum itself."""
+    return np.einsum("ij,ij->", A, B)
+
+
+def _symbol(n: Expr, ctx: Context):
+    return ctx.arrays[n.param[0]]
+
+
+def _sqrtm(n: Expr, ctx: Context):
+    A = _arg(n, ctx)
+    if A.dtype.kind == "f" and np.array_equal(A, A.T):
+        w, Q = np.linalg.eigh(A)
+        if w.min() >= 0:
+            return (Q * np.sqrt(w)) @ Q.T
+    root = scipy.linalg.sqrtm(A)
+    if np.iscomplexobj(root) and A.dtype.kind == "f" and not np.any(root.imag):
+        root = root.real
+    return root
+
+
+def _sylvester(n: Expr, ctx: Context):
+    A, B, C = (ctx.values[id(a)] for a in n.args)
+    return scipy.linalg.solve_sylvester(np.atleast_2d(A), np.atleast_2d(B), C)
+
+
+def _logdet(n: Expr, ctx: Context):
+    return ctx.factor(n.args[0]).logdet()
+
+
+def _elementwise(ufunc):
+    """A binary elementwise kernel that writes into an argument's temporary when it may."""
+
+    def kernel(n: Expr, ctx: Context):
+        a, b = _arg(n, ctx, 0), _arg(n, ctx, 1)
+        out = ctx.scratch(n, *n.args)
+        result = ufunc(a, b, out=out) if out is not None else ufunc(a, b)
+        if all(id(x) in ctx.symmetric or x.shape == () for x in n.args):
+            ctx.symmetric.add(id(n))
+        return result
+
+    return kernel
+
+
+def _add(n: Expr, ctx: Context):
+    a, second = n.args
+    if id(second) in ctx.values:
+        return _plus(n, ctx)
+    b = second.args[0]  # a − b, the negation folded in
+    out = ctx.scratch(n, a, b)
+    A, B = ctx.values[id(a)], ctx.values[id(b)]
+    if id(a) in ctx.symmetric and id(b) in ctx.symmetric:
+        ctx.symmetric.add(id(n))
+    return np.subtract(A, B, out=out) if out is not None else A - B
+
+
+def _neg(n: Expr, ctx: Context):
+    out = ctx.scratch(n, n.args[0])
+    if id(n.args[0]) in ctx.symmetric:
+        ctx.symmetric.add(id(n))
+    return np.negative(_arg(n, ctx), out=out) if out is not None else -_arg(n, ctx)
+
+
+def _transpose(n: Expr, ctx: Context):
+    """``Aᵀ``: a view, or ``A`` itself when ``A`` is known to be symmetric (a symbol's value is
+    tested, in a tiled pass far cheaper than the strided elementwise work a transposed view costs)."""
+    child, A = n.args[0], _arg(n, ctx)
+    if id(child) not in ctx.symmetric and child.kind in SYMBOL_KINDS and _symmetric_value(A):
+        ctx.symmetric.add(id(child))
+    if id(child) in ctx.symmetric:
+        ctx.symmetric.add(id(n))
+        return A
+    return A.T
+
+
+def _symmetric_value(A) -> bool:
+    return isinstance(A, np.ndarray) and A.ndim == 2 and A.dtype.kind == "f" and A.shape[0] == A.shape[1] > 1 \
+        and is_symmetric(A)
+
+
+def _inv(n: Expr, ctx: Context):
+    factorization = ctx.factor(n.args[0])
+    inverse = factorization.inverse
+    if factorization.positive_definite:
+        ctx.symmetric.add(id(n))
+    return inverse
+
+
+_plus = _elementwise(np.add)
+
+NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
+    "var": _symbol,
+    "const": _symbol,
+    "literal": lambda n, ctx: n.param,
+    "eye": lambda n, ctx: np.eye(known_size(n), dtype=ctx.dtype),
+    "zeros": lambda n, ctx: np.zeros(known_size(n), dtype=ctx.dtype),
+    "ones": lambda n, ctx: np.ones(known_size(n), dtype=ctx.dtype),
+    "eye_like": lambda n, ctx: np.eye((np.shape(_arg(n, ctx)) or (1, 1))[n.param], dtype=ctx.dtype),
+    "ones_like": lambda n, ctx: np.ones(np.shape(_arg(n, ctx)), dtype=ctx.dtype),
+    "zeros_like": lambda n, ctx: np.zeros(np.shape(_arg(n, ctx)), dtype=ctx.dtype),
+    "add": _add,
+    "neg": _neg,
+    "mul": _elementwise(np.multiply),
+    "div": _elementwise(np.divide),
+    "matmul": lambda n, ctx: _arg(n, ctx, 0) @ _arg(n, ctx, 1),
+    "transpose": _transpose,
+    "inv": _inv,
+    "trace": _trace,
+    "det": lambda n, ctx: ctx.factor(n.args[0]).det(),
+    "logdet": _logdet,
+    "sum": _sum,
+    "normsq": lambda n, ctx: _bilinear(_arg(n, ctx), _arg(n, ctx)),
+    "norm": lambda n, ctx: np.sqrt(_bilinear(_arg(n, ctx), _arg(n, ctx))),
+    "mpow": lambda n, ctx: np.linalg.matrix_power(_arg(n, ctx), n.param),
+    "sqrtm": _sqrtm,
+    "sylvester": _sylvester,
+    "ew": lambda n, ctx: FUNCTIONS[n.param].numpy(_arg(n, ctx)),
+    "power": lambda n, ctx: np.power(_arg(n, ctx), n.param),
+}

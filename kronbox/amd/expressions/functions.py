@@ -1,0 +1,19 @@
+"""The elementwise functions as callables on expressions: ``amd.exp(X)`` is ``exp`` entry by entry."""
+
+from __future__ import annotations
+
+from kronbox.amd.expressions.expr import Expr, as_expr, elementwise
+
+
+def _entrywise(name: str):
+    def f(a) -> Expr:
+        return elementwise(name, as_expr(a))
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"``{name}`` applied to every entry."
+    return f
+
+
+exp, log, sqrt, sin, cos, tan, tanh, abs, sign, relu = map(
+    _entrywise, ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "abs", "sign", "relu")
+)

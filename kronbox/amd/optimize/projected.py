@@ -1,0 +1,56 @@
+"""A Hessian on the symmetric matrices with fewer products: ``Π H Π`` from fewer Kronecker terms.
+
+For a symmetric variable the optimizer applies ``Π H Π`` (:mod:`kronbox.amd.optimize.objective`): ``V`` is
+symmetrized before ``H`` and the result after. Two facts then let terms of ``H`` merge:
+
+- on a symmetric ``V``, ``(A ⊠ B) vec V = vec(A Vᵀ Bᵀ) = vec(A V Bᵀ) = (A ⊗ B) vec V``;
+- under the symmetrization of the result, ``A ⊗ B`` and ``B ⊗ A`` are alike:
+  ``sym(B V Aᵀ) = sym((A V Bᵀ)ᵀ) = sym(A V Bᵀ)``.
+
+So every Kron or Box term ``c (A ∘ B)`` is a pair ``{A, B}`` with a coefficient, and pairs that share
+a factor add up, ``c A ⊗ B + d A ⊗ C = A ⊗ (c B + d C)``: each merge saves two matrix products for
+the price of adding two matrices. The Hessian of the covariance objective, three terms
+(``P ⊠ (…) + 2 P² ⊗ P² + (…) ⊠ P``, six products per application), becomes two (four products).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kronbox import operators as ops
+
+
+def fewer_terms(H: ops.Operator) -> ops.Operator:
+    """An operator equal to ``H`` as ``Π H Π`` (on symmetric inputs, with the output symmetrized), with
+    the Kron and Box terms that share a factor merged; ``H`` itself where nothing merges."""
+    terms = H.ops if isinstance(H, ops.Sum) else (H,)
+    pairs: list[list] = []  # [shared factor, other factor] with the coefficient folded into the other
+    rest = []
+    for term in terms:
+        c, inner = (term.c, term.op) if isinstance(term, ops.Scaled) else (1.0, term)
+        if not (isinstance(inner, ops.Kron | ops.Box) and _dense(inner.A) and _dense(inner.B)):
+            rest.append(term)
+            continue
+        for pair in pairs:
+            for mine, other in ((inner.A, inner.B), (inner.B, inner.A)):
+                if _same(pair[0], mine) and pair[1].shape == other.shape:
+                    pair[1] = pair[1] + c * other
+                    break
+            else:
+                continue
+            break
+        else:
+            pairs.append([inner.A, c * inner.B if c != 1.0 else inner.B])
+    if len(pairs) + len(rest) == len(terms):
+        return H
+    merged = [ops.Kron(A, B) for A, B in pairs] + rest
+    return merged[0] if len(merged) == 1 else ops.Sum(*merged)
+
+
+def _dense(F) -> bool:
+    return isinstance(F, np.ndarray) and F.ndim == 2 and F.shape[0] == F.shape[1]
+
+
+def _same(A: np.ndarray, B: np.ndarray) -> bool:
+    """The same matrix (a transpose of a symmetric one included): ``O(n²)`` against the ``O(n³)`` saved."""
+    return A is B or (A.shape == B.shape and np.array_equal(A, B))

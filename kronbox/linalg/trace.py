@@ -1,0 +1,193 @@
+"""``tr(A)`` of an operator without forming it: a closed form per operator type.
+
+Row-major index pairs ``(ij) = i·m2 + j``: ``tr(A ⊗ B) = tr A · tr B``, ``tr(A ⊠ B) = tr(A B)``,
+``tr(u vᵀ) = vᵀ u``, ``tr(A ⊕ B) = m2 tr A + m1 tr B``; without a closed form the trace is probed
+with blocks of unit vectors.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from kronbox.linalg.checks import numpy_only, require_square
+from kronbox.operators import (
+    Box,
+    Commutation,
+    Compose,
+    Dense,
+    Diag,
+    Identity,
+    Kron,
+    KronSum,
+    Outer,
+    Scaled,
+    Sum,
+    Transpose,
+    Zero,
+    factors,
+)
+from kronbox.operators.base import Operator
+
+# Columns probed at once when a trace has no closed form.
+_PROBE_BLOCK = 64
+
+
+def _factor_entries(F, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``F[rows, cols]`` for a dense, sparse or operator factor (operators are densified: they are small)."""
+    if sp.issparse(F):
+        return np.asarray(F.tocsr()[rows, cols]).ravel()
+    return factors.to_array(F)[rows, cols]
+
+
+@singledispatch
+def trace(op: LinearOperator):
+    """``tr(A) = Σ_p A[p, p]``, exact. Without a closed form: probe ``A`` with blocks of unit vectors."""
+    op = op if isinstance(op, Operator) else Dense(op)
+    require_square(op, "trace")
+    N = op.shape[0]
+    total = np.zeros((), dtype=op.dtype)
+    for start in range(0, N, _PROBE_BLOCK):
+        stop = min(start + _PROBE_BLOCK, N)
+        E = np.zeros((N, stop - start), dtype=op.dtype)
+        E[np.arange(start, stop), np.arange(stop - start)] = 1
+        total = total + np.trace(op._matmat(E)[start:stop])
+    return total.item()
+
+
+@trace.register
+def _(op: Kron):
+    """``tr(A ⊗ B) = tr A · tr B`` for square factors; else ``Σ_p A[i,k] B[j,l]`` on the diagonal."""
+    require_square(op, "trace")
+    A, B = op.A, op.B
+    if A.shape[0] == A.shape[1] and B.shape[0] == B.shape[1]:
+        return (_factor_trace(A) * _factor_trace(B)).item()
+    p = np.arange(op.shape[0])
+    i, j = np.divmod(p, B.shape[0])
+    k, l = np.divmod(p, B.shape[1])
+    return np.sum(_factor_entries(A, i, k) * _factor_entries(B, j, l)).item()
+
+
+@trace.register
+def _(op: Box):
+    """``tr(A ⊠ B) = tr(A B)`` for ``A`` ``m×n`` and ``B`` ``n×m``; else ``Σ_p A[i,l] B[j,k]``."""
+    require_square(op, "trace")
+    A, B = op.A, op.B
+    if A.shape == B.shape[::-1]:
+        return _product_trace(A, B).item()
+    p = np.arange(op.shape[0])
+    i, j = np.divmod(p, B.shape[0])
+    k, l = np.divmod(p, A.shape[1])
+    return np.sum(_factor_entries(A, i, l) * _factor_entries(B, j, k)).item()
+
+
+def _factor_trace(F):
+    if isinstance(F, LinearOperator):
+        return np.asarray(trace(F))
+    return np.asarray(F.diagonal().sum())
+
+
+def _product_trace(A, B):
+    """``tr(A B) = Σ A ∘ Bᵀ`` for factors ``A`` (``m×n``) and ``B`` (``n×m``) of any kind."""
+    if isinstance(A, LinearOperator) or isinstance(B, LinearOperator):
+        return np.asarray(trace(Compose(A, B)))
+    if sp.issparse(A):
+        return np.asarray(A.multiply(B.T).sum())
+    if sp.issparse(B):
+        return np.asarray(B.multiply(A.T).sum())
+    return np.asarray(np.einsum("ij,ji->", A, B))
+
+
+@trace.register
+def _(op: Outer):
+    """``tr(u vᵀ) = vᵀ u``."""
+    require_square(op, "trace")
+    return (op.v @ op.u).item()
+
+
+@trace.register
+def _(op: Diag):
+    return op.diagonal.sum().item()
+
+
+@trace.register
+def _(op: Identity):
+    return op.dtype.type(op.shape[0]).item()
+
+
+@trace.register
+def _(op: Zero):
+    require_square(op, "trace")
+    return op.dtype.type(0).item()
+
+
+@trace.register
+def _(op: Commutation):
+    """``tr(I_m ⊠ I_n)`` counts the fixed points of the perfect shuffle: ``1 + gcd(m-1, n-1)``."""
+    if op.m == 0 or op.n == 0:
+        return op.dtype.type(0).item()
+    return op.dtype.type(1 + np.gcd(op.m - 1, op.n - 1)).item()
+
+
+@trace.register
+def _(op: Scaled):
+    return op.c * trace(op.op)
+
+
+@trace.register
+def _(op: Sum):
+    """Linearity: ``tr(Σ Aᵢ) = Σ tr(Aᵢ)``."""
+    require_square(op, "trace")
+    return sum(trace(term) for term in op.ops)
+
+
+@trace.register
+def _(op: Transpose):
+    return trace(op.op)
+
+
+@trace.register
+def _(op: Dense):
+    require_square(op, "trace")
+    if isinstance(op.M, LinearOperator):
+        return trace(op.M)
+    return op.M.diagonal().sum().item()
+
+
+@trace.register
+def _(op: KronSum):
+    """``tr(A ⊗ I_{m2} + I_{m1} ⊗ B) = m2 tr A + m1 tr B``."""
+    m1, m2 = op.in_shape
+    return (m2 * _factor_trace(op.A) + m1 * _factor_trace(op.B)).item()
+
+
+@trace.register
+def _(op: Compose):
+    """The product simplified (mixed products, connectors); if it stays a product, cyclically:
+    an outer factor gives ``tr(A u vᵀ B) = vᵀ B A u``, else probe ``tr(A B) = tr(B A)`` in the
+    rotation with the fewest rows."""
+    require_square(op, "trace")
+    simplified = op.simplify()
+    if not isinstance(simplified, Compose):
+        return trace(simplified)
+    ops = simplified.ops
+    i = next((i for i, factor in enumerate(ops) if isinstance(factor, Outer)), None)
+    if i is not None:
+        w = ops[i].u[:, None]
+        for factor in reversed(ops[i + 1 :] + ops[:i]):
+            w = factor._matmat(w)
+        return (ops[i].v @ w)[0].item()
+    i = min(range(len(ops)), key=lambda i: ops[i].shape[0])
+    return trace.dispatch(LinearOperator)(Compose(*ops[i:], *ops[:i]))
+
+
+
+
+def checked_trace(op: Operator):
+    """:func:`trace` of a kronbox operator of numpy arrays (the closed forms read factor entries on the host)."""
+    if op.backend is not None:
+        raise numpy_only(op, "trace", op.backend.library)
+    return trace(op)
