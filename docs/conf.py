@@ -11,9 +11,12 @@ Sphinx toctree can only name documents inside ``docs/``.
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import sys
 from pathlib import Path
+
+from sphinx.util.inspect import stringify_signature
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -79,6 +82,46 @@ autosummary_generate = False
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+
+
+
+def _constructor_signature(app, what, name, obj, options, signature, return_annotation):
+    """The operators' constructor arguments rather than ``(*args, **kwargs)``.
+
+    scipy's ``LinearOperator`` defines ``__new__(cls, *args, **kwargs)``, which autodoc would show
+    for every kronbox operator; the arguments users pass are those of ``__init__``.
+    """
+    if what != "class" or signature != "(*args, **kwargs)" or "__init__" not in dir(obj):
+        return None
+    try:
+        sig = inspect.signature(obj.__init__)
+    except (TypeError, ValueError):
+        return None
+    parameters = [_readable_default(p) for p in list(sig.parameters.values())[1:]]  # drop self
+    return stringify_signature(sig.replace(parameters=parameters), show_return_annotation=False), None
+
+
+class _Shown:
+    """A default value shown by name (``np.float64``, not ``<class 'numpy.float64'>``)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _readable_default(parameter):
+    default = parameter.default
+    if isinstance(default, type) and default is not parameter.empty:
+        module = "np" if default.__module__ == "numpy" else default.__module__
+        return parameter.replace(default=_Shown(f"{module}.{default.__qualname__}"))
+    return parameter
+
+
+def setup(app):
+    app.connect("autodoc-process-signature", _constructor_signature)
+
 
 # -- HTML -------------------------------------------------------------------------------------------
 html_theme = "furo"
