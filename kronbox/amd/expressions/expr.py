@@ -291,6 +291,7 @@ def eye(n: int | None = None) -> Expr:
 
 
 def zeros(shape: Shape) -> Expr:
+    """The zero matrix of ``shape`` (a constant: its derivative is 0)."""
     return node("zeros", (), shape, shape)
 
 
@@ -560,6 +561,7 @@ def trace(a: Expr) -> Expr:
 
 
 def det(a: Expr) -> Expr:
+    """The determinant of a square matrix (of a scalar: the scalar itself)."""
     if a.shape == ():
         return a
     return _scalar_of("det", a, "det")
