@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from backends import LIBRARIES
+from array_libraries import LIBRARIES
 from zoo import DTYPES, ZOO, Case
 
 

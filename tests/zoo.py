@@ -433,3 +433,18 @@ def _tree(draw, r, dtype, out: tuple[int, int], inp: tuple[int, int], depth: int
     if kind == "transpose":
         return (kb.Transpose(op), twin.T) if draw(st.booleans()) else (op.T, twin.T)
     return op.H, twin.conj().T
+
+
+VIEWS = {
+    "op": (lambda op: op, lambda M: M),
+    "op.T": (lambda op: op.T, lambda M: M.T),
+    "op.H": (lambda op: op.H, lambda M: M.conj().T),
+    "Transpose(op)": (kb.Transpose, lambda M: M.T),
+}
+
+
+def views(built):
+    """``(name, op, twin)`` for the views ``op``, ``op.T``, ``op.H``, ``Transpose(op)`` of a zoo member."""
+    op, twin = built
+    for name, (on_op, on_twin) in VIEWS.items():
+        yield name, on_op(op), on_twin(twin)

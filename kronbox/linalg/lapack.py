@@ -2,7 +2,7 @@
 
 numpy and scipy ship separate OpenBLAS builds with separate thread pools, and on a small machine
 switching between them is expensive: each pool's idle threads spin for a while after a call and
-starve the other's (DESIGN.md §6). numpy exposes no Cholesky inverse (``potri``), and scipy's
+starve the other's. numpy exposes no Cholesky inverse (``potri``), and scipy's
 runs in scipy's pool, so a gradient that inverts with scipy and multiplies with numpy paid for
 the switch: at n = 1024, ``potrf`` + ``potri`` took 16.5 ms here against 114 ms through
 ``scipy.linalg.lapack`` followed by numpy products, and 128 ms for ``numpy.linalg.inv`` (LU),

@@ -2,7 +2,7 @@
 
 Row-major ``vec`` and index pairs as in :mod:`kronbox.operators.products`; ``A`` is ``m1×n1``,
 ``B`` is ``m2×n2`` and ``K_{m,n} = I_m ⊠ I_n`` is the commutation matrix. The identities used
-(DESIGN.md §2, all checked numerically; where the AMD slides differ they are wrong):
+(docs/identities.md, all checked numerically):
 
 - mixed products, when the inner factor shapes agree:
   ``(A⊗B)(C⊗D) = (AC)⊗(BD)``, ``(A⊠B)(C⊠D) = (AD)⊗(BC)``, ``(A⊗B)(C⊠D) = (AC)⊠(BD)``,

@@ -1,7 +1,7 @@
 """The derivative table: one rule per primitive, ``LOCAL[kind](F, i)`` = ``∂F/∂(argument i)``.
 
 Each rule returns the local Jacobian as a :class:`~kronbox.amd.expressions.linear_map.LinearMap` on row-major
-``vec`` (DESIGN.md §1, the AMD table): forward mode composes them (the chain rule), reverse mode
+``vec`` (the AMD table, docs/derivatives.md): forward mode composes them (the chain rule), reverse mode
 applies their transposes to the adjoint by the unwinding rule (:func:`~kronbox.amd.expressions.linear_map.unwind`),
 so the table is written once for both.
 

@@ -30,6 +30,13 @@ Shape = tuple[int, ...] | None
 SCALAR_VALUED = frozenset({"trace", "det", "logdet", "sum", "norm", "normsq"})
 SYMBOL_KINDS = frozenset({"var", "const"})
 LEAF_KINDS = SYMBOL_KINDS | {"literal", "eye", "zeros", "ones"}
+# Every kind of node. Each has its row in every table: the derivative rules (operations only), the numpy and
+# Array API kernels, each printer and the parser (tests/amd/test_tables.py holds them to it).
+OPERATION_KINDS = frozenset({
+    "add", "neg", "mul", "div", "matmul", "transpose", "inv", "trace", "det", "logdet", "sum", "norm", "normsq",
+    "mpow", "power", "sqrtm", "sylvester", "ew", "eye_like", "ones_like", "zeros_like",
+})
+KINDS = LEAF_KINDS | OPERATION_KINDS
 
 
 class ShapeError(ValueError):

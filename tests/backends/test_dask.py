@@ -8,13 +8,13 @@ case on a local cluster of worker processes whose memory limit is below the size
 from __future__ import annotations
 
 import logging
-import resource
 import time
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from amd_reference import assert_close, spd
+from process_memory import peak_memory
 from zoo import box_twin
 
 import kronbox as kb
@@ -97,17 +97,6 @@ def test_what_dask_cannot_do_says_so(rng):
         kb.Kron(chunked(S), T) @ pytest.importorskip("torch").ones(12, dtype=pytest.importorskip("torch").float64)
 
 
-def _peak_memory(dask_worker=None) -> int:
-    """The peak resident memory of a worker process, in bytes: Linux's ``VmHWM`` of the process's own
-    memory (``ru_maxrss`` survives ``execve``, so a spawned worker would report the peak of the test
-    process that started it)."""
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) * 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 @pytest.mark.slow
 def test_twenty_thousand_squared_on_a_local_cluster():
     """``A X Bᵀ`` and ``∇ ‖A X Bᵀ − C‖²`` for ``X`` of 20 000 × 20 000 (3.2 GB, generated on the
@@ -146,7 +135,7 @@ def test_twenty_thousand_squared_on_a_local_cluster():
         expected = 4 * np.trace(AA @ R @ BB @ R.T)
         assert abs(squared - expected) < 1e-9 * expected
         assert_close(corner, 2 * A0.T @ R @ B0, 1e-10, "G[:300, :300]")
-        peaks = client.run(_peak_memory)
+        peaks = client.run(peak_memory)
     print(f"\nA X Bᵀ: {apply_seconds:.1f} s; gradient, ‖G‖² and a block: {gradient_seconds:.1f} s; "
           f"peak memory per worker: {', '.join(f'{p / 2**20:.0f} MiB' for p in peaks.values())}")
     assert all(p < limit for p in peaks.values())

@@ -10,9 +10,9 @@ import re
 import numpy as np
 import pytest
 from amd_reference import assert_close
+from formula_corpus import FUNCTIONS, TREE_SYMBOLS, N, symbols, trees, values
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_amd_printing import _TREE_SYMBOLS, FUNCTIONS, N, _trees, symbols, values
 from zoo import box_twin
 
 from kronbox import amd
@@ -33,12 +33,12 @@ def _round_trip(L: amd.LinearMap, v: dict, in_shape, out_shape) -> amd.LinearMap
 
 
 # Leaves that are symbols: a constant subtree such as trace(tanh(I)) prints without its size.
-SIZED_TREES = st.recursive(st.sampled_from([_TREE_SYMBOLS[k] for k in ("X", "A", "B")]), _trees, max_leaves=12)
+SIZED_TREES = st.recursive(st.sampled_from([TREE_SYMBOLS[k] for k in ("X", "A", "B")]), trees, max_leaves=12)
 
 
 @settings(max_examples=80, deadline=None)
 @given(SIZED_TREES)
-def test_jacobians_of_random_trees_parse_back(e):
+def test_jacobians_of_randomtrees_parse_back(e):
     assume("X" in e.symbols)
     v = values(11)
     X = v["X"]

@@ -15,9 +15,8 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from backends import LIBRARIES, Unconvertible, rebuild
-from test_operators import views
-from zoo import DTYPES, assert_close, box_twin, random
+from array_libraries import LIBRARIES, Unconvertible, rebuild
+from zoo import DTYPES, assert_close, box_twin, random, views
 
 import kronbox as kb
 from kronbox.backend import library, numpy_dtype

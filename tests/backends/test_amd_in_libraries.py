@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from amd_reference import assert_close, spd
-from test_amd_table import NAMES, build, functional
+from derivative_rows import NAMES, build, functional
 
 import kronbox as kb
 from kronbox import amd

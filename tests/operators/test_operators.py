@@ -23,26 +23,12 @@ from zoo import (
     operator_trees,
     random,
     seeds,
+    views,
 )
 
 import kronbox as kb
 
 HYPOTHESIS = settings(deadline=None, max_examples=40)
-
-VIEWS = {
-    "op": (lambda op: op, lambda M: M),
-    "op.T": (lambda op: op.T, lambda M: M.T),
-    "op.H": (lambda op: op.H, lambda M: M.conj().T),
-    "Transpose(op)": (kb.Transpose, lambda M: M.T),
-}
-
-
-def views(built):
-    """``(name, op, twin)`` for the views ``op``, ``op.T``, ``op.H``, ``Transpose(op)`` of a zoo member."""
-    op, twin = built
-    for name, (on_op, on_twin) in VIEWS.items():
-        yield name, on_op(op), on_twin(twin)
-
 
 # ------------------------------------------------------------------------ the shared checks
 def test_to_dense_and_dtype(built):

@@ -1,4 +1,4 @@
-"""The identities of DESIGN.md §2 on random rectangular factors, checked both ways.
+"""The identities of docs/identities.md on random rectangular factors, checked both ways.
 
 Each identity ``lhs = rhs`` is checked (1) on dense matrices built with numpy alone (``np.kron``, the
 einsum of the box definition, the commutation permutation), (2) against the lazy kronbox operators
