@@ -26,6 +26,8 @@ from contextlib import contextmanager
 import numba
 import numpy as np
 
+from kronbox.kernels.cache import jit
+
 # A parallel region entered right after a multi-threaded numpy product waits 3–8 ms for OpenBLAS's
 # spinning threads (2 cores, measured): a 4⁴-entry Kron took 0.01 ms on one thread and 3.5 ms on
 # two, a 32⁴ = 2²⁰-entry one 0.47 ms against 3.5–7.4 ms. At 64⁴ = 2²⁴ entries two threads took
@@ -50,7 +52,7 @@ def _threads_for(out: np.ndarray) -> Iterator[None]:
         numba.set_num_threads(previous)
 
 
-@numba.njit(parallel=True, cache=True)
+@jit(parallel=True)
 def _kron_into(out, A, B, c):
     m1, n1 = A.shape
     m2, n2 = B.shape
@@ -63,7 +65,7 @@ def _kron_into(out, A, B, c):
                     out[row, k * n2 + l] += a * B[j, l]
 
 
-@numba.njit(parallel=True, cache=True)
+@jit(parallel=True)
 def _box_into(out, A, B, c):
     m1, n1 = A.shape
     m2, n2 = B.shape
@@ -76,7 +78,7 @@ def _box_into(out, A, B, c):
                     out[row, k * n1 + l] += A[i, l] * b
 
 
-@numba.njit(parallel=True, cache=True)
+@jit(parallel=True)
 def _outer_into(out, u, v, c):
     for i in numba.prange(u.shape[0]):
         a = c * u[i]

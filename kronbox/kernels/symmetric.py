@@ -7,13 +7,14 @@ in place ≈1 ms against ≈7 ms for ``np.tril(A) + np.tril(A, -1).T``.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from kronbox.kernels.cache import jit
 
 _TILE = 64
 
 
-@numba.njit(cache=True)
+@jit()
 def _is_symmetric(A) -> bool:
     n = A.shape[0]
     for bi in range(0, n, _TILE):
@@ -25,7 +26,7 @@ def _is_symmetric(A) -> bool:
     return True
 
 
-@numba.njit(cache=True)
+@jit()
 def _upper_to_lower(A) -> None:
     n = A.shape[0]
     for bi in range(0, n, _TILE):
