@@ -20,8 +20,9 @@ This module imports numba; kronbox imports it only when something is materialize
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numba
 import numpy as np
@@ -38,18 +39,39 @@ _PARALLEL_MIN_ENTRIES = 1 << 22
 _NUMBA_MIN_ENTRIES = 1 << 13
 
 
+# numba's workqueue threading layer aborts the process (exit 134) when two Python threads run
+# parallel kernels at once; tbb and omp are thread-safe. Kernel calls are serialized by this lock
+# while the layer is workqueue or not yet chosen (numba picks it at the first parallel launch).
+_WORKQUEUE_LOCK = threading.Lock()
+_THREADSAFE_LAYERS = frozenset({"tbb", "omp"})
+
+
+def _layer_is_threadsafe() -> bool:
+    """Whether numba's threading layer is known to take parallel launches from several threads at once."""
+    try:
+        return numba.threading_layer() in _THREADSAFE_LAYERS
+    except ValueError:  # no parallel region launched yet: the layer is not chosen
+        return False
+
+
 @contextmanager
 def _threads_for(out: np.ndarray) -> Iterator[None]:
-    """Run the kernels inside on one thread unless ``out`` is large enough to gain from more."""
-    if out.size >= _PARALLEL_MIN_ENTRIES:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
+    """Run the kernels inside on one thread unless ``out`` is large enough to gain from more.
+
+    Also the one way into a kernel: under numba's workqueue layer (which is not thread-safe) one thread
+    at a time, so concurrent ``to_dense`` calls from several Python threads are safe on every layer.
+    """
+    lock = nullcontext() if _layer_is_threadsafe() else _WORKQUEUE_LOCK
+    with lock:
+        if out.size >= _PARALLEL_MIN_ENTRIES:
+            yield
+            return
+        previous = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(previous)
 
 
 @jit(parallel=True)
