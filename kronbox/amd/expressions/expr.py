@@ -346,6 +346,24 @@ def as_expr(x) -> Expr:
     raise TypeError(f"cannot use a {type(x).__name__} in a matrix expression")
 
 
+def ieee(op: Callable, *xs):
+    """``op`` applied to numbers the way IEEE arithmetic does it (numpy's float64 / complex128, no
+    warnings, no exceptions): ``1e308 * 10 = inf``, ``0 / 0 = nan``, ``0 * inf = nan``, ``log(0) = -inf``.
+    Constant folding goes through here, so that folding never changes a value."""
+    with np.errstate(all="ignore"):
+        out = op(*(np.complex128(x) if isinstance(x, complex) else np.float64(x) for x in xs))
+    return out.item() if isinstance(out, np.generic | np.ndarray) else out
+
+
+def is_finite_literal(e: Expr) -> bool:
+    return e.kind == "literal" and bool(np.isfinite(e.param))
+
+
+def has_nonfinite_literal(e: Expr) -> bool:
+    """Whether a literal ``inf`` or ``nan`` occurs in ``e`` (such an ``e`` is never folded away)."""
+    return any(n.kind == "literal" and not np.isfinite(n.param) for n in e.nodes())
+
+
 def is_literal(e: Expr, value=None) -> bool:
     return e.kind == "literal" and (value is None or e.param == value)
 
@@ -407,7 +425,9 @@ def _resolve_eye(e: Expr, shape: Shape) -> Expr:
 
 def _unsized_eye(e: Expr) -> bool:
     """``I``, ``c I`` or ``−I`` with the size still open."""
-    return e.shape is None and (e.kind == "eye" or (e.kind in ("mul", "neg") and _unsized_eye(e.args[-1])))
+    while e.shape is None and e.kind in ("mul", "neg"):  # a loop: a long chain of scalings is fine
+        e = e.args[-1]
+    return e.shape is None and e.kind == "eye"
 
 
 def _resolve_eyes(a: Expr, b: Expr, op: str) -> tuple[Expr, Expr]:
@@ -427,7 +447,7 @@ def add(a: Expr, b: Expr) -> Expr:
     if is_zero(b) and a.shape == shape:
         return a
     if is_literal(a) and is_literal(b):
-        return literal(a.param + b.param)
+        return literal(ieee(np.add, a.param, b.param))
     return node("add", (a, b), None, shape)
 
 
@@ -454,7 +474,12 @@ def mul(a: Expr, b: Expr) -> Expr:
     a, b = _resolve_eyes(a, b, "*")
     shape = _same_or_broadcast("*", a, b)
     if is_literal(a) and is_literal(b):
-        return literal(a.param * b.param)
+        return literal(ieee(np.multiply, a.param, b.param))
+    if a.kind == "literal" and not np.isfinite(a.param):  # inf · X, nan · X: nothing folds away
+        c, rest = scalar_factor(b)
+        if c is not None and is_literal(c):
+            return mul(literal(ieee(np.multiply, a.param, c.param)), rest)
+        return node("mul", (a, b), None, shape)
     if a.kind == "ones" and b.shape == shape:
         return b
     if b.kind == "ones" and a.shape == shape:
@@ -462,7 +487,8 @@ def mul(a: Expr, b: Expr) -> Expr:
     if a.shape == ():
         if is_literal(a, 1.0) and b.shape == shape:
             return b
-        if is_literal(a, 0.0) and shape is not None:
+        if is_literal(a, 0.0) and shape is not None and not has_nonfinite_literal(b):
+            # symbolic: 0 · X = 0 for every finite X (a literal inf or nan in X is never folded away)
             return zeros(shape) if shape != () else literal(0.0)
         if is_literal(a, -1.0):
             return neg(b)
@@ -470,7 +496,7 @@ def mul(a: Expr, b: Expr) -> Expr:
             return b
         c, rest = scalar_factor(b)
         if c is not None and is_literal(a) and is_literal(c):
-            return mul(literal(a.param * c.param), rest)
+            return mul(literal(ieee(np.multiply, a.param, c.param)), rest)
         if b.kind == "neg":
             return neg(mul(a, b.args[0]))
     return node("mul", (a, b), None, shape)
@@ -479,9 +505,11 @@ def mul(a: Expr, b: Expr) -> Expr:
 def div(a: Expr, b: Expr) -> Expr:
     """Elementwise quotient; a scalar numerator or denominator broadcasts."""
     shape = _same_or_broadcast("/", a, b)
-    if is_literal(b) and b.param != 0:
-        return mul(literal(1.0 / b.param), a)
-    if is_zero(a) and a.shape == shape:
+    if is_literal(a) and is_literal(b):
+        return literal(ieee(np.divide, a.param, b.param))
+    if is_finite_literal(b) and b.param != 0 and np.isfinite(ieee(np.divide, 1.0, b.param)):
+        return mul(literal(ieee(np.divide, 1.0, b.param)), a)
+    if is_zero(a) and a.shape == shape and not is_literal(b):  # symbolic: 0 / X = 0
         return a
     return node("div", (a, b), None, shape)
 
@@ -617,7 +645,7 @@ def mpow(a: Expr, k) -> Expr:
     if k in (0.5, -0.5):
         root = sqrtm(a)
         return root if k > 0 else inv(root)
-    if k != int(k):
+    if not np.isfinite(k) or k != int(k):
         raise ValueError(f"{a} ** {k}: a matrix power needs an integer exponent (or ±1/2 for the square root); "
                          "use power() for elementwise powers")
     k = int(k)
@@ -661,7 +689,7 @@ def elementwise(fname: str, a: Expr) -> Expr:
     if fname not in FUNCTIONS:
         raise ValueError(f"unknown elementwise function {fname!r}; known: {', '.join(sorted(FUNCTIONS))}")
     if a.kind == "literal" and not isinstance(a.param, complex):
-        return literal(FUNCTIONS[fname].numpy(a.param))
+        return literal(ieee(FUNCTIONS[fname].numpy, a.param))
     return node("ew", (a,), fname, a.shape)
 
 
@@ -673,7 +701,7 @@ def power(a: Expr, p) -> Expr:
     if p == 1.0:
         return a
     if a.kind == "literal":
-        return literal(a.param**p)
+        return literal(ieee(np.power, a.param, p))
     if a.kind == "norm" and p == 2.0:
         return normsq(a.args[0])
     if a.kind == "power":

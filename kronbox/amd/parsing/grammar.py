@@ -8,7 +8,7 @@ Syntax (lowest binding first): ``+ -``; ``⊗ ⊠`` (for :func:`~kronbox.amd.par
 ``*`` (the matrix product, or scaling when one side is a scalar, or a 1×1 matrix that does not fit
 as a matrix factor: ``(x'*y)*x``), ``.*`` and ``./`` (elementwise), ``/`` (by a scalar; ``A/B`` is ``A*inv(B)``); unary
 ``-``; postfix ``'`` (transpose, also ``.'`` and ``transpose(·)``), ``^`` (the matrix power of a
-square matrix, the ordinary power of a scalar) and ``.^`` (elementwise power); numbers,
+square matrix, the ordinary power of a scalar) and ``.^`` (elementwise power); numbers (``Inf`` and ``NaN`` too),
 parentheses, names and calls. Functions: ``inv trace tr det logdet sqrtm norm1 norm2 sum``
 (``log(det(·))`` is ``logdet``; ``norm2`` is the Frobenius norm of a matrix), ``eye``/``I``,
 ``vector(c)``/``matrix(c)`` (all entries ``c``, size from the context), ``zeros(m, n)``,
@@ -123,6 +123,9 @@ def _span(first, last) -> tuple[int, int]:
             last.end_pos if isinstance(last, Token) else last.end)
 
 
+_NONFINITE = {"Inf": float("inf"), "inf": float("inf"), "NaN": float("nan"), "nan": float("nan")}
+
+
 class _Tree(Transformer):
     """Builds :class:`Node` objects while the LALR parser reduces (no recursion: deep nesting is fine)."""
 
@@ -142,6 +145,8 @@ class _Tree(Transformer):
         return Node("num", (), complex(0, float(c[0][:-1])), *_span(c[0], c[0]), at=c[0].start_pos)
 
     def name(self, c):
+        if str(c[0]) in _NONFINITE:  # Inf and NaN are numbers, as in MATLAB (and as kronbox prints them)
+            return Node("num", (), _NONFINITE[str(c[0])], *_span(c[0], c[0]), at=c[0].start_pos)
         return Node("name", (), str(c[0]), *_span(c[0], c[0]), at=c[0].start_pos)
 
     def call(self, c):
@@ -556,7 +561,7 @@ class _Builder:
         if not E.is_literal(b) or isinstance(b.param, complex):  # ^ and .^
             raise self.typing.error(node, f"the exponent {self.typing.show(node.args[1])} must be a number")
         k = b.param
-        return E.power(a, k) if op == ".^" or ta == () else E.mpow(a, int(k) if k == int(k) else k)
+        return E.power(a, k) if op == ".^" or ta == () else E.mpow(a, int(k) if np.isfinite(k) and k == int(k) else k)
 
     def call(self, node: Node, args: list[Expr], t: Type) -> Expr:
         f = FUNCTION_TABLE[node.value]

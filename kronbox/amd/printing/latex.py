@@ -36,6 +36,10 @@ def latex_name(name: str) -> str:
 def latex_number(x) -> str:
     if isinstance(x, complex):
         return f"({x.real:g}{x.imag:+g}i)"
+    if x != x:
+        return r"\mathrm{NaN}"
+    if x in (float("inf"), float("-inf")):
+        return r"\infty" if x > 0 else r"-\infty"
     return str(int(x)) if x == int(x) and abs(x) < 1e15 else f"{x:g}"
 
 

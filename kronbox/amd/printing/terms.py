@@ -72,6 +72,8 @@ def gather(L: Lin, signed: bool, scalars: bool = True) -> tuple[Number, tuple[Ex
     real = all(isinstance(c, float) for c in coefs)
     g: Number = coefs[0] if all(c == coefs[0] for c in coefs) else \
         abs(coefs[0]) if real and len({abs(c) for c in coefs}) == 1 else 1.0
+    if not (g != 0 and abs(g) < float("inf")):  # inf and nan are not common factors: inf/inf is nan
+        g = 1.0
     if real:
         negatives = sum(c < 0 for c in coefs)
         flip = signed and (2 * negatives > len(coefs) or (2 * negatives == len(coefs) and coefs[0] < 0))

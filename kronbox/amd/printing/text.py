@@ -10,6 +10,8 @@ is the dialect :func:`kronbox.amd.parse` reads back.
 
 from __future__ import annotations
 
+import math
+
 from kronbox.amd.expressions.expr import Expr
 from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
 from kronbox.amd.printing.map_notation import MapNotation, map_notation
@@ -19,9 +21,11 @@ _CALLS = {"inv": "inv", "trace": "trace", "det": "det", "logdet": "logdet", "sum
 
 
 def number_text(x) -> str:
-    """A number as the dialect writes it: ``2``, ``0.5``, ``(1+2i)``."""
+    """A number as the dialect writes it: ``2``, ``0.5``, ``(1+2i)``, ``Inf``, ``-Inf``, ``NaN``."""
     if isinstance(x, complex):
-        return f"({x.real:g}{x.imag:+g}i)"
+        return f"({number_text(x.real)}{'+' if x.imag >= 0 or math.isnan(x.imag) else '-'}{number_text(abs(x.imag))}i)"
+    if not math.isfinite(x):
+        return "NaN" if math.isnan(x) else "Inf" if x > 0 else "-Inf"
     return str(int(x)) if x == int(x) and abs(x) < 1e15 else repr(x)
 
 
