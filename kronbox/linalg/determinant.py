@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from kronbox.linalg.checks import DENSE_MAX, singular_reason, sparse_lu, square_operator
+from kronbox.linalg.kronecker_diagonal import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
 from kronbox.operators import (
     Box,
@@ -233,7 +234,12 @@ def _(op: KronSum):
 
 @_slogdet.register
 def _(op: Sum):
-    """``α (A ⊗ B) + β (C ⊗ D) = (P ⊗ Q)(A' ⊕ B')`` (see :mod:`kronbox.linalg.sylvester`): a product of closed forms."""
+    """Kronecker plus diagonal: ``Σ log(c λ + s)`` over the factors' eigenvalues
+    (:mod:`kronbox.linalg.kronecker_diagonal`);
+    ``α (A ⊗ B) + β (C ⊗ D) = (P ⊗ Q)(A' ⊕ B')`` (see :mod:`kronbox.linalg.sylvester`): a product of closed forms."""
+    structure = recognize(op)
+    if structure is not None:
+        return _typed(op, *structure.slogdet())
     split = as_kronecker_sum(op)
     if split is None:
         return _slogdet.dispatch(LinearOperator)(op)

@@ -23,6 +23,7 @@ from kronbox.linalg.checks import (
     square_operator,
     symmetric_foreign_kronsum,
 )
+from kronbox.linalg.kronecker_diagonal import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
 from kronbox.operators import (
     Box,
@@ -153,7 +154,10 @@ def _(op: KronSum):
 
 @_inv.register
 def _(op: Sum):
-    """``((P ⊗ Q)(A' ⊕ B'))⁻¹ = (A' ⊕ B')⁻¹ (P⁻¹ ⊗ Q⁻¹)`` when the sum is a disguised Kronecker sum."""
+    """Kronecker plus diagonal: the lazy inverse, each apply four Kronecker products with the kept eigenvectors;
+    ``((P ⊗ Q)(A' ⊕ B'))⁻¹ = (A' ⊕ B')⁻¹ (P⁻¹ ⊗ Q⁻¹)`` when the sum is a disguised Kronecker sum."""
+    if recognize(op) is not None:
+        return Inverse(op)
     split = as_kronecker_sum(op)
     if split is None:
         return _inv.dispatch(LinearOperator)(op)

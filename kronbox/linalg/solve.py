@@ -28,6 +28,7 @@ from kronbox.linalg.checks import (
     symmetric_foreign_kronsum,
 )
 from kronbox.linalg.inverse import inv
+from kronbox.linalg.kronecker_diagonal import recognize
 from kronbox.linalg.krylov import krylov_solve
 from kronbox.linalg.sylvester import as_kronecker_sum
 from kronbox.linalg.symmetric_sylvester import for_kronsum
@@ -182,7 +183,11 @@ def _(op: KronSum, B):
 
 @_solve.register
 def _(op: Sum, B):
-    """``(P ⊗ Q)(A' ⊕ B') x = b``: a Kron solve, then a Sylvester solve, when the sum is one in disguise."""
+    """Kronecker plus diagonal by the factors' eigendecompositions (:mod:`kronbox.linalg.kronecker_diagonal`);
+    ``(P ⊗ Q)(A' ⊕ B') x = b``: a Kron solve, then a Sylvester solve, when the sum is one in disguise."""
+    structure = recognize(op)
+    if structure is not None:
+        return structure.solve(B)
     split = as_kronecker_sum(op)
     if split is None:
         return _solve.dispatch(LinearOperator)(op, B)

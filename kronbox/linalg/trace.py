@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from kronbox.linalg.checks import numpy_only, require_square
+from kronbox.linalg.kronecker_diagonal import recognize
 from kronbox.operators import (
     Box,
     Commutation,
@@ -21,6 +22,7 @@ from kronbox.operators import (
     Dense,
     Diag,
     Identity,
+    Inverse,
     Kron,
     KronSum,
     Outer,
@@ -184,6 +186,15 @@ def _(op: Compose):
     return trace.dispatch(LinearOperator)(Compose(*ops[i:], *ops[:i]))
 
 
+
+
+@trace.register
+def _(op: Inverse):
+    """``tr((c ⊗Kᵢ + s ⊗Dᵢ)⁻¹)`` in closed form (:mod:`kronbox.linalg.kronecker_diagonal`); otherwise probed."""
+    structure = recognize(op.op)
+    if structure is not None:
+        return structure.trace_of_inverse()
+    return trace.dispatch(LinearOperator)(op)
 
 
 def checked_trace(op: Operator):
