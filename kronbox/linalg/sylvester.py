@@ -116,6 +116,17 @@ class SylvesterSolver:
             self._triangular = tuple(np.diag(T).astype(self.dtype) if T.ndim == 1 else T for T in (R, S))
             self._trsyl = scipy.linalg.get_lapack_funcs("trsyl", self._triangular)
 
+    def __getstate__(self):
+        """Pickled without LAPACK's ``trsyl`` (a Fortran object, which does not pickle): looked up again."""
+        state = self.__dict__.copy()
+        state.pop("_trsyl", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self._triangular is not None:
+            self._trsyl = scipy.linalg.get_lapack_funcs("trsyl", self._triangular)
+
     def _singular(self) -> np.linalg.LinAlgError:
         m1, m2 = self.shape
         return np.linalg.LinAlgError(

@@ -325,11 +325,21 @@ class Operator(LinearOperator):
 
     def kept(self, key, compute):
         """``compute()``, evaluated once per operator and ``key`` and kept: operators are immutable, so a
-        factorization (or any other derived object) computed for one solve serves every later one."""
+        factorization (or any other derived object) computed for one solve serves every later one.
+
+        What is kept is a cache: it is not pickled or deep-copied with the operator (a copy computes it
+        again on first use), so every operator pickles and copies, used or not.
+        """
         store = self.__dict__.setdefault("_kept", {})
         if key not in store:
             store[key] = compute()
         return store[key]
+
+    def __getstate__(self):
+        """The operator without its kept results (see :meth:`kept`): what pickle and ``copy`` store."""
+        state = self.__dict__.copy()
+        state.pop("_kept", None)
+        return state
 
     def to_dense(self):
         """The operator as a dense ``M × N`` array (the matrix that acts on row-major ``vec``), in the

@@ -10,8 +10,6 @@ Jacobian ``(X^{1/2} ⊕ (X^{1/2})ᵀ)⁻¹``.
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from kronbox import services
@@ -74,10 +72,12 @@ class KronSum(Operator):
         blocks[diagonal, :, diagonal, :] += factors.to_array(self.B)
         return D
 
-    @cached_property
+    @property
     def sylvester(self):
-        """The Bartels–Stewart factorization of ``(A, B)`` (Schur forms), computed on first use."""
-        return services.call("linalg.sylvester", factors.to_array(self.A), factors.to_array(self.B), name=repr(self))
+        """The Bartels–Stewart factorization of ``(A, B)`` (Schur forms), computed on first use and kept
+        (:meth:`~kronbox.Operator.kept`)."""
+        return self.kept("sylvester", lambda: services.call(
+            "linalg.sylvester", factors.to_array(self.A), factors.to_array(self.B), name=repr(self)))
 
     def __repr__(self) -> str:
         return f"KronSum({factors.describe(self.A)}, {factors.describe(self.B)})"
