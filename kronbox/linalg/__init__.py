@@ -14,6 +14,7 @@ and ``solve`` methods (:mod:`kronbox.services`).
 from kronbox import services
 from kronbox.linalg.determinant import Slogdet, det, logdet, slogdet
 from kronbox.linalg.inverse import inv
+from kronbox.linalg.kronecker_diagonal import preconditioner
 from kronbox.linalg.krylov import ConvergenceError
 from kronbox.linalg.solve import solve, solve_stack
 from kronbox.linalg.sylvester import SylvesterSolver
@@ -31,4 +32,7 @@ for _name, _implementation in (
 ):
     services.provide(_name, _implementation)
 
-__all__ = ["ConvergenceError", "Slogdet", "SylvesterSolver", "det", "inv", "logdet", "slogdet", "solve", "trace"]
+__all__ = [
+    "ConvergenceError", "Slogdet", "SylvesterSolver", "det", "inv", "logdet", "preconditioner", "slogdet", "solve",
+    "trace",
+]

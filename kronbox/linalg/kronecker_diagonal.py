@@ -25,7 +25,7 @@ from functools import cached_property, reduce
 
 import numpy as np
 
-from kronbox.operators import Diag, Identity, Kron, Operator, Scaled, Sum
+from kronbox.operators import Diag, Identity, Inverse, Kron, Operator, Scaled, Sum
 
 # Relative asymmetry ‖K − Kᴴ‖_max ≤ _HERMITIAN_RTOL · ‖K‖_max counts as Hermitian (kernel matrices
 # computed entry by entry are symmetric to the last bit; products such as A Aᵀ to round-off).
@@ -112,6 +112,11 @@ class KroneckerPlusDiagonal:
             values.append(w)
             vectors.append(Q)
         return values, vectors
+
+    @property
+    def eigen(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``([Λ₁, …, Λ_d], [Q₁, …, Q_d])``: ``Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2} = Qᵢ diag(Λᵢ) Qᵢᴴ``, computed once."""
+        return self._eigen
 
     @cached_property
     def spectrum(self) -> np.ndarray:
@@ -208,3 +213,44 @@ def _recognize(op: Sum) -> KroneckerPlusDiagonal | None:
     if any(np.iscomplexobj(d) or np.any(d <= 0) for d in diagonals):
         return None
     return KroneckerPlusDiagonal(c, factors, s, [np.asarray(d, dtype=float) for d in diagonals], op.dtype)
+
+
+def _kron_and_diagonal_terms(op: Operator) -> tuple[Operator, list[tuple[complex, np.ndarray]]] | None:
+    """``op = K + Σ cⱼ diag(dⱼ)``: the one Kronecker term ``K`` and the diagonal terms as full-length vectors."""
+    if not isinstance(op, Sum):
+        return None
+    kron, diagonal = None, []
+    for term in op.ops:
+        flat = _flatten(term)
+        if flat is None:
+            return None
+        c, factors = flat
+        ds = [_diagonal(F) for F in factors]
+        if all(d is not None for d in ds):
+            diagonal.append((c, reduce(np.multiply.outer, ds).ravel()))
+        elif kron is None:
+            kron = term
+        else:
+            return None
+    return (kron, diagonal) if kron is not None and diagonal else None
+
+
+def preconditioner(op: Operator) -> Operator:
+    """The exact inverse of the Kronecker-plus-diagonal operator nearest to ``op = K + D``, for ``M=`` of scipy's
+    ``cg``/``minres``: ``(K + mean(D) I)⁻¹``, applied by the kept eigendecompositions of ``K``'s factors.
+
+    ``K`` is a Kronecker product of Hermitian factors and ``D`` a sum of diagonal terms (``Diag``,
+    ``Identity``, Krons of them), e.g. a Gaussian process on a grid with missing data (a larger noise
+    variance where nothing was observed). ``ValueError`` for an operator without that structure.
+    """
+    split = _kron_and_diagonal_terms(op)
+    if split is None:
+        raise ValueError(
+            f"preconditioner: {op!r} is not a Kronecker product plus diagonal terms (K₁ ⊗ ⋯ ⊗ K_d + Diag(d))"
+        )
+    kron, diagonal = split
+    level = sum(c * np.mean(d) for c, d in diagonal)
+    nearest = Sum(kron, Scaled(level, Identity(op.shape[0])))
+    if recognize(nearest) is None:
+        raise ValueError(f"preconditioner: the Kronecker factors of {kron!r} are not Hermitian numpy matrices")
+    return Inverse(nearest)

@@ -142,3 +142,31 @@ def test_singular_without_a_shift_says_so():
     with pytest.raises(np.linalg.LinAlgError, match="singular"):
         op.solve(np.ones(6))
     assert op.slogdet()[0] == 0
+
+
+def test_the_kronecker_preconditioner_cuts_cg_iterations():
+    """``K + diag(d)`` (a grid with missing data: a large noise variance where nothing was observed), by CG with
+    ``(K + mean(d) I)⁻¹`` as the preconditioner: the same solution in far fewer iterations."""
+    from scipy.sparse.linalg import cg
+
+    rng = np.random.default_rng(6)
+    x1, x2 = np.linspace(0, 1, 30), np.linspace(0, 1, 40)
+    K1 = np.exp(-0.5 * (x1[:, None] - x1) ** 2 / 0.1**2)
+    K2 = np.exp(-0.5 * (x2[:, None] - x2) ** 2 / 0.2**2)
+    d = np.full(1200, 0.01)
+    d[rng.random(1200) < 0.2] = 1.0
+    op = kb.Kron(K1, K2) + kb.Diag(d)
+    b = rng.standard_normal(1200)
+    counts = {}
+    for name, M in (("plain", None), ("preconditioned", kb.linalg.preconditioner(op))):
+        iterations = []
+        x, info = cg(op, b, rtol=1e-9, maxiter=5000, M=M, callback=iterations.append)
+        assert info == 0, name
+        assert relative(x, np.linalg.solve(np.kron(K1, K2) + np.diag(d), b)) < 1e-6, name
+        counts[name] = len(iterations)
+    assert counts["preconditioned"] * 3 < counts["plain"], counts
+
+
+def test_a_preconditioner_needs_the_structure():
+    with pytest.raises(ValueError, match="not a Kronecker product plus diagonal"):
+        kb.linalg.preconditioner(kb.Kron(np.eye(2), np.eye(3)) @ kb.Kron(np.eye(2), np.eye(3)))
