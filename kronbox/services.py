@@ -34,7 +34,8 @@ DECLARED: dict[str, str] = {
     "linalg.sylvester": "the Bartels–Stewart factorization of a Kronecker sum's factors [kronbox.linalg.sylvester]",
     "amd.evaluate": "the value of an expression at bound values [kronbox.amd.evaluation]",
     "amd.to_operator": "a linear map bound to values, as a lazy operator [kronbox.amd.evaluation]",
-    "amd.to_text": "an expression as text in the calculator's syntax [kronbox.amd.printing]",
+    "amd.to_text": "an expression as text in the calculator's syntax, as it is [kronbox.amd.printing]",
+    "amd.to_format": "an expression printed in a format, simplified unless asked not to [kronbox.amd.printing]",
     "amd.map_text": "a linear map as text in Kron/Box notation [kronbox.amd.printing]",
 }
 

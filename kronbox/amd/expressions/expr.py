@@ -158,8 +158,15 @@ class Expr:
     def __bool__(self):
         raise TypeError("the truth value of a matrix expression is undefined; compare values with .eval()")
 
+    def to_format(self, fmt: str = "amd", simplify: bool = True) -> str:
+        """The expression printed in ``fmt`` (``"amd"``, ``"latex"``, ``"numpy"``), simplified unless
+        ``simplify=False`` (:func:`kronbox.amd.to_format`)."""
+        return services.call("amd.to_format", self, fmt, simplify=simplify)
+
     def __str__(self) -> str:
-        return services.call("amd.to_text", self)
+        """The readable form, simplified (``amd.to_format(e)``); ``amd.to_text(e)`` or
+        ``e.to_format(simplify=False)`` print the expression as it is built."""
+        return services.call("amd.to_format", self)
 
     def __repr__(self) -> str:
         return f"<Expr {self} : {shape_text(self.shape)}>"

@@ -3,13 +3,15 @@
 =========  ==========================  ===========================================
 format     expressions                 linear maps (Kron/Box notation)
 =========  ==========================  ===========================================
-``amd``    :func:`to_text` (``str``)   :func:`map_text`: ``-(inv(X) ⊗ inv(X)')``
+``amd``    :func:`to_text`             :func:`map_text`: ``-(inv(X) ⊗ inv(X)')``
 ``latex``  :func:`to_latex`            :func:`map_latex`: ``-(X^{-1} \\otimes X^{-\\top})``
 ``numpy``  :func:`to_numpy`            --
 =========  ==========================  ===========================================
 
 :func:`to_format` picks one by name and, unless asked not to, prints the simplified expression
 (:mod:`kronbox.amd.printing.simplify`); the printers themselves print an expression as it is.
+``str(e)`` is ``to_format(e)``, the readable form; ``to_text(e)`` (or ``e.to_format(simplify=False)``)
+is the raw one.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def to_format(e: Expr | LinearMap, fmt: str = "amd", simplify: bool = True) -> s
         raise TypeError(f"to_format prints an expression or a linear map, not a {type(e).__name__}")
     return print_expr(simplify_expr(e) if simplify else e)
 
+
+services.provide("amd.to_format", to_format)
 
 __all__ = [
     "FORMATS", "map_latex", "map_text", "number_text", "simplify_map", "to_format", "to_latex", "to_numpy", "to_text",

@@ -120,7 +120,7 @@ def test_the_printed_forms_of_the_engine_parse_back():
     X, S = amd.var("X", (3, 3)), amd.var("S", (3, 3))
     for e in (amd.grad(amd.trace(S @ amd.inv(X)), X), amd.grad(-amd.logdet(X) - amd.normsq(amd.inv(X)), X),
               amd.sylvester(X, X.T, S), amd.grad(amd.sum(amd.relu(X)), X), amd.grad(amd.trace(X @ X @ X), X)):
-        assert amd.parse(str(e), {"X": (3, 3), "S": (3, 3)}) is e
+        assert amd.parse(amd.to_text(e), {"X": (3, 3), "S": (3, 3)}) is e
 
 
 # -- bad input ------------------------------------------------------------------------------------------

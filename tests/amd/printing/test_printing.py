@@ -315,7 +315,8 @@ def test_to_format_dispatches_and_simplifies():
     X = amd.var("X", (N, N))
     g = amd.grad(amd.trace(X @ X), "X")
     assert amd.to_format(g) == "2*X'"
-    assert amd.to_format(g, "amd", simplify=False) == str(g) == "X' + X'"
+    assert amd.to_format(g, "amd", simplify=False) == amd.to_text(g) == g.to_format(simplify=False) == "X' + X'"
+    assert str(g) == g.to_format() == "2*X'"  # str() is the readable, simplified form (issue 14, item 11)
     assert amd.to_format(g, "latex") == r"2 X^{\top}"
     assert "return 2.0 * X.T" in amd.to_format(g, "numpy")
     assert amd.to_format(amd.jacobian(amd.inv(X), "X").map, "amd") == "-(inv(X) ⊗ inv(X)')"
@@ -323,3 +324,31 @@ def test_to_format_dispatches_and_simplifies():
         amd.to_format(g, "mathml")
     with pytest.raises(ValueError, match="linear map"):
         amd.to_format(amd.jacobian(amd.inv(X), "X").map, "numpy")
+
+
+# -- str() is the readable form (issue 14, item 11) ---------------------------------------------------
+@pytest.mark.parametrize("formula", ["x'*A*x", "norm1(X)", "trace(X*X)", "sum(abs(x))", "norm1(A*x - y)",
+                                     "trace(S*inv(X))", "x'*x", "sum(relu(X))", "a*trace(X) + trace(X)"])
+def test_str_is_the_simplified_form_and_the_raw_form_is_on_request(formula):
+    wrt = "X" if "X" in formula else "x"
+    g = amd.grad(amd.parse(formula), wrt)
+    assert str(g) == amd.to_format(g) == g.to_format()
+    assert amd.to_text(g) == g.to_format(simplify=False) == amd.to_format(g, simplify=False)
+    assert "ones(" not in str(g) and len(str(g)) <= len(amd.to_text(g))
+    rng = np.random.default_rng(0)
+    values = {"x": rng.standard_normal((4, 1)), "A": rng.standard_normal((4, 4)), "X": rng.standard_normal((4, 4)),
+              "S": rng.standard_normal((4, 4)), "y": rng.standard_normal((4, 1)), "a": 0.7}
+    values["X"] = values["X"] @ values["X"].T + 4 * np.eye(4)
+    used = {k: v for k, v in values.items() if k in g.symbols}
+    shapes = {k: np.shape(v) for k, v in used.items()}
+    again = amd.parse(str(g), shapes, result_shape=np.shape(values[wrt])).eval(used)
+    assert np.allclose(again, g.eval(used))
+
+
+def test_the_gradient_of_norm1_prints_as_sign():
+    assert str(amd.grad(amd.parse("norm1(X)"), "X")) == "sign(X)"
+    assert str(amd.grad(amd.parse("norm1(x)"), "x")) == "sign(x)"
+
+
+def test_str_of_the_readme_example_is_readable():
+    assert str(amd.grad(amd.parse("x'*A*x"), "x")) == "A'*x + A*x"
