@@ -26,7 +26,7 @@ from functools import reduce
 import numpy as np
 import scipy.optimize
 
-from kronbox.linalg.kronecker_diagonal import KroneckerPlusDiagonal, recognize
+from kronbox.linalg.kronecker_diagonal import SharedEigenbasis, recognize
 from kronbox.operators import Identity, Kron, Operator
 
 
@@ -81,7 +81,7 @@ class GridGP:
         Ks = [K for K, _ in (grams or self.gram())]
         return self.signal * Kron(*Ks) + self.noise * Identity(self.y.size)
 
-    def _structure(self, grams) -> KroneckerPlusDiagonal:
+    def _structure(self, grams) -> SharedEigenbasis:
         structure = recognize(self.covariance(grams))
         if structure is None:  # the factors are symmetric by construction
             raise RuntimeError("GridGP: the covariance lost its Kronecker-plus-diagonal structure")

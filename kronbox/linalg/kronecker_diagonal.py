@@ -1,22 +1,27 @@
-"""Kronecker plus diagonal, exactly: ``c (K₁ ⊗ ⋯ ⊗ K_d) + s (D₁ ⊗ ⋯ ⊗ D_d)`` with Hermitian ``Kᵢ``.
+"""Sums of Kronecker products that share one eigenbasis per factor, solved exactly.
 
-The system of Gaussian processes on grids, separable covariances, damped Kronecker-factored
-curvature and 2-D/3-D diffusion operators. With positive diagonal ``Dᵢ`` (the identity in the
-common case ``σ² I``), write ``S = ⊗ Dᵢ^{1/2}`` and ``K̃ᵢ = Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2} = Qᵢ Λᵢ Qᵢᴴ``
-(one ``eigh`` per factor, kept for every later solve). Then
+The systems of Gaussian processes on grids and separable covariances (``c ⊗Kᵢ + σ² I``), damped
+Kronecker-factored curvature, and 2-D/3-D diffusion operators (the Kronecker sums ``A ⊕ B ⊕ C``) are
 
-    c ⊗Kᵢ + s ⊗Dᵢ = S Q (c Λ + s I) Qᴴ S,    Q = ⊗Qᵢ,  Λ = ⊗Λᵢ (a diagonal),
+    A = Σ_t c_t (F_{t,1} ⊗ ⋯ ⊗ F_{t,d}),    each F_{t,i} either Kᵢ or Dᵢ,
 
-so, on row-major ``vec``, with each Kronecker factor applied by the unwinding rule:
+with one Hermitian ``Kᵢ`` and one positive diagonal ``Dᵢ`` (the identity, usually) per factor
+position ``i``. With ``S = ⊗ Dᵢ^{1/2}`` and ``K̃ᵢ = Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2} = Qᵢ Λᵢ Qᵢᴴ`` (one ``eigh``
+per position, kept for every later use):
 
-- ``x = S⁻¹ Q (c Λ + s)⁻¹ Qᴴ S⁻¹ b`` (four Kronecker applications and a division);
-- ``log det = Σ_p log(c λ_p + s) + Σᵢ (N / nᵢ) Σ_j log dᵢⱼ``;
-- ``tr(A⁻¹) = Σ_p w_p / (c λ_p + s)`` with ``w = ⊗ᵢ (|Qᵢ|²)ᵀ dᵢ⁻¹``.
+    A = S Q diag(e) Qᴴ S,    Q = ⊗Qᵢ,   e = Σ_t c_t ⊗ᵢ (Λᵢ if F_{t,i} = Kᵢ else 1),
 
-The cost is ``Σ nᵢ³`` once, then ``O(N Σ nᵢ)`` per right-hand side, against ``O(N³)`` dense or
-an iterative solve whose iterations grow with the condition number (MINRES needed more than 1000
-iterations for 60 × 60 factors and ``σ² = 0.5``). :func:`recognize` finds the structure however
-the sum is written: ``σ² I`` as ``Identity``, ``Scaled``, ``Kron(I, I)`` or ``Diag`` of a constant.
+so, on row-major ``vec``, each Kronecker factor applied by the unwinding rule:
+
+- ``x = S⁻¹ Q diag(e)⁻¹ Qᴴ S⁻¹ b`` (four Kronecker applications and a division);
+- ``log det A = Σ_p log e_p + Σᵢ (N / nᵢ) Σ_j log dᵢⱼ``;
+- ``tr(A⁻¹) = Σ_p w_p / e_p`` with ``w = ⊗ᵢ (|Qᵢ|²)ᵀ dᵢ⁻¹``.
+
+The cost is ``Σ nᵢ³`` once, then ``O(N Σ nᵢ)`` per right-hand side, against ``O(N³)`` dense or an
+iterative solve whose iterations grow with the condition number (MINRES stopped short after 1 000
+iterations on ``K₁ ⊗ K₂ + 0.5 I`` with 60 × 60 factors). :func:`recognize` finds the structure however
+the sum is written: ``σ² I`` as ``Identity``, ``Scaled``, a Kron of identities or of ``eye`` arrays,
+``Diag`` of a constant; ``A ⊕ B ⊕ C`` as ``Kron(A, I, I) + Kron(I, B, I) + Kron(I, I, C)``.
 """
 
 from __future__ import annotations
@@ -56,26 +61,29 @@ def _diagonal(F) -> np.ndarray | None:
         return np.ones(F.shape[0])
     if isinstance(F, Diag):
         return F.diagonal
+    if F.ndim == 1:  # a diagonal already (from a constant block split across positions)
+        return F
     d = np.diagonal(F)
     return d if np.array_equal(F, np.diag(d)) else None
 
 
-def _split_identity(diagonals: list[np.ndarray], sizes: list[int]) -> list[np.ndarray] | None:
-    """The diagonal term's factors regrouped to the sizes of the Kronecker term's factors: an identity
-    block splits into identities; ``None`` if the partitions do not line up."""
-    out: list[np.ndarray] = []
-    queue = list(diagonals)
+def _regroup(factors: list, sizes: list[int]) -> list | None:
+    """``factors`` regrouped to the positions ``sizes``: a constant diagonal block spanning several positions
+    splits into constant diagonals; ``None`` if the partitions do not line up."""
+    out: list = []
+    queue = list(factors)
     for n in sizes:
         if not queue:
             return None
-        d = queue.pop(0)
-        if d.size == n:
-            out.append(d)
-        elif d.size % n == 0 and d.size > n and np.all(d == d[0]):
-            out.append(np.full(n, d[0]))
-            queue.insert(0, np.full(d.size // n, 1.0))
-        else:
+        F = queue.pop(0)
+        if F.shape[0] == n:
+            out.append(F)
+            continue
+        d = _diagonal(F)
+        if d is None or F.shape[0] % n or F.shape[0] < n or not np.all(d == d[0]):
             return None
+        out.append(np.full(n, d[0]))
+        queue.insert(0, np.ones(F.shape[0] // n))
     return out if not queue else None
 
 
@@ -84,18 +92,24 @@ def _hermitian(K: np.ndarray) -> bool:
     return bool(np.max(np.abs(K - K.conj().T), initial=0.0) <= _HERMITIAN_RTOL * scale)
 
 
-class KroneckerPlusDiagonal:
-    """``c (K₁ ⊗ ⋯ ⊗ K_d) + s (D₁ ⊗ ⋯ ⊗ D_d)``, Hermitian ``Kᵢ``, positive diagonal ``Dᵢ`` (module docstring).
+def _same(F, G) -> bool:
+    return F is G or (F.shape == G.shape and np.array_equal(F, G))
 
-    The eigendecompositions are computed on first use and kept: every solve, right-hand-side batch,
-    log-determinant and trace of the inverse reuses them.
+
+class SharedEigenbasis:
+    """``Σ_t c_t ⊗ᵢ F_{t,i}``, each ``F_{t,i}`` the position's Hermitian ``Kᵢ`` or its positive diagonal ``Dᵢ``
+    (module docstring). The eigendecompositions are computed on first use and kept: every solve,
+    right-hand-side batch, log-determinant and trace of the inverse reuses them.
+
+    ``terms`` holds ``(c_t, uses_K)`` with ``uses_K[i]`` true where the term has ``Kᵢ``; ``factors[i]`` is
+    ``Kᵢ`` (``None`` where no term uses one) and ``diagonals[i]`` is ``Dᵢ`` as a vector.
     """
 
-    def __init__(self, c, factors: list[np.ndarray], s, diagonals: list[np.ndarray], dtype):
-        self.c, self.s = c, s
+    def __init__(self, terms, factors: list, diagonals: list[np.ndarray], dtype):
+        self.terms = terms
         self.factors = factors
         self.diagonals = diagonals
-        self.sizes = [K.shape[0] for K in factors]
+        self.sizes = [d.size for d in diagonals]
         self.dtype = np.dtype(dtype)
 
     @cached_property
@@ -104,25 +118,34 @@ class KroneckerPlusDiagonal:
         return [1 / np.sqrt(d) for d in self.diagonals]
 
     @cached_property
-    def _eigen(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``(Λᵢ, Qᵢ)`` of ``K̃ᵢ = Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2}``, in the operator's precision."""
+    def _eigen(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """``(Λᵢ, Qᵢ)`` of ``K̃ᵢ = Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2}`` in the operator's precision (``Qᵢ = None`` where
+        no ``Kᵢ``: the identity)."""
         values, vectors = [], []
         for K, r in zip(self.factors, self._root_inverses, strict=True):
+            if K is None:
+                values.append(np.ones(r.size))
+                vectors.append(None)
+                continue
             w, Q = np.linalg.eigh((r[:, None] * K * r[None, :]).astype(self.dtype, copy=False))
             values.append(w)
             vectors.append(Q)
         return values, vectors
 
     @property
-    def eigen(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``([Λ₁, …, Λ_d], [Q₁, …, Q_d])``: ``Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2} = Qᵢ diag(Λᵢ) Qᵢᴴ``, computed once."""
+    def eigen(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """``([Λ₁, …], [Q₁, …])``: ``Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2} = Qᵢ diag(Λᵢ) Qᵢᴴ``, computed once."""
         return self._eigen
 
     @cached_property
     def spectrum(self) -> np.ndarray:
-        """``c λ_p + s`` for every eigenvalue ``λ = ⊗Λᵢ`` (length ``N``, row-major order)."""
+        """``e = Σ_t c_t ⊗ᵢ (Λᵢ or 1)``: the eigenvalues of ``S⁻¹ A S⁻¹`` (length ``N``, row-major order)."""
         values, _ = self._eigen
-        return self.c * reduce(np.multiply.outer, values).ravel() + self.s
+        total = 0
+        for c, uses_K in self.terms:
+            parts = [lam if k else np.ones(lam.size) for lam, k in zip(values, uses_K, strict=True)]
+            total = total + c * reduce(np.multiply.outer, parts).ravel()
+        return np.broadcast_to(np.asarray(total), (int(np.prod(self.sizes)),)).copy()
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         """``S⁻¹ X`` for ``X`` of shape ``(N, k)``."""
@@ -130,23 +153,25 @@ class KroneckerPlusDiagonal:
             return X
         return reduce(np.multiply.outer, self._root_inverses).reshape(-1, 1) * X
 
+    def _rotate(self, X: np.ndarray, adjoint: bool) -> np.ndarray:
+        """``Q X`` (or ``Qᴴ X``) for ``X`` of shape ``(N, k)``, by the unwinding rule."""
+        _, vectors = self._eigen
+        Qs = [np.eye(n, dtype=self.dtype) if Q is None else (Q.conj().T if adjoint else Q)
+              for Q, n in zip(vectors, self.sizes, strict=True)]
+        return Kron(*Qs)._matmat(X) if len(Qs) > 1 else Qs[0] @ X
+
     def solve(self, B: np.ndarray) -> np.ndarray:
         """``x`` with ``A x = b`` for every column of ``B`` (``N × k``)."""
         spectrum = self.spectrum
         if np.any(spectrum == 0):
             p = int(np.flatnonzero(spectrum == 0)[0])
-            raise np.linalg.LinAlgError(
-                f"{self.describe()} is singular: the eigenvalue c·λ + s of index {p} is 0 "
-                f"(a factor is singular and s = {self.s!r})"
-            )
-        _, Q = self._eigen
-        Y = Kron(*[q.conj().T for q in Q])._matmat(self._scale(B)) if len(Q) > 1 else Q[0].conj().T @ self._scale(B)
+            raise np.linalg.LinAlgError(f"{self.describe()} is singular: its eigenvalue of index {p} is 0")
+        Y = self._rotate(self._scale(B), adjoint=True)
         Y /= spectrum.reshape(-1, 1)
-        X = Kron(*Q)._matmat(Y) if len(Q) > 1 else Q[0] @ Y
-        return self._scale(X)
+        return self._scale(self._rotate(Y, adjoint=False))
 
     def slogdet(self) -> tuple[complex | float, float]:
-        """``(sign, log|det A|)``: the eigenvalues ``c λ + s`` and ``det(⊗Dᵢ) = Πᵢ det(Dᵢ)^{N/nᵢ}``."""
+        """``(sign, log|det A|)``: the eigenvalues ``e`` and ``det(⊗Dᵢ) = Πᵢ det(Dᵢ)^{N/nᵢ}``."""
         spectrum = self.spectrum
         N = spectrum.size
         size = np.abs(spectrum)
@@ -157,62 +182,69 @@ class KroneckerPlusDiagonal:
         return sign.item(), float(np.sum(np.log(size))) + log_d
 
     def trace_of_inverse(self) -> float | complex:
-        """``tr(A⁻¹) = Σ_p w_p / (c λ_p + s)``, ``w = ⊗ᵢ (|Qᵢ|²)ᵀ dᵢ⁻¹``."""
-        _, Q = self._eigen
-        per_factor = [(np.abs(q) ** 2).T @ (1 / d) for q, d in zip(Q, self.diagonals, strict=True)]
+        """``tr(A⁻¹) = Σ_p w_p / e_p``, ``w = ⊗ᵢ (|Qᵢ|²)ᵀ dᵢ⁻¹``."""
+        _, vectors = self._eigen
+        per_factor = [1 / d if Q is None else (np.abs(Q) ** 2).T @ (1 / d)
+                      for Q, d in zip(vectors, self.diagonals, strict=True)]
         weights = reduce(np.multiply.outer, per_factor)
         return np.sum(weights.ravel() / self.spectrum).item()
 
     def describe(self) -> str:
-        sizes = " ⊗ ".join(f"{n}×{n}" for n in self.sizes)
-        return f"c·({sizes}) + s·D"
+        """The structure in words: ``c·(K1 ⊗ K2) + c·(D1 ⊗ D2) (60×60 ⊗ 60×60)``."""
+        terms = " + ".join(
+            "c·(" + " ⊗ ".join(f"K{i + 1}" if k else f"D{i + 1}" for i, k in enumerate(uses_K)) + ")"
+            for _, uses_K in self.terms
+        )
+        return f"{terms} ({' ⊗ '.join(f'{n}×{n}' for n in self.sizes)})"
 
 
-def recognize(op: Operator) -> KroneckerPlusDiagonal | None:
-    """The structure of ``op`` if it is ``c ⊗Kᵢ + s ⊗Dᵢ`` (Hermitian numpy ``Kᵢ``, positive ``Dᵢ``), else ``None``.
-
-    Terms that are diagonal (``Identity``, ``Diag``, Krons of them, scaled) add up; the one other term
-    must be a Kronecker product of Hermitian square numpy factors. Kept on ``op``: found once.
-    """
+def recognize(op: Operator) -> SharedEigenbasis | None:
+    """The structure of ``op`` if it is a sum of Kronecker products sharing one eigenbasis per factor position
+    (module docstring), else ``None``. Kept on ``op``: found once."""
     if not isinstance(op, Sum) or op.backend is not None:
         return None
-    return op.kept("Kronecker plus diagonal", lambda: _recognize(op))
+    return op.kept("shared eigenbasis", lambda: _recognize(op))
 
 
-def _recognize(op: Sum) -> KroneckerPlusDiagonal | None:
-    kron, diagonal_terms = None, []
-    for term in op.ops:
-        flat = _flatten(term)
-        if flat is None:
+def _recognize(op: Sum) -> SharedEigenbasis | None:
+    flat = [_flatten(term) for term in op.ops]
+    if any(f is None for f in flat):
+        return None
+    sizes = [F.shape[0] for F in max((factors for _, factors in flat), key=len)]
+    terms = []
+    for c, factors in flat:
+        regrouped = _regroup(factors, sizes)
+        if regrouped is None:
             return None
-        c, factors = flat
-        diagonals = [_diagonal(F) for F in factors]
-        if all(d is not None for d in diagonals):
-            diagonal_terms.append((c, diagonals))
-        elif kron is None:
-            dense = [F if isinstance(F, np.ndarray) else np.diag(d) for F, d in zip(factors, diagonals, strict=True)]
-            kron = (c, dense)
-        else:
-            return None
-    if kron is None or not diagonal_terms:
-        return None
-    c, factors = kron
-    sizes = [K.shape[0] for K in factors]
-    if not all(_hermitian(K) for K in factors):
-        return None
-    regrouped = [(coefficient, _split_identity(ds, sizes)) for coefficient, ds in diagonal_terms]
-    if any(ds is None for _, ds in regrouped):
-        return None
-    if all(np.all(d == d[0]) for _, ds in regrouped for d in ds):  # multiples of the identity add up
-        s = sum(coefficient * np.prod([d[0] for d in ds]) for coefficient, ds in regrouped)
-        diagonals = [np.ones(n) for n in sizes]
-    elif len(regrouped) == 1:
-        s, diagonals = regrouped[0]
-    else:
-        return None
-    if any(np.iscomplexobj(d) or np.any(d <= 0) for d in diagonals):
-        return None
-    return KroneckerPlusDiagonal(c, factors, s, [np.asarray(d, dtype=float) for d in diagonals], op.dtype)
+        terms.append((c, regrouped))
+    factors: list = [None] * len(sizes)
+    diagonals: list = [None] * len(sizes)
+    uses = []
+    for c, fs in terms:
+        uses_K = []
+        for i, F in enumerate(fs):
+            d = _diagonal(F)
+            if d is not None:  # a diagonal: a positive multiple of the position's Dᵢ
+                scale = d[0] if d.size else 1
+                if scale == 0 or np.iscomplexobj(d) or np.any(d / scale <= 0):
+                    return None
+                if diagonals[i] is None:
+                    diagonals[i] = d / scale
+                elif not np.allclose(d / scale, diagonals[i], rtol=1e-14, atol=0):
+                    return None
+                c = c * scale
+                uses_K.append(False)
+            elif isinstance(F, np.ndarray) and ((factors[i] is None and _hermitian(F)) or
+                                                (factors[i] is not None and _same(F, factors[i]))):
+                factors[i] = F
+                uses_K.append(True)
+            else:
+                return None
+        uses.append((c, tuple(uses_K)))
+    if not any(any(k) for _, k in uses):
+        return None  # a sum of diagonals: Diag's own closed forms apply
+    diagonals = [np.ones(n) if d is None else np.asarray(d, dtype=float) for d, n in zip(diagonals, sizes, strict=True)]
+    return SharedEigenbasis(uses, factors, diagonals, op.dtype)
 
 
 def _kron_and_diagonal_terms(op: Operator) -> tuple[Operator, list[tuple[complex, np.ndarray]]] | None:

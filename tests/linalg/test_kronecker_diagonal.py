@@ -170,3 +170,44 @@ def test_the_kronecker_preconditioner_cuts_cg_iterations():
 def test_a_preconditioner_needs_the_structure():
     with pytest.raises(ValueError, match="not a Kronecker product plus diagonal"):
         kb.linalg.preconditioner(kb.Kron(np.eye(2), np.eye(3)) @ kb.Kron(np.eye(2), np.eye(3)))
+
+
+def laplacian_1d(n):
+    return 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+
+
+@pytest.mark.parametrize("sizes", [(6, 7), (5, 6, 7), (3, 4, 3, 2)], ids=str)
+def test_kronecker_sums_of_many_factors(sizes):
+    """``A₁ ⊕ ⋯ ⊕ A_d`` (the 2-D, 3-D, 4-D Laplacian) written as a sum of Krons with identities: exact."""
+    d = len(sizes)
+    As = [laplacian_1d(n) * (i + 1) for i, n in enumerate(sizes)]
+    terms = [kb.Kron(*[As[i] if i == j else kb.Identity(n) for i, n in enumerate(sizes)]) for j in range(d)]
+    op = kb.Sum(*terms)
+    assert recognize(op) is not None
+    dense = sum(dense_kron([As[i] if i == j else np.eye(n) for i, n in enumerate(sizes)]) for j in range(d))
+    b = np.random.default_rng(8).standard_normal(dense.shape[0])
+    assert relative(op.solve(b), np.linalg.solve(dense, b)) < 1e-10
+    assert abs(op.logdet() - np.linalg.slogdet(dense)[1]) < 1e-9 * abs(np.linalg.slogdet(dense)[1])
+    assert abs(op.inv().trace() - np.trace(np.linalg.inv(dense))) < 1e-9 * np.trace(np.linalg.inv(dense))
+
+
+def test_terms_sharing_factors_mix_freely():
+    """``K₁ ⊗ K₂ + 2 K₁ ⊗ I + 3 I ⊗ K₂ + σ² I``: one eigenbasis per position serves every term."""
+    rng = np.random.default_rng(9)
+    K1, K2 = hermitian_pd(rng, 5, np.float64), hermitian_pd(rng, 4, np.float64)
+    op = kb.Kron(K1, K2) + 2 * kb.Kron(K1, kb.Identity(4)) + 3 * kb.Kron(np.eye(5), K2) + 0.1 * kb.Identity(20)
+    assert recognize(op) is not None
+    dense = np.kron(K1, K2) + 2 * np.kron(K1, np.eye(4)) + 3 * np.kron(np.eye(5), K2) + 0.1 * np.eye(20)
+    b = rng.standard_normal(20)
+    assert relative(op.solve(b), np.linalg.solve(dense, b)) < 1e-10
+    assert abs(op.logdet() - np.linalg.slogdet(dense)[1]) < 1e-10 * abs(np.linalg.slogdet(dense)[1])
+
+
+def test_two_different_matrices_in_one_position_are_not_shared():
+    rng = np.random.default_rng(10)
+    K1, K2, K3 = (hermitian_pd(rng, 4, np.float64) for _ in range(3))
+    op = kb.Kron(K1, K2) + kb.Kron(K3, K2) + kb.Identity(16)
+    assert recognize(op) is None
+    dense = np.kron(K1, K2) + np.kron(K3, K2) + np.eye(16)
+    b = rng.standard_normal(16)
+    assert relative(op.solve(b), np.linalg.solve(dense, b)) < 1e-10
