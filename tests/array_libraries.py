@@ -31,7 +31,8 @@ def _torch(device: str):
         torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install -e '.[backends]')")
         if device == "cuda" and not torch.cuda.is_available():
             pytest.skip("no CUDA device on this machine")
-        return (lambda a: torch.asarray(a, device=device)), (lambda t: t.cpu().numpy())
+        # a copy: the factors kronbox keeps are read-only views, which torch refuses to share (and warns)
+        return (lambda a: torch.asarray(a, device=device, copy=True)), (lambda t: t.cpu().numpy())
 
     return load
 

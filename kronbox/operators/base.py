@@ -60,6 +60,14 @@ class Operator(LinearOperator):
 
     ``shape`` is ``(M, N)``; ``in_shape`` and ``out_shape`` are the matrix shapes (or ``(N,)`` and
     ``(M,)`` for plain vectors) whose row-major ``vec`` the operator reads and writes.
+
+    Operators do not copy the caller's arrays: they hold read-only views of them (so writing through an
+    operator, ``op.A[0, 0] = 1``, raises, while the caller's own array stays writeable), and they read the
+    values those arrays hold at each call. If the caller changes an array in place, every method follows:
+    products and dense forms read the new entries, and results kept for later solves (:meth:`kept`) are
+    checked against the entries they were computed from and computed again, so no stale result is ever
+    returned. To fix an operator's values, pass copies. (``inv()`` of a factor computed at the call, such
+    as ``Kron(A, B).inv() = Kron(A⁻¹, B⁻¹)``, is a new operator holding the inverses of that moment.)
     """
 
     weak_dtype = False
@@ -324,16 +332,31 @@ class Operator(LinearOperator):
         return Transpose(self)
 
     def kept(self, key, compute):
-        """``compute()``, evaluated once per operator and ``key`` and kept: operators are immutable, so a
-        factorization (or any other derived object) computed for one solve serves every later one.
+        """``compute()``, evaluated once per operator and ``key`` and kept, so that a factorization (or any
+        other derived object) computed for one solve serves every later one.
 
-        What is kept is a cache: it is not pickled or deep-copied with the operator (a copy computes it
-        again on first use), so every operator pickles and copies, used or not.
+        Kept results are a cache of the operator's current values: each is stored with a copy of the arrays
+        the operator reads (:meth:`_arrays`) and checked against them, entry by entry, on every use; if the
+        caller has changed one of its arrays in place since, the result is computed again from the new
+        values, so nothing stale is ever served. (The check costs one pass over the factors, far less than
+        the solve it guards.) It is not pickled or deep-copied with the operator either: a copy computes it
+        again on first use, so every operator pickles and copies, used or not.
         """
         store = self.__dict__.setdefault("_kept", {})
-        if key not in store:
-            store[key] = compute()
-        return store[key]
+        entry = store.get(key)
+        if entry is not None and _unchanged(self._arrays(), entry[1]):
+            return entry[0]
+        snapshot = [_snapshot(a) for a in self._arrays()]
+        value = compute()
+        store[key] = (value, snapshot)
+        return value
+
+    def _arrays(self) -> Iterator:
+        """The arrays whose entries the operator reads (its factors, and those of the operators it is made
+        of), for :meth:`kept`'s check; scipy sparse matrices by their index and data arrays."""
+        for name, value in vars(self).items():
+            if not name.startswith("_"):
+                yield from _arrays_in(value)
 
     def __getstate__(self):
         """The operator without its kept results (see :meth:`kept`): what pickle and ``copy`` store."""
@@ -402,3 +425,59 @@ class Operator(LinearOperator):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({shape_text(self.shape)})"
+
+
+def readonly(x):
+    """A read-only view of the numpy array ``x`` (what operators keep of the caller's arrays: writing
+    through an operator's attributes raises, and the caller's array is left as it is); anything else as it is."""
+    if type(x) is np.ndarray and x.flags.writeable:
+        x = x.view()
+        x.flags.writeable = False
+    return x
+
+
+def _arrays_in(value) -> Iterator:
+    if isinstance(value, Operator):
+        yield from value._arrays()
+    elif isinstance(value, tuple | list):
+        for v in value:
+            yield from _arrays_in(v)
+    elif isinstance(value, np.ndarray) or is_foreign(value):
+        yield value
+    elif sp.issparse(value):
+        for name in ("data", "indices", "indptr", "row", "col", "coords", "offsets"):
+            part = getattr(value, name, None)
+            if isinstance(part, tuple):
+                yield from part
+            elif isinstance(part, np.ndarray):
+                yield part
+    elif isinstance(value, LinearOperator):  # a scipy operator: its matrix, if it exposes one
+        yield from _arrays_in(getattr(value, "A", None))
+
+
+def _snapshot(a):
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    b = backend_of(a)
+    return b.xp.asarray(a, copy=True)
+
+
+def _unchanged(arrays, snapshots) -> bool:
+    """Whether ``arrays`` hold exactly the entries of ``snapshots`` (NaN matching NaN)."""
+    arrays = list(arrays)
+    if len(arrays) != len(snapshots):
+        return False
+    for a, s in zip(arrays, snapshots, strict=True):
+        if tuple(a.shape) != tuple(s.shape):
+            return False
+        if isinstance(a, np.ndarray):
+            if not np.array_equal(a, s, equal_nan=a.dtype.kind in "fc"):
+                return False
+        else:
+            xp = backend_of(a).xp
+            same = a == s
+            if xp.isdtype(a.dtype, ("real floating", "complex floating")):
+                same = same | (xp.isnan(a) & xp.isnan(s))
+            if not bool(xp.all(same)):
+                return False
+    return True

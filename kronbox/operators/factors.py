@@ -16,15 +16,15 @@ from kronbox.backend import BackendError, is_foreign, library, matmul, numeric_a
 
 
 def as_factor(F, role: str):
-    """Validate a factor: a 2-D array, a scipy sparse matrix, or a LinearOperator."""
-    from kronbox.operators.base import Operator
+    """Validate a factor: a 2-D array (kept as a read-only view), a scipy sparse matrix, or a LinearOperator."""
+    from kronbox.operators.base import Operator, readonly
     from kronbox.operators.structural import Dense
 
     if isinstance(F, Operator) or sp.issparse(F):
         return F
     if isinstance(F, LinearOperator):
         return Dense(F)
-    return numeric_array(F, role, ndims=(2,))
+    return readonly(numeric_array(F, role, ndims=(2,)))
 
 
 def left(F, M: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from scipy.sparse.linalg import LinearOperator
 from kronbox.backend import is_foreign, matmul, numeric_array
 from kronbox.backend import of as backend_of
 from kronbox.operators import factors
-from kronbox.operators.base import Operator, result_dtype
+from kronbox.operators.base import Operator, readonly, result_dtype
 from kronbox.vec import check_order
 
 # Below this many input entries (rows × columns) one GEMM plus a batched ``matmul`` (no copies) beats
@@ -204,7 +204,7 @@ def _size(u) -> int:
 
 def _as_vector(u, order: str, role: str) -> tuple[np.ndarray, tuple[int, ...]]:
     """A 1-D vector and the (C-order) matrix shape it is the ``vec`` of."""
-    u = numeric_array(u, f"Outer: {role}")
+    u = readonly(numeric_array(u, f"Outer: {role}"))
     if u.ndim == 1:
         return u, tuple(u.shape)
     if is_foreign(u):  # another array library: vec by its namespace

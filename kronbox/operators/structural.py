@@ -14,7 +14,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from kronbox.backend import is_foreign, matmul, numeric_array
 from kronbox.backend import of as backend_of
-from kronbox.operators.base import Operator, all_weak, is_scalar, result_dtype, shape_text
+from kronbox.operators.base import Operator, all_weak, is_scalar, readonly, result_dtype, shape_text
 
 
 def _vector_or_matrix_shape(size, what: str) -> tuple[int, ...]:
@@ -104,7 +104,7 @@ class Diag(Operator):
     """
 
     def __init__(self, d):
-        d = numeric_array(d, "Diag: the diagonal")
+        d = readonly(numeric_array(d, "Diag: the diagonal"))
         self.d = d
         shape = tuple(d.shape)
         size = _size(shape)
@@ -187,7 +187,7 @@ class Dense(Operator):
         if sp.issparse(M):
             M = M.tocsr()
         elif not isinstance(M, LinearOperator):
-            M = numeric_array(M, "Dense: the matrix", ndims=(2,))
+            M = readonly(numeric_array(M, "Dense: the matrix", ndims=(2,)))
         self.M = M
         m, n = M.shape
         in_shape = in_shape if in_shape is not None else (n,)
