@@ -51,6 +51,49 @@ def all_weak(*parts) -> bool:
     return all(getattr(p, "weak_dtype", False) or isinstance(p, int | float) for p in parts)
 
 
+class DenseTooLargeError(MemoryError):
+    """``to_dense()`` of an operator whose dense matrix cannot exist in this machine's memory."""
+
+
+def _memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, where the OS says (``None`` elsewhere)."""
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def byte_text(n: int) -> str:
+    """``n`` bytes in binary units: ``512 B``, ``74.5 GiB``, ``710 EiB``."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    size, unit = float(n), 0
+    while size >= 1024 and unit < len(units) - 1:
+        size, unit = size / 1024, unit + 1
+    return f"{n} B" if unit == 0 else f"{size:.3g} {units[unit]}"
+
+
+def check_dense_size(op: Operator) -> None:
+    """Raise :class:`DenseTooLargeError` if ``op``'s dense matrix would not fit in memory: more bytes than
+    this machine has (physical memory), or than numpy can address at all."""
+    M, N = (int(s) for s in op.shape)
+    itemsize = np.dtype(op.dtype).itemsize
+    needed = M * N * itemsize  # Python integers: no overflow
+    addressable = int(np.iinfo(np.intp).max)
+    memory = _memory_bytes()
+    limit = min(addressable, memory) if memory else addressable
+    if needed <= limit:
+        return
+    where = f"this machine's memory ({byte_text(memory)})" if memory and memory < addressable else \
+        f"numpy's largest array ({byte_text(addressable)})"
+    raise DenseTooLargeError(
+        f"{op!r}.to_dense(): the dense matrix would be {M}×{N} = {M * N:.3g} entries of {np.dtype(op.dtype)}, "
+        f"{byte_text(needed)}, more than {where}; use the operator lazily instead (op @ x, op.apply(X), "
+        f"scipy.sparse.linalg's solvers on op) or its closed forms (op.trace(), op.logdet(), op.solve(b), op.inv())"
+    )
+
+
 def is_scalar(x) -> bool:
     return isinstance(x, numbers.Number) or (isinstance(x, np.ndarray | np.generic) and np.ndim(x) == 0)
 
@@ -366,7 +409,12 @@ class Operator(LinearOperator):
 
     def to_dense(self):
         """The operator as a dense ``M × N`` array (the matrix that acts on row-major ``vec``), in the
-        library of its factors (numpy's numba kernels for numpy factors, the Array API otherwise)."""
+        library of its factors (numpy's numba kernels for numpy factors, the Array API otherwise).
+
+        A matrix larger than this machine's memory (or than any array numpy can index) is refused before
+        anything is allocated, with a :class:`DenseTooLargeError` (a ``MemoryError``) that names its size.
+        """
+        check_dense_size(self)
         if self.backend is not None:
             return self._dense_in(self.backend)
         return self._dense()
