@@ -198,7 +198,20 @@ def _(op: Inverse):
 
 
 def checked_trace(op: Operator):
-    """:func:`trace` of a kronbox operator of numpy arrays (the closed forms read factor entries on the host)."""
+    """:func:`trace` of a kronbox operator of numpy arrays (the closed forms read factor entries on the host).
+
+    A zero trace is ``+0.0`` (``0j``): products of factor traces can make a ``-0.0`` (``tr(0×0 ⊗ B) =
+    0 · tr B``) where the sum of the diagonal, empty or not, is a plain zero.
+    """
     if op.backend is not None:
         raise numpy_only(op, "trace", op.backend.library)
-    return trace(op)
+    return _positive_zero(trace(op))
+
+
+def _positive_zero(t):
+    """``t`` with a signed zero (in either part of a complex number) made ``+0.0``; other values as they are."""
+    if isinstance(t, complex | np.complexfloating):
+        return type(t)(complex(t.real + 0.0, t.imag + 0.0))
+    if isinstance(t, float | np.floating):
+        return t + type(t)(0.0)
+    return t
