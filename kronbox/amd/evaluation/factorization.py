@@ -76,12 +76,21 @@ class Factorization:
         """``log det A``: an error where ``det A ≤ 0`` (its real logarithm does not exist)."""
         sign, logabs = self.slogdet
         if sign == 0:
-            raise np.linalg.LinAlgError(f"logdet: {self.what} is singular (its determinant is 0)")
+            raise self._not_finite("logdet", "log-determinant") or np.linalg.LinAlgError(
+                f"logdet: {self.what} is singular (its determinant is 0)")
         if np.iscomplexobj(sign):
             return np.log(sign) + logabs
         if sign < 0:
             raise ValueError(f"logdet: {self.what} has a negative determinant, so its log-determinant is not real")
         return self._typed(logabs)
+
+    def _not_finite(self, name: str, result: str) -> np.linalg.LinAlgError | None:
+        """The error for a factorization that failed because ``A`` has an inf or nan entry (LU reads
+        one as a zero pivot: not a singular matrix), or ``None`` when every entry is finite."""
+        if np.isfinite(self.A).all():
+            return None
+        return np.linalg.LinAlgError(
+            f"{name}: {self.what} is not finite (it has an inf or nan entry), so its {result} is not defined")
 
     @cached_property
     def inverse(self) -> np.ndarray:
@@ -92,5 +101,5 @@ class Factorization:
                 return symmetrize_from_upper(U)
         W, pivots, sign, _ = self._lu  # consumed: the determinant is already kept
         if sign == 0 or not lapack.inverse_from_lu_in_place(W, pivots):
-            raise np.linalg.LinAlgError(f"inv: {self.what} is singular")
+            raise self._not_finite("inv", "inverse") or np.linalg.LinAlgError(f"inv: {self.what} is singular")
         return W
