@@ -21,6 +21,7 @@ directions against its tolerance, and lists every method's error in its detail.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from kronbox.amd.differentiation.derivative import find_symbol, grad
 from kronbox.amd.differentiation.derivative import hessian as hessian_of
 from kronbox.amd.differentiation.derivative import jacobian as jacobian_of
-from kronbox.amd.evaluation import bound_values
+from kronbox.amd.evaluation import bound_values, evaluate
 from kronbox.amd.expressions.elementwise import FUNCTIONS
 from kronbox.amd.expressions.expr import Expr
 from kronbox.check.operator_checks import Report
@@ -36,22 +37,110 @@ from kronbox.check.operator_checks import Report
 _COMPLEX_STEP = 1e-30
 
 
-def random_values(e: Expr, seed: int = 0) -> dict[str, np.ndarray]:
-    """Values for the symbols of ``e`` that have none: symmetric positive definite for square
-    matrices (so that ``inv``, ``logdet`` and ``sqrtm`` are defined), standard normal otherwise."""
+# Where the check draws values: the functions defined on positive entries only, and those whose
+# argument must keep away from a point (a kink, a pole) for differences to mean anything.
+_POSITIVE_FUNCTIONS = frozenset({"log", "sqrt"})
+_KINKED_FUNCTIONS = frozenset({"abs", "sign", "relu", "step"})
+_MARGIN = 1e-3  # how far an argument keeps from a kink or from the edge of a domain
+
+
+def _needs_positive(n: Expr) -> bool:
+    return (n.kind == "ew" and n.param in _POSITIVE_FUNCTIONS) or (n.kind == "power" and n.param != int(n.param))
+
+
+def _below(e: Expr, kinds) -> set[str]:
+    """The names of the symbols inside the arguments of the nodes of ``e`` that ``kinds`` picks."""
+    names: set[str] = set()
+    for n in e.nodes():
+        if kinds(n):
+            names.update(m.param[0] for m in n.nodes() if m.kind in ("var", "const"))
+    return names
+
+
+def _draw(shape, rng, positive: bool, small: bool):
+    """A value of ``shape``: symmetric positive definite for a square matrix (with positive entries
+    where ``positive``), else entries of either sign (positive where ``positive``) kept away from 0."""
+    if len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1:
+        n = shape[0]
+        A = rng.uniform(0.1, 1.0, (n, n)) if positive else rng.standard_normal((n, n))
+        S = A @ A.T / n + np.eye(n)
+        return S / (4 * np.abs(S).max()) if small else S
+    magnitude = rng.uniform(0.1, 0.5, shape) if small else rng.uniform(0.2, 1.5, shape)
+    sign = 1.0 if positive else rng.choice([-1.0, 1.0], shape)
+    value = sign * magnitude
+    return value if shape else float(value)
+
+
+def domain_problem(e: Expr, values: dict) -> str | None:
+    """Why ``values`` is not a good point to check the derivatives of ``e`` at (``None`` if it is):
+    an argument outside the domain of its function (``log``, ``sqrt``, fractional powers of
+    positive entries, ``logdet`` of a positive determinant, ``sqrtm`` of a matrix with eigenvalues in
+    the right half-plane), within 10⁻³ of a kink (``abs``, ``sign``, ``relu``, ``step``, ``norm2`` at 0)
+    or of a pole (``tan``, a quotient, an inverse close to singular), or ``e`` not finite there."""
+    nodes = e.nodes()
+    watched = [n for n in nodes if n.kind in ("ew", "power", "div", "logdet", "sqrtm", "inv", "mpow", "norm")]
+    arguments = [n.args[-1] if n.kind == "div" else n.args[0] for n in watched]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            computed = evaluate([e, *arguments], values)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+            return f"the formula cannot be evaluated there ({error})"
+        for n, A in zip(watched, computed[1:], strict=True):
+            A = np.asarray(A)
+            why = _outside(n, A)
+            if why is not None:
+                return why
+        if not np.all(np.isfinite(computed[0])):
+            return "the formula is not finite there"
+    return None
+
+
+def _outside(n: Expr, A: np.ndarray) -> str | None:
+    if not np.all(np.isfinite(A)):
+        return f"an argument of {n.kind if n.kind != 'ew' else n.param} is not finite"
+    real = np.real(A)
+    if _needs_positive(n) and not (real > _MARGIN).all():
+        return f"{n.param if n.kind == 'ew' else 'a fractional power'} needs positive entries"
+    if n.kind == "ew" and n.param in _KINKED_FUNCTIONS and not (np.abs(real) > _MARGIN).all():
+        return f"an argument of {n.param} is at its kink"
+    if n.kind == "ew" and n.param == "tan" and not (np.abs(np.cos(A)) > 0.1).all():
+        return "an argument of tan is near a pole"
+    if n.kind == "norm" and np.linalg.norm(A) <= _MARGIN:
+        return "norm2 is at its kink (0)"
+    if n.kind == "div" and not (np.abs(A) > _MARGIN).all():
+        return "a denominator is near 0"
+    if n.kind == "power" and n.param < 0 and not (np.abs(A) > _MARGIN).all():
+        return "a negative power of an entry near 0"
+    if A.ndim == 2 and A.shape[0] == A.shape[1] and n.kind in ("logdet", "sqrtm", "inv", "mpow"):
+        if n.kind == "logdet" and np.linalg.slogdet(A)[0].real <= 0:
+            return "logdet needs a positive determinant"
+        if n.kind == "sqrtm" and not (np.linalg.eigvals(A).real > _MARGIN).all():
+            return "sqrtm needs eigenvalues with a positive real part"
+        if (n.kind == "inv" or (n.kind == "mpow" and n.param < 0)) and np.linalg.cond(A) > 1e8:
+            return "an inverse of a nearly singular matrix"
+    return None
+
+
+def random_values(e: Expr, seed: int = 0, attempts: int = 30) -> dict[str, np.ndarray]:
+    """Values for the symbols of ``e`` that have none, in the domain of every function of ``e``:
+    symmetric positive definite for square matrices (so that ``inv``, ``logdet`` and ``sqrtm`` are
+    defined), positive entries for what ``log``, ``sqrt`` and fractional powers take, small ones
+    for what ``tan`` takes, and entries away from 0 (the kinks of ``abs``, ``relu``, ``sign``)
+    otherwise. Up to ``attempts`` points are drawn until one passes :func:`domain_problem`; the
+    last one is returned if none does (check it with :func:`domain_problem`)."""
     rng = np.random.default_rng(seed)
-    values = {}
-    for name, s in sorted(e.symbols.items()):
-        if s.value is not None:
-            continue
+    open_symbols = [(name, s) for name, s in sorted(e.symbols.items()) if s.value is None]
+    for name, s in open_symbols:
         if s.shape is None:
             raise ValueError(f"the shape of {name!r} is not known: pass its value")
-        if len(s.shape) == 2 and s.shape[0] == s.shape[1] and s.shape[0] > 1:
-            n = s.shape[0]
-            A = rng.standard_normal((n, n))
-            values[name] = A @ A.T / n + np.eye(n)
-        else:
-            values[name] = rng.standard_normal(s.shape) if s.shape else float(rng.standard_normal())
+    positive = _below(e, _needs_positive)
+    small = _below(e, lambda n: n.kind == "ew" and n.param == "tan")
+    values: dict = {}
+    for _ in range(max(1, attempts)):
+        values = {name: _draw(s.shape, rng, name in positive, name in small) for name, s in open_symbols}
+        if domain_problem(e, values) is None:
+            break
     return values
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,12 +106,26 @@ def derive(text: str, wrt: str | None = None, kind: str = "auto", size: int = 4)
 
 
 def run_checks(d: Derivation, seed: int = 0) -> bool:
-    """Fill ``d.checks`` with the numeric checks; True when all of them pass."""
+    """Fill ``d.checks`` with the numeric checks; True when none of them failed. The random point lies
+    in the domain of every function of the formula (:func:`kronbox.check.random_values`); where no
+    such point is found, or the derivative is not finite there, the checks are reported as skipped
+    (``"passed": None`` and the reason), never as failed."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _run_checks(d, seed)
+
+
+def _skipped(d: Derivation, why: str) -> bool:
+    d.checks.append({"check": f"{d.kind} against finite differences", "passed": None, "skipped": why,
+                     "error": None, "tolerance": None})
+    return True
+
+
+def _run_checks(d: Derivation, seed: int) -> bool:
     values = check.random_values(d.function, seed)
-    checker = {"gradient": check.gradient, "jacobian": check.jacobian, "hessian": check.hessian}[d.kind]
-    report = checker(d.function, d.wrt, values)
-    d.checks.append({"check": f"{d.kind} against finite differences", "passed": report.passed,
-                     "error": report.error, "tolerance": report.tolerance})
+    problem = check.domain_problem(d.function, values)
+    if problem is not None:
+        return _skipped(d, f"no random point in the domain of the formula was found ({problem})")
     printed = amd.to_format(d.derivative, "amd")
     shapes = {name: np.shape(v) for name, v in values.items()}
     if isinstance(d.derivative, Expr):
@@ -121,6 +136,12 @@ def run_checks(d: Derivation, seed: int = 0) -> bool:
         out_shape = d.wrt.shape if d.kind == "hessian" else d.function.shape
         parsed = amd.parse_map(printed, shapes, in_shape=d.wrt.shape, out_shape=out_shape)
         mine, again = (np.asarray(L.at(values) @ direction) for L in (d.derivative, parsed))
+    if not np.all(np.isfinite(mine)):
+        return _skipped(d, "the derivative is not finite at the random point")
+    checker = {"gradient": check.gradient, "jacobian": check.jacobian, "hessian": check.hessian}[d.kind]
+    report = checker(d.function, d.wrt, values)
+    d.checks.append({"check": f"{d.kind} against finite differences", "passed": report.passed,
+                     "error": report.error, "tolerance": report.tolerance})
     error = float(np.linalg.norm(again - mine) / max(np.linalg.norm(mine), 1e-300))
     d.checks.append({"check": "the printed derivative parsed back", "passed": error <= 1e-10,
                      "error": error, "tolerance": 1e-10})
@@ -142,6 +163,9 @@ def _command(args: argparse.Namespace) -> int:
         print(f"Function:   {function}")
         print(f"Derivative: {derivative}" if "\n" not in derivative else f"Derivative:\n{derivative}")
         for c in d.checks:
+            if c["passed"] is None:
+                print(f"Check:      {c['check']}: skipped, {c['skipped']}")
+                continue
             verdict = "ok" if c["passed"] else "FAILED"
             print(f"Check:      {c['check']}: {verdict}, relative error {c['error']:.1e}")
     return 0 if passed else 1
