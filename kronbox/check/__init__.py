@@ -9,6 +9,6 @@ from kronbox.check.derivatives import domain_problem, gradient, hessian, jacobia
 from kronbox.check.operator_checks import Report, default_tolerance, dot_test, identity, random_like
 
 __all__ = [
-    "Report", "default_tolerance", "domain_problem", "dot_test", "gradient", "hessian", "identity", "jacobian", "random_like",
-    "random_values",
+    "Report", "default_tolerance", "domain_problem", "dot_test", "gradient", "hessian", "identity", "jacobian",
+    "random_like", "random_values",
 ]

@@ -5,7 +5,8 @@ elementwise, postfix ``'`` transpose, ``X^k`` matrix power, ``A.^p`` elementwise
 ``sylvester(A, B, C)`` and the elementwise functions by name.
 
 Parentheses appear only where precedence needs them, so the text is short and reads as typed
-(``str(e)`` prints the simplified expression through the same printer); it is the dialect :func:`kronbox.amd.parse` reads back.
+(``str(e)`` prints the simplified expression through the same printer); it is the dialect
+:func:`kronbox.amd.parse` reads back.
 """
 
 from __future__ import annotations
