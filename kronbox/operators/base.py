@@ -207,16 +207,16 @@ class Operator(LinearOperator):
         x = self._check_vector(x, self.shape[1], "matvec", columns=False)
         if b is not None:
             return self._columns_in(b, x)
-        if x.ndim == 1:
-            return self._matvec(x)
-        return super().matvec(x)
+        # An (N, 1) column gives an (M, 1) column, as scipy's matvec did; it is applied here as a block
+        # of one column, never handed to scipy's LinearOperator.matvec, which deprecates 2-D input.
+        return self._matvec(x) if x.ndim == 1 else self._matmat(x)
 
     def rmatvec(self, x):
         b = self._backend_for(x, "rmatvec")
         x = self._check_vector(x, self.shape[0], "rmatvec", columns=False)
         if b is not None:
             return self.H._columns_in(b, x)
-        return super().rmatvec(x)
+        return self._rmatvec(x) if x.ndim == 1 else self._rmatmat(x)
 
     def matmat(self, X):
         b = self._backend_for(X, "matmat")
