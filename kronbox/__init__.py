@@ -8,7 +8,7 @@ __version__ = "0.2.0"
 from kronbox import (
     amd,
     check,
-    linalg,  # noqa: F401  (provides the operators' closed forms, see kronbox.services)
+    linalg,  # (importing it provides the operators' closed forms, see kronbox.services)
 )
 from kronbox.backend import BackendError
 from kronbox.examples import covariance
@@ -26,6 +26,7 @@ from kronbox.operators import (
     Outer,
     Scaled,
     Sum,
+    SymmetricPart,
     Transpose,
     Zero,
 )
@@ -47,12 +48,14 @@ __all__ = [
     "Outer",
     "Scaled",
     "Sum",
+    "SymmetricPart",
     "Transpose",
     "Zero",
     "amd",
     "check",
     "covariance",
     "direct_product",
+    "linalg",
     "unvec",
     "vec",
 ]

@@ -271,6 +271,18 @@ def _kronsum(r, rng, dtype):
     return kb.KronSum(A, B), np.kron(A, np.eye(2, dtype=dtype)) + np.kron(np.eye(3, dtype=dtype), B)
 
 
+def _symmetric_part(r, rng, dtype):
+    """``Π (A ⊗ B + C ⊠ D) Π`` on 3×3 matrices; the twin projects the dense sum on both sides."""
+    A, B, C, D = (r(3, 3) for _ in range(4))
+    n = 3
+    P = np.zeros((n * n, n * n), dtype=dtype)
+    for i in range(n):
+        for j in range(n):
+            P[i * n + j, i * n + j] += 0.5
+            P[i * n + j, j * n + i] += 0.5
+    return kb.SymmetricPart(kb.Kron(A, B) + kb.Box(C, D)), P @ (np.kron(A, B) + box_twin(C, D)) @ P
+
+
 def _inverse_of_sum(factory):
     """The lazy inverse of ``op + 4 I`` (no structure to exploit); the twin is ``numpy.linalg.inv``."""
 
@@ -351,6 +363,7 @@ ZOO: tuple[Case, ...] = (
     Case("commutation-3-2", _commutation(3, 2)),
     Case("commutation-1-4", _commutation(1, 4)),
     Case("commutation-4-4", _commutation(4, 4)),
+    Case("symmetric-part", _symmetric_part),
 )
 
 

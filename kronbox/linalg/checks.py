@@ -24,6 +24,7 @@ from kronbox.operators import (
     Kron,
     KronSum,
     Outer,
+    SymmetricPart,
     Zero,
     factors,
 )
@@ -108,6 +109,18 @@ def _(op: Compose):
     if narrowest < op.shape[0]:
         return f"{op!r} passes through a space of dimension {narrowest} < {op.shape[0]}: it is singular"
     return None
+
+
+@singular_reason.register
+def _(op: SymmetricPart):
+    """``Π A Π`` has rank at most ``n(n+1)/2`` on the ``n²`` entries of ``n×n`` matrices."""
+    if op.n < 2:
+        return None
+    return (
+        f"{op!r} acts on symmetric {op.n}×{op.n} matrices only (rank ≤ {op.n * (op.n + 1) // 2} < {op.shape[0]}): "
+        "it is singular on the full space; solve a symmetric right-hand side on the subspace with "
+        "scipy.sparse.linalg.minres(op, b)"
+    )
 
 
 def sparse_lu(F, role: str, dtype=None):

@@ -6,6 +6,7 @@ from kronbox.operators.inverse import Inverse
 from kronbox.operators.kronsum import KronSum
 from kronbox.operators.products import Box, Kron, Outer
 from kronbox.operators.structural import Commutation, Dense, Diag, Identity, Scaled, Zero
+from kronbox.operators.symmetric_part import SymmetricPart
 
 __all__ = [
     "Box",
@@ -21,6 +22,7 @@ __all__ = [
     "Outer",
     "Scaled",
     "Sum",
+    "SymmetricPart",
     "Transpose",
     "Zero",
 ]

@@ -151,8 +151,8 @@ class VecObjective:
         return self._operators(x)[0]
 
     def _operators(self, x: np.ndarray):
-        """``(H, H')`` at ``x``: ``H'`` is ``H`` with fewer terms, equal to it as ``Π H Π``
-        (:func:`kronbox.amd.optimize.projected.fewer_terms`) for a symmetric variable; built once per point."""
+        """``(H, H')`` at ``x``: ``H'`` is ``H``, or for a symmetric variable ``Π H Π`` with fewer terms
+        (:func:`kronbox.amd.optimize.projected.fewer_terms`); built once per point."""
         if self._operator is None or not np.array_equal(self._operator[0], x):
             self.nhess += 1
             H = self._hessian.at(self._bind(self.matrix(x)))
@@ -162,11 +162,7 @@ class VecObjective:
     def hessp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         """``∇²φ(x) p``: ``H p``, or ``vec(sym(H vec(sym P)))`` for a symmetric variable."""
         self.nhessp += 1
-        H = self._operators(x)[1]
-        if not self.symmetric:
-            return H @ p
-        n = self.shape[0]
-        return sym((H @ sym(p.reshape(n, n)).ravel()).reshape(n, n)).ravel()
+        return self._operators(x)[1] @ p
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         """The dense Hessian ``∇²φ(x)`` (``N × N``, ``N = X.size``): for small problems only.

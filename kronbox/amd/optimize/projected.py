@@ -20,9 +20,10 @@ import numpy as np
 from kronbox import operators as ops
 
 
-def fewer_terms(H: ops.Operator) -> ops.Operator:
-    """An operator equal to ``H`` as ``Π H Π`` (on symmetric inputs, with the output symmetrized), with
-    the Kron and Box terms that share a factor merged; ``H`` itself where nothing merges."""
+def fewer_terms(H: ops.Operator) -> ops.SymmetricPart:
+    """``Π H Π`` as ``Π H' Π`` (:class:`kronbox.operators.SymmetricPart`), ``H'`` being ``H`` with the Kron and Box
+    terms that share a factor merged (``H`` itself where nothing merges). ``H'`` alone is right only on
+    symmetric inputs with the output symmetrized, so it never leaves the projection."""
     terms = H.ops if isinstance(H, ops.Sum) else (H,)
     pairs: list[list] = []  # [shared factor, other factor] with the coefficient folded into the other
     rest = []
@@ -42,9 +43,9 @@ def fewer_terms(H: ops.Operator) -> ops.Operator:
         else:
             pairs.append([inner.A, c * inner.B if c != 1.0 else inner.B])
     if len(pairs) + len(rest) == len(terms):
-        return H
+        return ops.SymmetricPart(H)
     merged = [ops.Kron(A, B) for A, B in pairs] + rest
-    return merged[0] if len(merged) == 1 else ops.Sum(*merged)
+    return ops.SymmetricPart(merged[0] if len(merged) == 1 else ops.Sum(*merged))
 
 
 def _dense(F) -> bool:

@@ -1,5 +1,6 @@
 """``fewer_terms``: a Hessian of a symmetric variable with its Kron and Box terms merged equals the
-original as ``Π H Π`` (against ``np.kron`` and the box product's einsum, projected), with fewer terms."""
+original as ``Π H Π`` (against ``np.kron`` and the box product's einsum, projected), with fewer terms;
+the merged operator stays inside the projection, so it is never solved as if it held everywhere."""
 
 from __future__ import annotations
 
@@ -29,15 +30,43 @@ def test_terms_sharing_a_factor_merge_and_keep_the_projected_value():
     H = kb.Box(P.T.copy(), A) + 2.0 * kb.Kron(B, B) + kb.Box(C, P) - kb.Kron(A, P)  # P and Pᵀ: one factor
     dense = box_twin(P.T, A) + 2 * np.kron(B, B) + box_twin(C, P) - np.kron(A, P)
     merged = fewer_terms(H)
-    assert len(merged.ops) == 2  # {P: A + C − A} and {B: 2B}
+    assert isinstance(merged, kb.SymmetricPart)
+    assert len(merged.op.ops) == 2  # {P: A + C − A} and {B: 2B}
     Pi = _projector(n)
-    np.testing.assert_allclose(Pi @ merged.to_dense() @ Pi, Pi @ dense @ Pi, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(merged.to_dense(), Pi @ dense @ Pi, rtol=1e-12, atol=1e-12)
 
 
 def test_nothing_to_merge_leaves_the_operator_alone():
     rng = np.random.default_rng(1)
     A, B, C, D = (rng.standard_normal((3, 3)) for _ in range(4))
     H = kb.Kron(A, B) + kb.Box(C, D) + kb.Identity(9)
-    assert fewer_terms(H) is H
+    assert fewer_terms(H).op is H
     single = kb.Kron(A, B)
-    assert fewer_terms(single) is single
+    assert fewer_terms(single).op is single
+
+
+def test_the_projected_hessian_refuses_a_full_space_solve_and_minres_solves_on_the_subspace():
+    """The issue's case: merged terms ``A ⊗ B`` standing for ``(A ⊗ B + B ⊗ A)/2`` on symmetric directions.
+    ``solve`` refuses (the operator is singular on the full space); MINRES on the operator gives the Newton
+    step computed densely on the symmetric subspace."""
+    import pytest
+    from scipy.sparse.linalg import minres
+
+    rng = np.random.default_rng(2)
+    n = 5
+    P, Q = spd(rng, n), spd(rng, n)
+    H = kb.Kron(P, Q) + kb.Box(Q, P) + kb.Kron(Q, P)  # all three merge into one pair
+    dense = np.kron(P, Q) + box_twin(Q, P) + np.kron(Q, P)
+    projected = fewer_terms(H)
+    G = rng.standard_normal((n, n))
+    g = ((G + G.T) / 2).ravel()
+    with pytest.raises(np.linalg.LinAlgError, match="symmetric 5×5 matrices only"):
+        projected.solve(g)
+    assert projected.slogdet()[0] == 0
+    Pi = _projector(n)
+    basis = np.linalg.svd(Pi)[0][:, : n * (n + 1) // 2]  # an orthonormal basis of the symmetric matrices
+    reduced = basis.T @ Pi @ dense @ Pi @ basis
+    newton = basis @ np.linalg.solve(reduced, basis.T @ g)
+    step, info = minres(projected, g, rtol=1e-12)
+    assert info == 0
+    np.testing.assert_allclose(step, newton, rtol=1e-8, atol=1e-10)
