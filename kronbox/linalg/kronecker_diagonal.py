@@ -1,36 +1,42 @@
 """Sums of Kronecker products that share one eigenbasis per factor, solved exactly.
 
 The systems of Gaussian processes on grids and separable covariances (``c ⊗Kᵢ + σ² I``), damped
-Kronecker-factored curvature, and 2-D/3-D diffusion operators (the Kronecker sums ``A ⊕ B ⊕ C``) are
+Kronecker-factored curvature, 2-D/3-D diffusion operators (the Kronecker sums ``A ⊕ B ⊕ C``) and
+two-term sums ``α A ⊗ B + β C ⊗ D`` with ``C``, ``D`` positive definite are
 
-    A = Σ_t c_t (F_{t,1} ⊗ ⋯ ⊗ F_{t,d}),    each F_{t,i} either Kᵢ or Dᵢ,
+    A = Σ_t c_t (F_{t,1} ⊗ ⋯ ⊗ F_{t,d}),    each F_{t,i} either Kᵢ or Mᵢ,
 
-with one Hermitian ``Kᵢ`` and one positive diagonal ``Dᵢ`` (the identity, usually) per factor
-position ``i``. With ``S = ⊗ Dᵢ^{1/2}`` and ``K̃ᵢ = Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2} = Qᵢ Λᵢ Qᵢᴴ`` (one ``eigh``
-per position, kept for every later use):
+with one Hermitian ``Kᵢ`` and one Hermitian positive definite ``Mᵢ`` (the identity, usually; a
+positive diagonal or any positive definite matrix) per factor position ``i``. The generalized
+eigenproblems ``Kᵢ Vᵢ = Mᵢ Vᵢ Λᵢ``, ``Vᵢᴴ Mᵢ Vᵢ = I`` (one ``eigh`` per position, kept for every later
+use; cheaper and more accurate than forming ``Mᵢ⁻¹ Kᵢ``) give
 
-    A = S Q diag(e) Qᴴ S,    Q = ⊗Qᵢ,   e = Σ_t c_t ⊗ᵢ (Λᵢ if F_{t,i} = Kᵢ else 1),
+    A = (⊗MᵢVᵢ) diag(e) (⊗VᵢᴴMᵢ),    e = Σ_t c_t ⊗ᵢ (Λᵢ if F_{t,i} = Kᵢ else 1),
 
 so, on row-major ``vec``, each Kronecker factor applied by the unwinding rule:
 
-- ``x = S⁻¹ Q diag(e)⁻¹ Qᴴ S⁻¹ b`` (four Kronecker applications and a division);
-- ``log det A = Σ_p log e_p + Σᵢ (N / nᵢ) Σ_j log dᵢⱼ``;
-- ``tr(A⁻¹) = Σ_p w_p / e_p`` with ``w = ⊗ᵢ (|Qᵢ|²)ᵀ dᵢ⁻¹``.
+- ``x = (⊗Vᵢ) diag(e)⁻¹ (⊗Vᵢᴴ) b`` (two Kronecker applications and a division);
+- ``log det A = Σ_p log e_p + Σᵢ (N / nᵢ) log det Mᵢ``;
+- ``tr(A⁻¹) = Σ_p w_p / e_p`` with ``w = ⊗ᵢ (column norms² of Vᵢ)``.
 
-The cost is ``Σ nᵢ³`` once, then ``O(N Σ nᵢ)`` per right-hand side, against ``O(N³)`` dense or an
-iterative solve whose iterations grow with the condition number (MINRES stopped short after 1 000
-iterations on ``K₁ ⊗ K₂ + 0.5 I`` with 60 × 60 factors). :func:`recognize` finds the structure however
-the sum is written: ``σ² I`` as ``Identity``, ``Scaled``, a Kron of identities or of ``eye`` arrays,
-``Diag`` of a constant; ``A ⊕ B ⊕ C`` as ``Kron(A, I, I) + Kron(I, B, I) + Kron(I, I, C)``.
+A sum of box products is one of Kronecker products times the commutation matrix (the connector
+identity ``A ⊠ B = (A ⊗ B)(I ⊠ I)``) and is solved the same way. The cost is ``Σ nᵢ³`` once, then
+``O(N Σ nᵢ)`` per right-hand side, against ``O(N³)`` dense or an iterative solve whose iterations
+grow with the condition number (MINRES stopped short after 1 000 iterations on ``K₁ ⊗ K₂ + 0.5 I``
+with 60 × 60 factors). :func:`recognize` finds the structure however the sum is written: ``σ² I`` as
+``Identity``, ``Scaled``, a Kron of identities or of ``eye`` arrays, ``Diag`` of a constant; ``A ⊕ B ⊕ C``
+as ``Kron(A, I, I) + Kron(I, B, I) + Kron(I, I, C)``.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cached_property, reduce
 
 import numpy as np
+import scipy.linalg
 
-from kronbox.operators import Diag, Identity, Inverse, Kron, Operator, Scaled, Sum
+from kronbox.operators import Box, Commutation, Diag, Identity, Inverse, Kron, Operator, Scaled, Sum
 
 # Relative asymmetry ‖K − Kᴴ‖_max ≤ _HERMITIAN_RTOL · ‖K‖_max counts as Hermitian (kernel matrices
 # computed entry by entry are symmetric to the last bit; products such as A Aᵀ to round-off).
@@ -97,117 +103,151 @@ def _same(F, G) -> bool:
 
 
 class SharedEigenbasis:
-    """``Σ_t c_t ⊗ᵢ F_{t,i}``, each ``F_{t,i}`` the position's Hermitian ``Kᵢ`` or its positive diagonal ``Dᵢ``
-    (module docstring). The eigendecompositions are computed on first use and kept: every solve,
-    right-hand-side batch, log-determinant and trace of the inverse reuses them.
+    """``Σ_t c_t ⊗ᵢ F_{t,i}`` (then ``· K_{n1,n2}`` for a sum of box products), each ``F_{t,i}`` the position's
+    Hermitian ``Kᵢ`` or its Hermitian positive definite ``Mᵢ`` (module docstring). The (generalized)
+    eigendecompositions are computed on first use and kept: every solve, right-hand-side batch,
+    log-determinant and trace of the inverse reuses them.
 
-    ``terms`` holds ``(c_t, uses_K)`` with ``uses_K[i]`` true where the term has ``Kᵢ``; ``factors[i]`` is
-    ``Kᵢ`` (``None`` where no term uses one) and ``diagonals[i]`` is ``Dᵢ`` as a vector.
+    ``terms`` holds ``(c_t, uses_K)``, ``uses_K[i]`` true where the term has ``Kᵢ``; ``factors[i]`` is ``Kᵢ``
+    (``None`` where no term uses one); ``metrics[i]`` is ``Mᵢ``: ``None`` (the identity), a positive
+    vector (a diagonal) or a matrix. ``shuffle = (n1, n2)`` for a sum of box products ``A ⊠ B =
+    (A ⊗ B) K_{n1,n2}``, with ``K_{n1,n2} = I_{n1} ⊠ I_{n2}`` the commutation matrix.
     """
 
-    def __init__(self, terms, factors: list, diagonals: list[np.ndarray], dtype):
+    def __init__(self, terms, factors: list, metrics: list, sizes: list[int], dtype, shuffle=None):
         self.terms = terms
         self.factors = factors
-        self.diagonals = diagonals
-        self.sizes = [d.size for d in diagonals]
+        self.metrics = metrics
+        self.sizes = sizes
         self.dtype = np.dtype(dtype)
+        self.shuffle = shuffle
 
     @cached_property
-    def _root_inverses(self) -> list[np.ndarray]:
-        """``Dᵢ^{-1/2}`` as vectors."""
-        return [1 / np.sqrt(d) for d in self.diagonals]
-
-    @cached_property
-    def _eigen(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
-        """``(Λᵢ, Qᵢ)`` of ``K̃ᵢ = Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2}`` in the operator's precision (``Qᵢ = None`` where
-        no ``Kᵢ``: the identity)."""
-        values, vectors = [], []
-        for K, r in zip(self.factors, self._root_inverses, strict=True):
-            if K is None:
-                values.append(np.ones(r.size))
-                vectors.append(None)
-                continue
-            w, Q = np.linalg.eigh((r[:, None] * K * r[None, :]).astype(self.dtype, copy=False))
-            values.append(w)
-            vectors.append(Q)
-        return values, vectors
+    def _eigen(self) -> tuple[list[np.ndarray], list[np.ndarray | None], float]:
+        """``(Λᵢ, Vᵢ)`` per position with ``Kᵢ Vᵢ = Mᵢ Vᵢ diag(Λᵢ)`` and ``Vᵢᴴ Mᵢ Vᵢ = I`` (``Vᵢ = None``: the
+        identity), and ``Σᵢ (N/nᵢ) log det Mᵢ``."""
+        values, vectors, log_det = [], [], 0.0
+        N = int(np.prod(self.sizes))
+        for K, M, n in zip(self.factors, self.metrics, self.sizes, strict=True):
+            lam, V, log_m = _generalized_eigen(K, M, n, self.dtype)
+            values.append(lam)
+            vectors.append(V)
+            log_det += N // n * log_m if n else 0.0
+        return values, vectors, log_det
 
     @property
     def eigen(self) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
-        """``([Λ₁, …], [Q₁, …])``: ``Dᵢ^{-1/2} Kᵢ Dᵢ^{-1/2} = Qᵢ diag(Λᵢ) Qᵢᴴ``, computed once."""
-        return self._eigen
+        """``([Λ₁, …], [V₁, …])``: ``Kᵢ Vᵢ = Mᵢ Vᵢ diag(Λᵢ)``, ``Vᵢᴴ Mᵢ Vᵢ = I`` (unitary eigenvectors where
+        ``Mᵢ = I``), computed once."""
+        return self._eigen[:2]
 
     @cached_property
     def spectrum(self) -> np.ndarray:
-        """``e = Σ_t c_t ⊗ᵢ (Λᵢ or 1)``: the eigenvalues of ``S⁻¹ A S⁻¹`` (length ``N``, row-major order)."""
-        values, _ = self._eigen
+        """``e = Σ_t c_t ⊗ᵢ (Λᵢ or 1)`` (length ``N``, row-major order): ``A = (⊗MᵢVᵢ) diag(e) (⊗VᵢᴴMᵢ)``."""
+        values = self._eigen[0]
         total = 0
         for c, uses_K in self.terms:
             parts = [lam if k else np.ones(lam.size) for lam, k in zip(values, uses_K, strict=True)]
             total = total + c * reduce(np.multiply.outer, parts).ravel()
         return np.broadcast_to(np.asarray(total), (int(np.prod(self.sizes)),)).copy()
 
-    def _scale(self, X: np.ndarray) -> np.ndarray:
-        """``S⁻¹ X`` for ``X`` of shape ``(N, k)``."""
-        if all(np.all(r == 1) for r in self._root_inverses):
+    def _apply_vectors(self, X: np.ndarray, adjoint: bool) -> np.ndarray:
+        """``(⊗Vᵢ) X`` (or ``(⊗Vᵢᴴ) X``) for ``X`` of shape ``(N, k)``, by the unwinding rule."""
+        Vs = [Identity(n) if V is None else (V.conj().T if adjoint else V)
+              for V, n in zip(self._eigen[1], self.sizes, strict=True)]
+        if all(isinstance(V, Identity) for V in Vs):
             return X
-        return reduce(np.multiply.outer, self._root_inverses).reshape(-1, 1) * X
-
-    def _rotate(self, X: np.ndarray, adjoint: bool) -> np.ndarray:
-        """``Q X`` (or ``Qᴴ X``) for ``X`` of shape ``(N, k)``, by the unwinding rule."""
-        _, vectors = self._eigen
-        Qs = [np.eye(n, dtype=self.dtype) if Q is None else (Q.conj().T if adjoint else Q)
-              for Q, n in zip(vectors, self.sizes, strict=True)]
-        return Kron(*Qs)._matmat(X) if len(Qs) > 1 else Qs[0] @ X
+        return Kron(*Vs)._matmat(X) if len(Vs) > 1 else Vs[0] @ X
 
     def solve(self, B: np.ndarray) -> np.ndarray:
-        """``x`` with ``A x = b`` for every column of ``B`` (``N × k``)."""
+        """``x`` with ``A x = b`` for every column of ``B`` (``N × k``): ``(⊗Vᵢ) diag(e)⁻¹ (⊗Vᵢᴴ) b``."""
         spectrum = self.spectrum
         if np.any(spectrum == 0):
             p = int(np.flatnonzero(spectrum == 0)[0])
             raise np.linalg.LinAlgError(f"{self.describe()} is singular: its eigenvalue of index {p} is 0")
-        Y = self._rotate(self._scale(B), adjoint=True)
+        Y = np.array(self._apply_vectors(B, adjoint=True), dtype=np.result_type(B, spectrum), copy=True)
         Y /= spectrum.reshape(-1, 1)
-        return self._scale(self._rotate(Y, adjoint=False))
+        X = self._apply_vectors(Y, adjoint=False)
+        if self.shuffle is not None:  # A = S K, so x = K⁻¹ S⁻¹ b = Kᵀ S⁻¹ b
+            n1, n2 = self.shuffle
+            X = Commutation(n2, n1)._matmat(X)
+        return X
 
     def slogdet(self) -> tuple[complex | float, float]:
-        """``(sign, log|det A|)``: the eigenvalues ``e`` and ``det(⊗Dᵢ) = Πᵢ det(Dᵢ)^{N/nᵢ}``."""
+        """``(sign, log|det A|)``: ``Π e_p · Πᵢ det(Mᵢ)^{N/nᵢ}`` (times the shuffle's sign for box products)."""
         spectrum = self.spectrum
-        N = spectrum.size
         size = np.abs(spectrum)
         if np.any(size == 0):
             return 0.0, -np.inf
-        log_d = sum(N // d.size * float(np.sum(np.log(d))) for d in self.diagonals)
         sign = np.prod(spectrum / size) if np.iscomplexobj(spectrum) else np.prod(np.sign(spectrum))
-        return sign.item(), float(np.sum(np.log(size))) + log_d
+        if self.shuffle is not None:
+            n1, n2 = self.shuffle
+            sign = sign * (-1 if math.comb(n1, 2) * math.comb(n2, 2) % 2 else 1)
+        return sign.item(), float(np.sum(np.log(size))) + self._eigen[2]
 
-    def trace_of_inverse(self) -> float | complex:
-        """``tr(A⁻¹) = Σ_p w_p / e_p``, ``w = ⊗ᵢ (|Qᵢ|²)ᵀ dᵢ⁻¹``."""
-        _, vectors = self._eigen
-        per_factor = [1 / d if Q is None else (np.abs(Q) ** 2).T @ (1 / d)
-                      for Q, d in zip(vectors, self.diagonals, strict=True)]
+    def trace_of_inverse(self) -> float | complex | None:
+        """``tr(A⁻¹) = Σ_p w_p / e_p`` with ``w = ⊗ᵢ (column norms² of Vᵢ)``; ``None`` for box products."""
+        if self.shuffle is not None:
+            return None
+        per_factor = [np.ones(n) if V is None else np.sum(np.abs(V) ** 2, axis=0)
+                      for V, n in zip(self._eigen[1], self.sizes, strict=True)]
         weights = reduce(np.multiply.outer, per_factor)
         return np.sum(weights.ravel() / self.spectrum).item()
 
     def describe(self) -> str:
-        """The structure in words: ``c·(K1 ⊗ K2) + c·(D1 ⊗ D2) (60×60 ⊗ 60×60)``."""
+        """The structure in words: ``c·(K1 ⊗ K2) + c·(M1 ⊗ M2) (60×60 ⊗ 60×60)``."""
         terms = " + ".join(
-            "c·(" + " ⊗ ".join(f"K{i + 1}" if k else f"D{i + 1}" for i, k in enumerate(uses_K)) + ")"
+            "c·(" + " ⊗ ".join(f"K{i + 1}" if k else f"M{i + 1}" for i, k in enumerate(uses_K)) + ")"
             for _, uses_K in self.terms
         )
         return f"{terms} ({' ⊗ '.join(f'{n}×{n}' for n in self.sizes)})"
 
 
+def _generalized_eigen(K, M, n: int, dtype) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """``(Λ, V, log det M)`` with ``K V = M V diag(Λ)``, ``Vᴴ M V = I`` for ``M`` the identity (``None``), a
+    positive diagonal (a vector) or a positive definite matrix; ``K = None`` means ``Λ = 1``."""
+    if M is None:
+        if K is None:
+            return np.ones(n), None, 0.0
+        lam, V = np.linalg.eigh(K.astype(dtype, copy=False))
+        return lam, V, 0.0
+    if M.ndim == 1:
+        r = (1 / np.sqrt(M)).astype(dtype)
+        log_m = float(np.sum(np.log(M)))
+        if K is None:
+            return np.ones(n), np.diag(r), log_m
+        lam, Q = np.linalg.eigh((r[:, None] * K * r[None, :]).astype(dtype, copy=False))
+        return lam, r[:, None] * Q, log_m
+    L = np.linalg.cholesky(M)
+    log_m = 2 * float(np.sum(np.log(np.abs(np.diagonal(L)))))
+    if K is None:
+        return np.ones(n), np.linalg.inv(L).conj().T.astype(dtype, copy=False), log_m
+    lam, V = scipy.linalg.eigh(K, M)
+    return lam, V.astype(dtype, copy=False), log_m
+
+
 def recognize(op: Operator) -> SharedEigenbasis | None:
-    """The structure of ``op`` if it is a sum of Kronecker products sharing one eigenbasis per factor position
-    (module docstring), else ``None``. Kept on ``op``: found once."""
+    """The structure of ``op`` if it is a sum of Kronecker (or of box) products sharing one eigenbasis per factor
+    position (module docstring), else ``None``. Kept on ``op``: found once."""
     if not isinstance(op, Sum) or op.backend is not None:
         return None
     return op.kept("shared eigenbasis", lambda: _recognize(op))
 
 
 def _recognize(op: Sum) -> SharedEigenbasis | None:
-    flat = [_flatten(term) for term in op.ops]
+    boxes = [_unscaled(term) for term in op.ops]
+    shuffle = None
+    if all(isinstance(box, Box) for box in boxes):  # Σ cₜ Aₜ ⊠ Bₜ = (Σ cₜ Aₜ ⊗ Bₜ) K_{n1,n2}
+        shapes = {(box.A.shape, box.B.shape) for box in boxes}
+        if len(shapes) != 1:
+            return None
+        ((shape_a, shape_b),) = shapes
+        if shape_a[0] != shape_a[1] or shape_b[0] != shape_b[1]:
+            return None
+        shuffle = (shape_a[1], shape_b[1])
+        flat = [_flatten_box(term) for term in op.ops]
+    else:
+        flat = [_flatten(term) for term in op.ops]
     if any(f is None for f in flat):
         return None
     sizes = [F.shape[0] for F in max((factors for _, factors in flat), key=len)]
@@ -216,35 +256,88 @@ def _recognize(op: Sum) -> SharedEigenbasis | None:
         regrouped = _regroup(factors, sizes)
         if regrouped is None:
             return None
-        terms.append((c, regrouped))
-    factors: list = [None] * len(sizes)
-    diagonals: list = [None] * len(sizes)
-    uses = []
-    for c, fs in terms:
-        uses_K = []
-        for i, F in enumerate(fs):
-            d = _diagonal(F)
-            if d is not None:  # a diagonal: a positive multiple of the position's Dᵢ
-                scale = d[0] if d.size else 1
-                if scale == 0 or np.iscomplexobj(d) or np.any(d / scale <= 0):
-                    return None
-                if diagonals[i] is None:
-                    diagonals[i] = d / scale
-                elif not np.allclose(d / scale, diagonals[i], rtol=1e-14, atol=0):
-                    return None
-                c = c * scale
-                uses_K.append(False)
-            elif isinstance(F, np.ndarray) and ((factors[i] is None and _hermitian(F)) or
-                                                (factors[i] is not None and _same(F, factors[i]))):
-                factors[i] = F
-                uses_K.append(True)
-            else:
+        terms.append([c, regrouped])
+    factors, metrics = [], []
+    uses: list[list[bool]] = [[] for _ in terms]
+    for i in range(len(sizes)):
+        position = _position([fs[i] for _, fs in terms])
+        if position is None:
+            return None
+        K, M, roles = position
+        factors.append(K)
+        metrics.append(M)
+        for t, (is_K, scale) in enumerate(roles):
+            terms[t][0] = terms[t][0] * scale
+            uses[t].append(is_K)
+    if not any(any(k) for k in uses):
+        return None  # nothing to diagonalize: a sum of diagonals and metrics
+    structure = [(c, tuple(k)) for (c, _), k in zip(terms, uses, strict=True)]
+    return SharedEigenbasis(structure, factors, metrics, sizes, op.dtype, shuffle)
+
+
+def _unscaled(op):
+    while isinstance(op, Scaled):
+        op = op.op
+    return op
+
+
+def _flatten_box(op) -> tuple[complex, list] | None:
+    """``c · (A ⊠ B)`` as ``(c, [A, B])`` for square numpy (or ``Identity``/``Diag``) factors."""
+    c = 1
+    while isinstance(op, Scaled):
+        c, op = c * op.c, op.op
+    left, right = _flatten(op.A), _flatten(op.B)
+    if left is None or right is None or len(left[1]) != 1 or len(right[1]) != 1:
+        return None
+    return c * left[0] * right[0], left[1] + right[1]
+
+
+def _position(column: list) -> tuple[np.ndarray | None, np.ndarray | None, list[tuple[bool, complex]]] | None:
+    """The factors of every term at one position as ``(K, M, [(is_K, scale), …])``: at most one Hermitian ``K``
+    and one positive definite ``M`` (a positive diagonal counts, up to a positive scale per term)."""
+    diagonal, matrices = None, []
+    roles: list = []
+    for F in column:
+        d = _diagonal(F)
+        if d is not None:
+            scale = d[0] if d.size else 1
+            if scale == 0 or np.iscomplexobj(d) or np.any(d / scale <= 0):
                 return None
-        uses.append((c, tuple(uses_K)))
-    if not any(any(k) for _, k in uses):
-        return None  # a sum of diagonals: Diag's own closed forms apply
-    diagonals = [np.ones(n) if d is None else np.asarray(d, dtype=float) for d, n in zip(diagonals, sizes, strict=True)]
-    return SharedEigenbasis(uses, factors, diagonals, op.dtype)
+            if diagonal is None:
+                diagonal = d / scale
+            elif not np.allclose(d / scale, diagonal, rtol=1e-14, atol=0):
+                return None
+            roles.append(("M", scale))
+            continue
+        if not isinstance(F, np.ndarray):
+            return None
+        for j, G in enumerate(matrices):
+            if _same(F, G):
+                roles.append((j, 1))
+                break
+        else:
+            matrices.append(F)
+            roles.append((len(matrices) - 1, 1))
+    if len(matrices) + (diagonal is not None) > 2 or not all(_hermitian(G) for G in matrices):
+        return None
+    if diagonal is not None:
+        M = None if np.all(diagonal == 1) else np.asarray(diagonal, dtype=float)
+        K = matrices[0] if matrices else None
+        return K, M, [(role != "M", scale) for role, scale in roles]
+    if len(matrices) == 1:
+        return matrices[0], None, [(True, scale) for _, scale in roles]
+    metric = next((j for j in (1, 0) if _positive_definite(matrices[j])), None)
+    if metric is None:
+        return None
+    return matrices[1 - metric], matrices[metric], [(role != metric, scale) for role, scale in roles]
+
+
+def _positive_definite(M: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(M)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _kron_and_diagonal_terms(op: Operator) -> tuple[Operator, list[tuple[complex, np.ndarray]]] | None:

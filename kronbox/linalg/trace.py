@@ -192,9 +192,8 @@ def _(op: Compose):
 def _(op: Inverse):
     """``tr((c ⊗Kᵢ + s ⊗Dᵢ)⁻¹)`` in closed form (:mod:`kronbox.linalg.kronecker_diagonal`); otherwise probed."""
     structure = recognize(op.op)
-    if structure is not None:
-        return structure.trace_of_inverse()
-    return trace.dispatch(LinearOperator)(op)
+    closed = structure.trace_of_inverse() if structure is not None else None
+    return closed if closed is not None else trace.dispatch(LinearOperator)(op)
 
 
 def checked_trace(op: Operator):
