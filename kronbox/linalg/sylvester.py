@@ -174,6 +174,17 @@ def _scaled_kron(term: Operator) -> tuple[complex, Kron] | None:
     return None
 
 
+def _scaled_identity(term: Operator, like: Kron) -> tuple[complex, Kron] | None:
+    """``β I_N`` as ``β (I ⊗ I)`` with the factor sizes of ``like`` (square factors), else ``None``."""
+    c = 1
+    while isinstance(term, Scaled):
+        c, term = c * term.c, term.op
+    (m1, n1), (m2, n2) = like.A.shape, like.B.shape
+    if not isinstance(term, Identity) or m1 != n1 or m2 != n2 or term.shape[0] != m1 * m2:
+        return None
+    return c, Kron(Identity(m1), Identity(m2))
+
+
 def _left_divide(P, X) -> np.ndarray:
     """``P⁻¹ X`` for small factors (an identity ``P`` costs nothing)."""
     X = factors.to_array(X)
@@ -203,6 +214,9 @@ def _split_kronecker_sum(op: Sum) -> tuple[Kron | None, KronSum] | None:
     accuracy of solves through it.
     """
     terms = [_scaled_kron(term) for term in op.ops]
+    if terms.count(None) == 1:  # α (A ⊗ B) + β I: the identity as I ⊗ I, split like the Kron
+        kron = next(t for t in terms if t is not None)[1]
+        terms = [t if t is not None else _scaled_identity(term, kron) for t, term in zip(terms, op.ops, strict=True)]
     if None in terms:
         return None
     (alpha, first), (beta, second) = terms

@@ -14,6 +14,7 @@ import pytest
 import kronbox as kb
 from kronbox.linalg import kronecker_diagonal
 from kronbox.linalg.kronecker_diagonal import recognize
+from kronbox.linalg.sylvester import as_kronecker_sum
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-4, np.complex128: 1e-10}
 
@@ -114,14 +115,16 @@ def test_eigendecompositions_are_kept(monkeypatch):
     assert calls == [(4, 4), (5, 5)]
 
 
-def test_non_hermitian_factors_take_the_general_path():
+def test_non_hermitian_factors_take_the_schur_path():
     rng = np.random.default_rng(4)
     A, B = rng.standard_normal((4, 4)) + 3 * np.eye(4), rng.standard_normal((5, 5)) + 3 * np.eye(5)
     op = kb.Kron(A, B) + 0.5 * kb.Identity(20)
     assert recognize(op) is None
+    assert as_kronecker_sum(op) is not None  # (A ⊗ I)(0.5 A⁻¹ ⊕ B): Bartels–Stewart on Schur forms
     dense = np.kron(A, B) + 0.5 * np.eye(20)
     b = rng.standard_normal(20)
     assert relative(op.solve(b), np.linalg.solve(dense, b)) < 1e-10
+    assert abs(op.logdet() - np.linalg.slogdet(dense)[1]) < 1e-10 * abs(np.linalg.slogdet(dense)[1])
 
 
 def test_a_non_constant_diagonal_is_not_taken_for_a_shift():
