@@ -23,30 +23,35 @@ from dataclasses import dataclass
 import numpy as np
 
 from kronbox import amd
+from kronbox.commands.report import int_between, nonnegative_float, nonnegative_int
 from kronbox.examples import covariance
 
 HELP = "covariance estimation by Newton's method with a lazy d²×d² Hessian, checked against the closed form"
 NEWTON_METHODS = ("newton-pcg", "trust-ncg", "trust-krylov", "newton-cg")
 TOL = 1e-8
+MAX_SIZE = 4000  # d: the 2d samples alone take 16 d² bytes (256 MB at 4000)
 MAX_ERROR = 1e-6  # relative Frobenius distance to the closed form that the Newton run must reach
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``kronbox demo``; the parsed arguments carry ``run``."""
-    parser.add_argument("--size", type=int, default=500, help="dimension d of the covariance (default 500)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data (default 0)")
+    parser.add_argument("--size", type=int_between(2, MAX_SIZE), default=500,
+                        help=f"dimension d of the covariance, 2 to {MAX_SIZE} (default 500)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the synthetic data (≥ 0, default 0)")
     parser.add_argument("--method", choices=NEWTON_METHODS, default="newton-pcg",
                         help="the Newton method (default newton-pcg, preconditioned by V ↦ Σ V Σ)")
-    parser.add_argument("--lbfgs-budget", type=float, default=30.0, metavar="SECONDS",
+    parser.add_argument("--lbfgs-budget", type=nonnegative_float, default=30.0, metavar="SECONDS",
                         help="time allowed for the L-BFGS comparison, 0 to skip it (default 30)")
     parser.set_defaults(run=_command)
 
 
 def _command(args: argparse.Namespace) -> int:
-    if args.size < 2:
-        print("kronbox demo: --size must be at least 2", file=sys.stderr)
+    try:
+        return 0 if run(args.size, args.seed, args.method, args.lbfgs_budget) else 1
+    except MemoryError:
+        print(f"kronbox demo: not enough memory for d = {args.size} (the samples alone take "
+              f"{_bytes(16.0 * args.size**2)}); try a smaller --size", file=sys.stderr)
         return 2
-    return 0 if run(args.size, args.seed, args.method, args.lbfgs_budget) else 1
 
 
 def _bytes(count: float) -> str:

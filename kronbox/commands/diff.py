@@ -12,7 +12,6 @@ evaluates to the same numbers. Sizes the formula leaves open are fixed to distin
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from dataclasses import dataclass, field
 
@@ -23,14 +22,17 @@ from kronbox.amd.differentiation.derivative import find_symbol
 from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, var
 from kronbox.amd.expressions.linear_map import LinearMap, apply
 from kronbox.amd.parsing.grammar import ParseError
-from kronbox.commands.report import formula_error
+from kronbox.commands.report import formula_error, int_between, nonnegative_int, print_json, read_formula
 
 HELP = "differentiate a formula, e.g. kronbox diff 'trace(S*inv(X))'"
 FORMATS = ("amd", "latex", "numpy")
+MAX_SIZE = 200
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("expr", metavar="EXPR", help="the formula, e.g. 'logdet(X)' or \"x'*A*x\"")
+    parser.add_argument("expr", metavar="EXPR", nargs="?",
+                        help="the formula, e.g. 'logdet(X)' or \"x'*A*x\" (- reads it from standard input)")
+    parser.add_argument("--file", metavar="PATH", help="read the formula from a file (for long formulas)")
     parser.add_argument("--wrt", help="the variable (default X when present, else the only matrix symbol)")
     parser.add_argument("--format", choices=FORMATS, default="amd", help="how to print (default amd)")
     kind = parser.add_mutually_exclusive_group()
@@ -38,8 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--hessian", action="store_true", help="print the Hessian operator of a scalar formula")
     parser.add_argument("--check", action="store_true", help="check the derivative numerically at random values")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--size", type=int, default=4, help="smallest size given to open dimensions (default 4)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random values of --check")
+    parser.add_argument("--size", type=int_between(2, MAX_SIZE), default=4,
+                        help=f"smallest size given to open dimensions, 2 to {MAX_SIZE} (default 4)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the random values of --check (≥ 0)")
     parser.set_defaults(run=_command)
 
 
@@ -151,14 +154,15 @@ def _run_checks(d: Derivation, seed: int) -> bool:
 def _command(args: argparse.Namespace) -> int:
     kind = "hessian" if args.hessian else "jacobian" if args.jacobian else "auto"
     try:
-        d = derive(args.expr, args.wrt, kind, args.size)
+        text = read_formula(args.expr, args.file)
+        d = derive(text, args.wrt, kind, args.size)
         function, derivative = d.text(args.format)
         passed = run_checks(d, args.seed) if args.check else True
     except (ParseError, ShapeError, ValueError, TypeError, np.linalg.LinAlgError) as error:
-        return formula_error("diff", error)
+        return formula_error("diff", error, args.json)
     if args.json:
-        print(json.dumps({"function": function, "wrt": d.wrt.name, "kind": d.kind, "format": args.format,
-                          "derivative": derivative, "checks": d.checks, "passed": passed}))
+        print_json({"function": function, "wrt": d.wrt.name, "kind": d.kind, "format": args.format,
+                    "derivative": derivative, "checks": d.checks, "passed": passed})
     else:
         print(f"Function:   {function}")
         print(f"Derivative: {derivative}" if "\n" not in derivative else f"Derivative:\n{derivative}")
