@@ -87,7 +87,7 @@ def unit_axes(e: Expr) -> tuple[bool, bool]:
         elif n.kind in ("add", "mul", "div"):  # a broadcast scalar operand has shape (): use the other
             sides = [known[id(a)] for a in n.args if a.shape != ()]
             known[id(n)] = (any(r for r, _ in sides), any(c for _, c in sides))
-        elif n.kind in ("neg", "ew", "power"):
+        elif n.kind in ("neg", "ew", "power", "inv", "sqrtm", "mpow"):  # square ones keep a 1×1 shape
             known[id(n)] = known[id(n.args[0])]
         else:
             known[id(n)] = (False, False)
