@@ -162,9 +162,7 @@ class SharedEigenbasis:
     def solve(self, B: np.ndarray) -> np.ndarray:
         """``x`` with ``A x = b`` for every column of ``B`` (``N × k``): ``(⊗Vᵢ) diag(e)⁻¹ (⊗Vᵢᴴ) b``."""
         spectrum = self.spectrum
-        if np.any(spectrum == 0):
-            p = int(np.flatnonzero(spectrum == 0)[0])
-            raise np.linalg.LinAlgError(f"{self.describe()} is singular: its eigenvalue of index {p} is 0")
+        self._check_nonsingular(spectrum)
         Y = np.array(self._apply_vectors(B, adjoint=True), dtype=np.result_type(B, spectrum), copy=True)
         Y /= spectrum.reshape(-1, 1)
         X = self._apply_vectors(Y, adjoint=False)
@@ -172,6 +170,25 @@ class SharedEigenbasis:
             n1, n2 = self.shuffle
             X = Commutation(n2, n1)._matmat(X)
         return X
+
+    def _check_nonsingular(self, spectrum: np.ndarray) -> None:
+        """``LinAlgError`` naming the factors behind an eigenvalue that is zero to working precision
+        (``|e_p| ≤ N ε max|e|``, numpy's rank tolerance)."""
+        size = np.abs(spectrum)
+        tolerance = size.size * np.finfo(self.dtype).eps * np.max(size, initial=0.0)
+        if not np.any(size <= tolerance):
+            return
+        p = int(np.argmin(size))
+        index = np.unravel_index(p, self.sizes)
+        values = self._eigen[0]
+        zeros = [f"K{i + 1} ({n}×{n}: eigenvalue {values[i][j]:.2g})" for i, (j, n, K) in
+                 enumerate(zip(index, self.sizes, self.factors, strict=True))
+                 if K is not None and abs(values[i][j]) <= np.finfo(self.dtype).eps * np.max(np.abs(values[i]))]
+        culprit = f"; singular factors: {', '.join(zeros)}" if zeros else ""
+        raise np.linalg.LinAlgError(
+            f"{self.describe()} is singular: its eigenvalue {spectrum[p]:.2g} (index {p}) is zero to working "
+            f"precision{culprit}"
+        )
 
     def slogdet(self) -> tuple[complex | float, float]:
         """``(sign, log|det A|)``: ``Π e_p · Πᵢ det(Mᵢ)^{N/nᵢ}`` (times the shuffle's sign for box products)."""

@@ -142,7 +142,7 @@ def test_singular_without_a_shift_says_so():
     K2 = np.eye(3)
     op = kb.Kron(K1, K2) + 0.0 * kb.Identity(6)
     assert recognize(op) is not None
-    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+    with pytest.raises(np.linalg.LinAlgError, match=r"singular factors: K1 \(2×2"):
         op.solve(np.ones(6))
     assert op.slogdet()[0] == 0
 
