@@ -4,7 +4,7 @@ Observations ``y`` on the grid ``x⁽¹⁾ × ⋯ × x⁽ᵈ⁾`` (row-major: ``
 a squared-exponential kernel per axis, ``Kᵢ[a, b] = exp(−(x⁽ⁱ⁾_a − x⁽ⁱ⁾_b)² / (2 ℓᵢ²))``. The covariance
 of ``N = Π nᵢ`` points is never formed: it is the lazy ``σ_f² Kron(K₁, …) + σ_n² Identity(N)``, whose
 solve, log-determinant and traces come from one ``eigh`` per factor
-(:mod:`kronbox.linalg.kronecker_diagonal`). With ``Kᵢ = Qᵢ Λᵢ Qᵢᵀ``, ``e = σ_f² ⊗Λᵢ + σ_n²`` and
+(:mod:`kronbox.linalg.shared_eigenbasis`). With ``Kᵢ = Qᵢ Λᵢ Qᵢᵀ``, ``e = σ_f² ⊗Λᵢ + σ_n²`` and
 ``α = K⁻¹ y``:
 
 - log marginal likelihood ``L = −½ yᵀα − ½ Σ log e − (N/2) log 2π``;
@@ -26,7 +26,7 @@ from functools import reduce
 import numpy as np
 import scipy.optimize
 
-from kronbox.linalg.kronecker_diagonal import SharedEigenbasis, recognize
+from kronbox.linalg.shared_eigenbasis import SharedEigenbasis, recognize
 from kronbox.operators import Identity, Kron, Operator
 
 

@@ -4,7 +4,8 @@ One module per concept: :mod:`~kronbox.linalg.trace`, :mod:`~kronbox.linalg.dete
 :mod:`~kronbox.linalg.inverse`, :mod:`~kronbox.linalg.solve` (each a table of closed forms,
 dispatched on the operator type), the shared preconditions (:mod:`~kronbox.linalg.checks`),
 Sylvester equations and the Kronecker sums hidden in sums of Krons (:mod:`~kronbox.linalg.sylvester`,
-:mod:`~kronbox.linalg.symmetric_sylvester`), Krylov fallbacks (:mod:`~kronbox.linalg.krylov`) and the
+:mod:`~kronbox.linalg.symmetric_sylvester`), sums of Kronecker products sharing an eigenbasis per
+factor, such as ``K₁ ⊗ K₂ + σ² I`` and ``A ⊕ B ⊕ C`` (:mod:`~kronbox.linalg.shared_eigenbasis`), Krylov fallbacks (:mod:`~kronbox.linalg.krylov`) and the
 LAPACK and BLAS-thread helpers (:mod:`~kronbox.linalg.lapack`, :mod:`~kronbox.linalg.blas`).
 
 Importing this package provides the operators' ``trace``, ``det``, ``slogdet``, ``logdet``, ``inv``
@@ -14,8 +15,8 @@ and ``solve`` methods (:mod:`kronbox.services`).
 from kronbox import services
 from kronbox.linalg.determinant import Slogdet, det, logdet, slogdet
 from kronbox.linalg.inverse import inv
-from kronbox.linalg.kronecker_diagonal import preconditioner
 from kronbox.linalg.krylov import ConvergenceError
+from kronbox.linalg.shared_eigenbasis import preconditioner
 from kronbox.linalg.solve import solve, solve_stack
 from kronbox.linalg.sylvester import SylvesterSolver
 from kronbox.linalg.trace import checked_trace, trace

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from kronbox.linalg.checks import DENSE_MAX, singular_reason, sparse_lu, square_operator
-from kronbox.linalg.kronecker_diagonal import recognize
+from kronbox.linalg.shared_eigenbasis import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
 from kronbox.operators import (
     Box,
@@ -235,7 +235,7 @@ def _(op: KronSum):
 @_slogdet.register
 def _(op: Sum):
     """Kronecker plus diagonal: ``Σ log(c λ + s)`` over the factors' eigenvalues
-    (:mod:`kronbox.linalg.kronecker_diagonal`);
+    (:mod:`kronbox.linalg.shared_eigenbasis`);
     ``α (A ⊗ B) + β (C ⊗ D) = (P ⊗ Q)(A' ⊕ B')`` (see :mod:`kronbox.linalg.sylvester`): a product of closed forms."""
     structure = recognize(op)
     if structure is not None:

@@ -23,7 +23,7 @@ from kronbox.linalg.checks import (
     square_operator,
     symmetric_foreign_kronsum,
 )
-from kronbox.linalg.kronecker_diagonal import recognize
+from kronbox.linalg.shared_eigenbasis import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
 from kronbox.operators import (
     Box,

@@ -28,8 +28,8 @@ from kronbox.linalg.checks import (
     symmetric_foreign_kronsum,
 )
 from kronbox.linalg.inverse import inv
-from kronbox.linalg.kronecker_diagonal import recognize
 from kronbox.linalg.krylov import krylov_solve
+from kronbox.linalg.shared_eigenbasis import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
 from kronbox.linalg.symmetric_sylvester import for_kronsum
 from kronbox.operators import (
@@ -183,7 +183,7 @@ def _(op: KronSum, B):
 
 @_solve.register
 def _(op: Sum, B):
-    """Kronecker plus diagonal by the factors' eigendecompositions (:mod:`kronbox.linalg.kronecker_diagonal`);
+    """Kronecker plus diagonal by the factors' eigendecompositions (:mod:`kronbox.linalg.shared_eigenbasis`);
     ``(P ⊗ Q)(A' ⊕ B') x = b``: a Kron solve, then a Sylvester solve, when the sum is one in disguise."""
     structure = recognize(op)
     if structure is not None:

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from kronbox.linalg.checks import numpy_only, require_square
-from kronbox.linalg.kronecker_diagonal import recognize
+from kronbox.linalg.shared_eigenbasis import recognize
 from kronbox.operators import (
     Box,
     Commutation,
@@ -190,7 +190,7 @@ def _(op: Compose):
 
 @trace.register
 def _(op: Inverse):
-    """``tr((c ⊗Kᵢ + s ⊗Dᵢ)⁻¹)`` in closed form (:mod:`kronbox.linalg.kronecker_diagonal`); otherwise probed."""
+    """``tr((c ⊗Kᵢ + s ⊗Dᵢ)⁻¹)`` in closed form (:mod:`kronbox.linalg.shared_eigenbasis`); otherwise probed."""
     structure = recognize(op.op)
     closed = structure.trace_of_inverse() if structure is not None else None
     return closed if closed is not None else trace.dispatch(LinearOperator)(op)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import kronbox as kb
-from kronbox.linalg import kronecker_diagonal
-from kronbox.linalg.kronecker_diagonal import recognize
+from kronbox.linalg import shared_eigenbasis
+from kronbox.linalg.shared_eigenbasis import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-4, np.complex128: 1e-10}
@@ -104,7 +104,7 @@ def test_eigendecompositions_are_kept(monkeypatch):
         calls.append(M.shape)
         return real(M)
 
-    monkeypatch.setattr(kronecker_diagonal.np.linalg, "eigh", counted)
+    monkeypatch.setattr(shared_eigenbasis.np.linalg, "eigh", counted)
     rng = np.random.default_rng(3)
     op = kb.Kron(hermitian_pd(rng, 4, np.float64), hermitian_pd(rng, 5, np.float64)) + kb.Identity(20)
     for _ in range(3):
