@@ -3,9 +3,10 @@
 One module per concept: :mod:`~kronbox.linalg.trace`, :mod:`~kronbox.linalg.determinant`,
 :mod:`~kronbox.linalg.inverse`, :mod:`~kronbox.linalg.solve` (each a table of closed forms,
 dispatched on the operator type), the shared preconditions (:mod:`~kronbox.linalg.checks`),
-Sylvester equations and the Kronecker sums hidden in sums of Krons (:mod:`~kronbox.linalg.sylvester`,
-:mod:`~kronbox.linalg.symmetric_sylvester`), sums of Kronecker products sharing an eigenbasis per
-factor, such as ``K₁ ⊗ K₂ + σ² I`` and ``A ⊕ B ⊕ C`` (:mod:`~kronbox.linalg.shared_eigenbasis`), Krylov fallbacks (:mod:`~kronbox.linalg.krylov`) and the
+Sylvester equations, the Kronecker sums hidden in sums of Krons and the Kron-plus-Box equation
+(:mod:`~kronbox.linalg.sylvester`, :mod:`~kronbox.linalg.symmetric_sylvester`), sums of Kronecker
+products sharing an eigenbasis per factor, such as ``K₁ ⊗ K₂ + σ² I`` and ``A ⊕ B ⊕ C``
+(:mod:`~kronbox.linalg.shared_eigenbasis`), Krylov fallbacks (:mod:`~kronbox.linalg.krylov`) and the
 LAPACK and BLAS-thread helpers (:mod:`~kronbox.linalg.lapack`, :mod:`~kronbox.linalg.blas`).
 
 Importing this package provides the operators' ``trace``, ``det``, ``slogdet``, ``logdet``, ``inv``

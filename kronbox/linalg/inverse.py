@@ -24,7 +24,7 @@ from kronbox.linalg.checks import (
     symmetric_foreign_kronsum,
 )
 from kronbox.linalg.shared_eigenbasis import recognize
-from kronbox.linalg.sylvester import as_kronecker_sum
+from kronbox.linalg.sylvester import as_kron_plus_box, as_kronecker_sum
 from kronbox.operators import (
     Box,
     Commutation,
@@ -154,9 +154,9 @@ def _(op: KronSum):
 
 @_inv.register
 def _(op: Sum):
-    """Kronecker plus diagonal: the lazy inverse, each apply four Kronecker products with the kept eigenvectors;
+    """Kronecker plus diagonal, or a Kron plus a Box: the lazy inverse, each apply a structured solve;
     ``((P ⊗ Q)(A' ⊕ B'))⁻¹ = (A' ⊕ B')⁻¹ (P⁻¹ ⊗ Q⁻¹)`` when the sum is a disguised Kronecker sum."""
-    if recognize(op) is not None:
+    if recognize(op) is not None or as_kron_plus_box(op) is not None:
         return Inverse(op)
     split = as_kronecker_sum(op)
     if split is None:

@@ -30,7 +30,7 @@ from kronbox.linalg.checks import (
 from kronbox.linalg.inverse import inv
 from kronbox.linalg.krylov import krylov_solve
 from kronbox.linalg.shared_eigenbasis import recognize
-from kronbox.linalg.sylvester import as_kronecker_sum
+from kronbox.linalg.sylvester import as_kronecker_sum, kron_plus_box_solve
 from kronbox.linalg.symmetric_sylvester import for_kronsum
 from kronbox.operators import (
     Box,
@@ -184,13 +184,15 @@ def _(op: KronSum, B):
 @_solve.register
 def _(op: Sum, B):
     """Kronecker plus diagonal by the factors' eigendecompositions (:mod:`kronbox.linalg.shared_eigenbasis`);
-    ``(P ⊗ Q)(A' ⊕ B') x = b``: a Kron solve, then a Sylvester solve, when the sum is one in disguise."""
+    ``(P ⊗ Q)(A' ⊕ B') x = b``: a Kron solve, then a Sylvester solve, when the sum is one in disguise;
+    ``α A ⊗ B + β C ⊠ D`` reduced to one (:func:`kronbox.linalg.sylvester.kron_plus_box_solve`)."""
     structure = recognize(op)
     if structure is not None:
         return structure.solve(B)
     split = as_kronecker_sum(op)
     if split is None:
-        return _solve.dispatch(LinearOperator)(op, B)
+        X = kron_plus_box_solve(op, B)
+        return X if X is not None else _solve.dispatch(LinearOperator)(op, B)
     outer, kronsum = split
     return _solve(kronsum, B if outer is None else _solve(outer, B))
 

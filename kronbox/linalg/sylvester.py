@@ -17,7 +17,7 @@ import numpy as np
 import scipy.linalg
 
 from kronbox.linalg import blas
-from kronbox.operators import Identity, Kron, Scaled, Sum, factors
+from kronbox.operators import Box, Identity, Kron, Scaled, Sum, factors
 from kronbox.operators.base import Operator
 from kronbox.operators.kronsum import KronSum
 
@@ -235,3 +235,67 @@ def _split_kronecker_sum(op: Sum) -> tuple[Kron | None, KronSum] | None:
         P, Q = (Identity(F.shape[0]) if _is_identity(F) else F for F in (P, Q))
         return Kron(P, Q), kronsum
     return None
+
+
+def as_kron_plus_box(op: Operator) -> tuple[complex, object, object, complex, object, object] | None:
+    """``op = α (A ⊗ B) + β (C ⊠ D)`` as ``(α, A, B, β, C, D)`` (square ``A``, ``B``; ``C`` is ``n1×n2`` and ``D``
+    ``n2×n1`` so that both act on ``n1×n2`` matrices), or ``None``.
+
+    On row-major ``vec`` it is the T-Sylvester equation ``α A X Bᵀ + β C Xᵀ Dᵀ = R``. Its transpose gives
+    ``Xᵀ = B⁻¹ (Rᵀ − β/α … )``; substituting leaves a two-Kron (generalized Sylvester) equation,
+    ``α A X Bᵀ − P X Qᵀ = R − β C B⁻¹ Rᵀ (αA)⁻ᵀ Dᵀ`` with ``P = β C B⁻¹ D`` and ``Q = D (αA)⁻¹ β C``, which
+    Bartels–Stewart solves in ``O(n³)`` (:func:`kron_plus_box_solve`).
+    """
+    if not isinstance(op, Sum) or len(op.ops) != 2:
+        return None
+    parts = []
+    for term in op.ops:
+        c = 1
+        while isinstance(term, Scaled):
+            c, term = c * term.c, term.op
+        parts.append((c, term))
+    parts.sort(key=lambda part: not isinstance(part[1], Kron))
+    (alpha, kron), (beta, box) = parts
+    if not isinstance(kron, Kron) or not isinstance(box, Box):
+        return None
+    A, B, C, D = (factors.to_array(F) for F in (kron.A, kron.B, box.A, box.B))
+    (n1, m1), (n2, m2) = A.shape, B.shape
+    if n1 != m1 or n2 != m2 or C.shape != (n1, n2) or D.shape != (n2, n1):
+        return None
+    return alpha, A, B, beta, C, D
+
+
+def kron_plus_box_solve(op: Operator, R: np.ndarray) -> np.ndarray | None:
+    """``x`` with ``(α A ⊗ B + β C ⊠ D) x = r`` for each column of ``R`` by the reduction of :func:`as_kron_plus_box`;
+    ``None`` where the reduction does not apply (a singular ``A``, ``B`` or reduced equation, or a result whose
+    residual shows that the reduction lost the solution)."""
+    pieces = as_kron_plus_box(op)
+    if pieces is None:
+        return None
+    alpha, A, B, beta, C, D = pieces
+    n1, n2, k = A.shape[0], B.shape[0], R.shape[1]
+    with np.errstate(all="ignore"):
+        try:
+            outer, kronsum, aA_inv, B_inv = op.kept("kron plus box", lambda: _reduced(alpha, A, B, beta, C, D))
+            R3 = R.reshape(n1, n2, k)
+            # R − β C B⁻¹ Rᵀ (αA)⁻ᵀ Dᵀ, column by column
+            right = np.einsum("ij,jlc,lm->imc", beta * C @ B_inv, R3.transpose(1, 0, 2), aA_inv.T @ D.T)
+            X = kronsum.solve(outer.solve((R3 - right).reshape(n1 * n2, k)))
+        except np.linalg.LinAlgError:
+            return None
+        residual = np.linalg.norm(op._matmat(X) - R)
+    if not residual <= 1e-8 * np.sqrt(n1 * n2) * np.linalg.norm(R):
+        return None
+    return X
+
+
+def _reduced(alpha, A, B, beta, C, D) -> tuple[Kron, KronSum, np.ndarray, np.ndarray]:
+    """``α A ⊗ B − P ⊗ Q`` (``P = β C B⁻¹ D``, ``Q = β D (αA)⁻¹ C``) as ``outer · (X ⊕ Y)``: ``(αA ⊗ Q)(−(αA)⁻¹P ⊕
+    Q⁻¹B)`` when ``n1 ≥ n2`` (``P``, of rank ≤ ``n2``, may be singular), else ``(P ⊗ B)(α P⁻¹A ⊕ −B⁻¹Q)``."""
+    aA_inv, B_inv = np.linalg.inv(alpha * A), np.linalg.inv(B)
+    P, Q = beta * C @ B_inv @ D, beta * D @ aA_inv @ C
+    if A.shape[0] >= B.shape[0]:
+        outer, kronsum = Kron(alpha * A, Q), KronSum(-aA_inv @ P, np.linalg.solve(Q, B))
+    else:
+        outer, kronsum = Kron(P, B), KronSum(alpha * np.linalg.solve(P, A), -B_inv @ Q)
+    return outer, kronsum, aA_inv, B_inv
