@@ -57,6 +57,9 @@ def _sqrtm(n: Expr, ctx: Context):
     A = _arg(n, ctx)
     if A.dtype.kind == "f" and np.array_equal(A, A.T):
         w, Q = np.linalg.eigh(A)
+        # positive semidefinite up to rounding: eigenvalues within rounding of 0 are 0 (singular stays singular)
+        rounding = len(w) * np.finfo(w.dtype).eps * float(np.abs(w).max(initial=0.0))
+        w = np.where(np.abs(w) <= rounding, 0.0, w)
         if w.min() >= 0:
             return (Q * np.sqrt(w)) @ Q.T
     root = scipy.linalg.sqrtm(A)
@@ -66,8 +69,30 @@ def _sqrtm(n: Expr, ctx: Context):
 
 
 def _sylvester(n: Expr, ctx: Context):
-    A, B, C = (ctx.values[id(a)] for a in n.args)
-    return scipy.linalg.solve_sylvester(np.atleast_2d(A), np.atleast_2d(B), C)
+    A, B, C = (np.atleast_2d(ctx.values[id(a)]) for a in n.args)
+    _check_unique(A, B)
+    return scipy.linalg.solve_sylvester(A, B, C)
+
+
+def _eigenvalues(M: np.ndarray) -> np.ndarray:
+    return np.linalg.eigvalsh(M) if np.isrealobj(M) and np.array_equal(M, M.T) else np.linalg.eigvals(M)
+
+
+def _check_unique(A: np.ndarray, B: np.ndarray) -> None:
+    """``A Z + Z B = C`` has one solution when no eigenvalue of ``A`` is minus one of ``B``; where
+    one is (to rounding), the solution does not exist or is not unique: an error, never the huge
+    numbers a solver returns there. The derivative of ``sqrtm(X)`` at a singular ``X`` is such a
+    solve (``R dR + dR R = dX`` with ``R = sqrtm(X)`` singular): it does not exist there."""
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
+        return
+    a, b = _eigenvalues(A), _eigenvalues(B)
+    scale = max(float(np.abs(a).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
+    gap = float(np.abs(a[:, None] + b[None, :]).min(initial=np.inf))
+    if gap <= 100 * max(len(a), len(b)) * np.finfo(np.result_type(A, B, np.float64)).eps * scale:
+        raise np.linalg.LinAlgError(
+            "sylvester(A, B, C): A Z + Z B = C has no unique solution, since an eigenvalue of A is minus one of "
+            f"B (the smallest |λ(A) + λ(B)| is {gap:.1e}); so is the derivative of sqrtm(X) at a singular X: "
+            "it does not exist there")
 
 
 def _logdet(n: Expr, ctx: Context):
