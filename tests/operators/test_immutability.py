@@ -111,3 +111,31 @@ def test_a_foreign_symmetric_kronecker_sum_follows_its_factors():
     A.mul_(2.0)
     X = L.inv().apply(C)
     np.testing.assert_allclose((A @ X + X @ B.T).numpy(), C.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_products_and_dense_forms_read_the_callers_arrays_at_each_call():
+    """The documented contract: no operator keeps a private copy of the caller's numbers for its products."""
+    rng = np.random.default_rng(6)
+    A, B = rng.standard_normal((3, 4)), rng.standard_normal((2, 5))
+    S, T = _matrix(rng, 3), _matrix(rng, 2)
+    u, v, d = rng.standard_normal(6), rng.standard_normal(20), rng.standard_normal((3, 4))
+    cases = [
+        (kb.Kron(A, B), lambda: np.kron(A, B)),
+        (kb.Box(A, B), lambda: np.einsum("il,jk->ijkl", A, B).reshape(6, 20)),
+        (kb.KronSum(S, T), lambda: _kronsum_twin(S, T)),
+        (kb.Outer(u, v), lambda: np.outer(u, v)),
+        (kb.Diag(d), lambda: np.diag(d.ravel())),
+        (kb.Dense(A), lambda: A),
+        (2 * kb.Kron(A, B) + kb.Kron(A, B), lambda: 3 * np.kron(A, B)),
+    ]
+    for op, _ in cases:
+        x, X = rng.standard_normal(op.shape[1]), rng.standard_normal((op.shape[1], 3))
+        op @ x, op @ X, op.to_dense()  # used once before the change
+    for M in (A, B, S, T, u, v, d):
+        M *= -1.5  # in place
+    for op, twin in cases:
+        x, X = rng.standard_normal(op.shape[1]), rng.standard_normal((op.shape[1], 3))
+        np.testing.assert_allclose(op @ x, twin() @ x, rtol=1e-12, err_msg=repr(op))
+        np.testing.assert_allclose(op.matvec(x), twin() @ x, rtol=1e-12, err_msg=repr(op))
+        np.testing.assert_allclose(op @ X, twin() @ X, rtol=1e-12, err_msg=repr(op))
+        np.testing.assert_allclose(op.to_dense(), twin(), rtol=1e-12, err_msg=repr(op))
