@@ -114,6 +114,9 @@ class Operator(LinearOperator):
     """
 
     weak_dtype = False
+    # The thin path of ``op @ x`` for one vector: a callable ``x ↦ op x`` set at construction by operators that
+    # can decide everything about the application up front (Kron and Box of numpy factors), else None.
+    _vector = None
 
     def __init__(self, dtype, shape: tuple[int, int], in_shape=None, out_shape=None, parts=()):
         """``parts``: the arrays and operators the operator is made of. Their library is its
@@ -129,6 +132,8 @@ class Operator(LinearOperator):
     def _matvec(self, x):
         x = np.asarray(x)
         n = self.shape[1]
+        if x.ndim == 1 and self._vector is not None:
+            return self._vector(x)
         if x.ndim == 1:
             return self._matmat(x.reshape(n, 1)).reshape(self.shape[0])
         if x.ndim == 2 and x.shape == (n, 1):
@@ -203,6 +208,10 @@ class Operator(LinearOperator):
         return self._apply_stack_as(b.xp, rows, (self.shape[0],)).T
 
     def matvec(self, x):
+        vector = self._vector
+        if vector is not None and type(x) is np.ndarray and x.ndim == 1 and x.shape[0] == self.shape[1] \
+                and x.dtype.kind in "fc":
+            return vector(x)  # the thin path, as scipy's Krylov solvers call it
         b = self._backend_for(x, "matvec")
         x = self._check_vector(x, self.shape[1], "matvec", columns=False)
         if b is not None:
@@ -274,6 +283,9 @@ class Operator(LinearOperator):
         raise ValueError(f"{self!r}: cannot apply to an array of shape {x.shape}; pass a vector or columns")
 
     def __matmul__(self, other):
+        vector = self._vector
+        if vector is not None and type(other) is np.ndarray and other.ndim == 1 and other.shape[0] == self.shape[1]:
+            return vector(other)  # the thin path (see _vector)
         if type(other) is np.ndarray and 0 < other.ndim <= 2 and other.shape[0] == self.shape[1] and \
                 self.backend is None:
             # ``op @ x`` and ``op @ X``, the hot paths, without the dispatch of ``dot``

@@ -68,6 +68,27 @@ def _two_sided(A, B, X3: np.ndarray) -> np.ndarray:
     return factors.left(B, T).reshape(m2, m1, k).transpose(1, 0, 2)
 
 
+class _VectorPath:
+    """``x ↦ vec(A X Bᵀ)`` for numpy factors, ``X`` being ``x`` read as an ``n1×n2`` matrix (or, for a box product,
+    the transpose of ``x`` read as ``n2×n1``): the thin path of ``op @ x``. The order of the two products
+    (the cheaper side first, as in :func:`_two_sided`) and the view ``Bᵀ`` are fixed at construction, so
+    applying costs two GEMMs, a reshape and a ravel (``python -m bench operators``)."""
+
+    __slots__ = ("A", "BT", "a_first", "shape", "transposed")
+
+    def __init__(self, A: np.ndarray, B: np.ndarray, shape: tuple[int, int], transposed: bool):
+        self.A, self.BT, self.shape, self.transposed = A, B.T, shape, transposed
+        n1, n2 = shape[::-1] if transposed else shape
+        m1, m2 = A.shape[0], B.shape[0]
+        self.a_first = m1 * n2 * (n1 + m2) <= m2 * n1 * (n2 + m1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        X = x.reshape(self.shape)
+        if self.transposed:
+            X = X.T
+        return ((self.A @ X) @ self.BT if self.a_first else self.A @ (X @ self.BT)).ravel()
+
+
 def _two_sided_stack(xp, A, B, X3):
     """``A X3[c] Bᵀ`` for every matrix of a stack ``X3`` (``k × n1 × n2``) of another array library,
     the cheaper side first (as in :func:`_two_sided`)."""
@@ -109,6 +130,8 @@ class Kron(Operator):
         self.B = factors.as_factor(B, "Kron: the right factor")
         (m1, n1), (m2, n2) = self.A.shape, self.B.shape
         super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n1, n2), (m1, m2), (self.A, self.B))
+        if _numpy_factors(self):
+            self._vector = _VectorPath(self.A, self.B, (n1, n2), transposed=False)
 
     def _matmat(self, X):
         k = X.shape[1]
@@ -160,6 +183,8 @@ class Box(Operator):
         self.B = factors.as_factor(B, "Box: the right factor")
         (m1, n1), (m2, n2) = self.A.shape, self.B.shape
         super().__init__(result_dtype(self.A, self.B), (m1 * m2, n1 * n2), (n2, n1), (m1, m2), (self.A, self.B))
+        if _numpy_factors(self):
+            self._vector = _VectorPath(self.A, self.B, (n2, n1), transposed=True)
 
     def _matmat(self, X):
         k = X.shape[1]
