@@ -101,3 +101,24 @@ def test_without_a_writable_cache_directory_the_kernels_run_uncached(tmp_path):
     result = _run(site, tmp_path, XDG_CACHE_HOME=str(blocked), HOME=str(blocked))
     assert _numba_files(tmp_path) == []
     assert result["misses"] >= 1
+
+
+def test_a_cache_directory_inside_the_package_is_not_used(tmp_path):
+    site = _installed_copy(tmp_path)
+    result = _run(site, tmp_path, NUMBA_CACHE_DIR=str(site / "kronbox" / "numba-cache"))
+    assert _numba_files(site) == []
+    assert result["misses"] >= 1
+
+
+def test_unexpected_numba_internals_mean_no_cache(monkeypatch):
+    """The cache plugs into numba's non-public caching classes; if they change, the kernels run uncached."""
+    from numba.core import caching
+
+    from kronbox.kernels import cache
+
+    def kernel(x):
+        return x + 1
+
+    monkeypatch.delattr(caching, "_CacheLocator")
+    assert cache._function_cache(kernel) is None
+    assert cache.jit()(kernel)(1) == 2
