@@ -15,19 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, splu
 
+from kronbox import operators as ops
 from kronbox.backend import BackendError, unsupported
 from kronbox.linalg.symmetric_sylvester import for_kronsum
-from kronbox.operators import (
-    Box,
-    Compose,
-    Dense,
-    Kron,
-    KronSum,
-    Outer,
-    SymmetricPart,
-    Zero,
-    factors,
-)
 from kronbox.operators.base import Operator, shape_text
 
 # Operators without a closed form are factorized densely up to this size (an LU of a 2048×2048
@@ -47,7 +37,7 @@ def numpy_only(op: Operator, what: str, name: str) -> BackendError:
 
 def symmetric_foreign_kronsum(op) -> bool:
     """A Kronecker sum with symmetric factors of another library: solved there by eigendecompositions."""
-    return isinstance(op, KronSum) and for_kronsum(op) is not None
+    return isinstance(op, ops.KronSum) and for_kronsum(op) is not None
 
 
 def require_square(op: Operator, what: str) -> None:
@@ -56,7 +46,7 @@ def require_square(op: Operator, what: str) -> None:
 
 
 def square_operator(op, what: str) -> Operator:
-    op = op if isinstance(op, Operator) else Dense(op)
+    op = op if isinstance(op, Operator) else ops.Dense(op)
     if not op.square:
         raise ValueError(
             f"{what}: {op!r} is {shape_text(op.shape)}, not square; {what} is defined for square operators only"
@@ -73,8 +63,8 @@ def singular_reason(op: LinearOperator) -> str | None:
     return None
 
 
-@singular_reason.register(Kron)
-@singular_reason.register(Box)
+@singular_reason.register(ops.Kron)
+@singular_reason.register(ops.Box)
 def _(op):
     """``rank(A ⊗ B) = rank(A ⊠ B) = rank A · rank B ≤ min(m1,n1) · min(m2,n2)``.
 
@@ -92,18 +82,18 @@ def _(op):
 
 
 @singular_reason.register
-def _(op: Zero):
+def _(op: ops.Zero):
     return f"{op!r} is zero" if op.shape[0] else None
 
 
 @singular_reason.register
-def _(op: Outer):
+def _(op: ops.Outer):
     """``u vᵀ`` has rank one."""
     return f"{op!r} has rank one < {op.shape[0]}" if op.shape[0] > 1 else None
 
 
 @singular_reason.register
-def _(op: Compose):
+def _(op: ops.Compose):
     """``rank(A₁ ⋯ A_k)`` is at most the narrowest dimension along the chain."""
     narrowest = min(min(factor.shape) for factor in op.ops)
     if narrowest < op.shape[0]:
@@ -112,7 +102,7 @@ def _(op: Compose):
 
 
 @singular_reason.register
-def _(op: SymmetricPart):
+def _(op: ops.SymmetricPart):
     """``Π A Π`` has rank at most ``n(n+1)/2`` on the ``n²`` entries of ``n×n`` matrices."""
     if op.n < 2:
         return None
@@ -131,7 +121,7 @@ def sparse_lu(F, role: str, dtype=None):
         raise np.linalg.LinAlgError(f"{role} (sparse {shape_text(F.shape)}) is singular") from None
 
 
-def kept_sparse_lu(op: Dense, dtype):
+def kept_sparse_lu(op: ops.Dense, dtype):
     """The SuperLU of the sparse matrix of ``op`` in ``dtype``, kept on ``op``: an ``Inverse`` of a sparse
     matrix factorizes it once (when ``inv()`` checks that it is nonsingular) and reuses it on every apply."""
     return op.kept(("sparse LU", np.dtype(dtype)), lambda: sparse_lu(op.M, repr(op), dtype))
@@ -139,6 +129,6 @@ def kept_sparse_lu(op: Dense, dtype):
 
 def singular_factor(role: str, F, err: Exception) -> np.linalg.LinAlgError:
     detail = f" ({err})" if isinstance(F, LinearOperator) else ""
-    return np.linalg.LinAlgError(f"{role} ({factors.shape_text(F)}) is singular{detail}")
+    return np.linalg.LinAlgError(f"{role} ({ops.factors.shape_text(F)}) is singular{detail}")
 
 

@@ -15,24 +15,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from kronbox import operators as ops
 from kronbox.linalg.checks import DENSE_MAX, singular_reason, sparse_lu, square_operator
 from kronbox.linalg.shared_eigenbasis import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
-from kronbox.operators import (
-    Box,
-    Commutation,
-    Compose,
-    Dense,
-    Diag,
-    Identity,
-    Inverse,
-    Kron,
-    KronSum,
-    Scaled,
-    Sum,
-    Transpose,
-    factors,
-)
 from kronbox.operators.base import Operator, shape_text
 
 
@@ -146,7 +132,7 @@ def _factor_slogdet(F) -> Slogdet:
 @singledispatch
 def _slogdet(op: LinearOperator) -> Slogdet:
     """No closed form: an LU of the dense matrix if ``N ≤ 2048``, else ``ValueError``."""
-    op = op if isinstance(op, Operator) else Dense(op)
+    op = op if isinstance(op, Operator) else ops.Dense(op)
     if op.shape[0] > DENSE_MAX:
         raise ValueError(
             f"slogdet: {op!r} ({shape_text(op.shape)}) has no closed-form determinant and is too large "
@@ -156,7 +142,7 @@ def _slogdet(op: LinearOperator) -> Slogdet:
 
 
 @_slogdet.register
-def _(op: Kron):
+def _(op: ops.Kron):
     """``det(A ⊗ B) = det(A)^{m2} det(B)^{m1}`` (A ``m1×m1``, B ``m2×m2``)."""
     m1, m2 = op.A.shape[0], op.B.shape[0]
     return _product(op, (_factor_slogdet(op.A), m2), (_factor_slogdet(op.B), m1))
@@ -167,7 +153,7 @@ def _box_sign(m1: int, m2: int) -> int:
 
 
 @_slogdet.register
-def _(op: Box):
+def _(op: ops.Box):
     """``det(A ⊠ B) = (−1)^{C(m1,2)·C(m2,2)} det(A)^{m2} det(B)^{m1}``: ``A ⊠ B = (A ⊗ B)(I ⊠ I)``."""
     m1, m2 = op.A.shape[0], op.B.shape[0]
     shuffle = Slogdet(_box_sign(m1, m2), 0.0)
@@ -175,24 +161,24 @@ def _(op: Box):
 
 
 @_slogdet.register
-def _(op: Commutation):
+def _(op: ops.Commutation):
     """``det(I_m ⊠ I_n) = (−1)^{C(m,2)·C(n,2)}``, the sign of the perfect shuffle."""
     return _typed(op, _box_sign(op.m, op.n), 0.0)
 
 
 @_slogdet.register
-def _(op: Diag):
+def _(op: ops.Diag):
     """``det diag(d) = Π dᵢ``."""
     return _from_values(op, op.diagonal)
 
 
 @_slogdet.register
-def _(op: Identity):
+def _(op: ops.Identity):
     return _typed(op, 1, 0.0)
 
 
 @_slogdet.register
-def _(op: Scaled):
+def _(op: ops.Scaled):
     """``det(c A) = c^N det A``."""
     if op.c == 0:
         return _singular_slogdet(op)
@@ -201,13 +187,13 @@ def _(op: Scaled):
 
 
 @_slogdet.register
-def _(op: Transpose):
+def _(op: ops.Transpose):
     """``det Aᵀ = det A``."""
     return _typed(op, *slogdet(op.op))
 
 
 @_slogdet.register
-def _(op: Compose):
+def _(op: ops.Compose):
     """``det(A₁ ⋯ A_k) = Π det Aᵢ`` for square factors; otherwise no closed form."""
     if not all(factor.square for factor in op.ops):
         return _slogdet.dispatch(LinearOperator)(op)
@@ -215,7 +201,7 @@ def _(op: Compose):
 
 
 @_slogdet.register
-def _(op: Dense):
+def _(op: ops.Dense):
     if isinstance(op.M, np.ndarray):
         return _typed(op, *_factor_slogdet(op.M))
     if sp.issparse(op.M):
@@ -226,14 +212,14 @@ def _(op: Dense):
 
 
 @_slogdet.register
-def _(op: KronSum):
+def _(op: ops.KronSum):
     """``det(A ⊗ I + I ⊗ B) = Πᵢⱼ (λᵢ + μⱼ)`` over the eigenvalues ``λ`` of ``A`` and ``μ`` of ``B``."""
-    lam, mu = (np.linalg.eigvals(factors.to_array(F)) for F in (op.A, op.B))
+    lam, mu = (np.linalg.eigvals(ops.factors.to_array(F)) for F in (op.A, op.B))
     return _from_values(op, (lam[:, None] + mu[None, :]).ravel())
 
 
 @_slogdet.register
-def _(op: Sum):
+def _(op: ops.Sum):
     """Kronecker plus diagonal: ``Σ log(c λ + s)`` over the factors' eigenvalues
     (:mod:`kronbox.linalg.shared_eigenbasis`);
     ``α (A ⊗ B) + β (C ⊗ D) = (P ⊗ Q)(A' ⊕ B')`` (see :mod:`kronbox.linalg.sylvester`): a product of closed forms."""
@@ -249,7 +235,7 @@ def _(op: Sum):
 
 
 @_slogdet.register
-def _(op: Inverse):
+def _(op: ops.Inverse):
     """``det A⁻¹ = 1 / det A``."""
     sign, logabsdet = slogdet(op.op)
     if sign == 0:

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from kronbox import operators as ops
 from kronbox.backend import library, numeric_array
 from kronbox.linalg.checks import (
     DENSE_MAX,
@@ -32,20 +33,6 @@ from kronbox.linalg.krylov import krylov_solve
 from kronbox.linalg.shared_eigenbasis import recognize
 from kronbox.linalg.sylvester import as_kronecker_sum, kron_plus_box_solve
 from kronbox.linalg.symmetric_sylvester import for_kronsum
-from kronbox.operators import (
-    Box,
-    Commutation,
-    Compose,
-    Dense,
-    Diag,
-    Identity,
-    Inverse,
-    Kron,
-    KronSum,
-    Scaled,
-    Sum,
-    Transpose,
-)
 from kronbox.operators.base import Operator, shape_text
 
 
@@ -57,7 +44,7 @@ def solve(op, b) -> np.ndarray:
     ``x.reshape(A.in_shape)``. Singular operators raise ``numpy.linalg.LinAlgError``.
     """
     if symmetric_foreign_kronsum(op) and library(b) == op.backend.library:
-        return Inverse(op) @ b
+        return ops.Inverse(op) @ b
     op = square_operator(op, "solve")
     if library(b) is not None:
         raise numpy_only(op, "solve", library(b))
@@ -97,7 +84,7 @@ def _two_sided_solve(A, B, C: np.ndarray, what: str) -> np.ndarray:
 @singledispatch
 def _solve(op: LinearOperator, B: np.ndarray) -> np.ndarray:
     """No closed form: a dense LU if ``N ≤ 2048``, else :func:`kronbox.linalg.krylov.krylov_solve`."""
-    op = op if isinstance(op, Operator) else Dense(op)
+    op = op if isinstance(op, Operator) else ops.Dense(op)
     if op.shape[0] > DENSE_MAX:
         return krylov_solve(op, B)
     try:
@@ -107,37 +94,37 @@ def _solve(op: LinearOperator, B: np.ndarray) -> np.ndarray:
 
 
 @_solve.register
-def _(op: Kron, B):
+def _(op: ops.Kron, B):
     """``(A ⊗ B) vec(X) = vec(C)``  ⇔  ``X = A⁻¹ C B⁻ᵀ``."""
     Xt = _two_sided_solve(op.A, op.B, B, "Kron")
     return Xt.transpose(1, 0, 2).reshape(op.shape[0], B.shape[1])
 
 
 @_solve.register
-def _(op: Box, B):
+def _(op: ops.Box, B):
     """``(A ⊠ B) vec(X) = vec(A Xᵀ Bᵀ) = vec(C)``  ⇔  ``X = (A⁻¹ C B⁻ᵀ)ᵀ``."""
     return _two_sided_solve(op.A, op.B, B, "Box").reshape(op.shape[0], B.shape[1])
 
 
 @_solve.register
-def _(op: Commutation, B):
+def _(op: ops.Commutation, B):
     """``K⁻¹ = Kᵀ``."""
     return inv(op)._matmat(B)
 
 
 @_solve.register
-def _(op: Diag, B):
+def _(op: ops.Diag, B):
     """``diag(d)⁻¹ b = b / d``."""
     return inv(op)._matmat(B)
 
 
 @_solve.register
-def _(op: Identity, B):
+def _(op: ops.Identity, B):
     return B.copy()
 
 
 @_solve.register
-def _(op: Scaled, B):
+def _(op: ops.Scaled, B):
     """``(c A)⁻¹ b = A⁻¹ b / c``."""
     if op.c == 0:
         raise np.linalg.LinAlgError(f"{op!r} is singular: the coefficient is zero")
@@ -145,16 +132,16 @@ def _(op: Scaled, B):
 
 
 @_solve.register
-def _(op: Transpose, B):
+def _(op: ops.Transpose, B):
     """``Aᵀ x = b`` is a solve with the transposed structure (``Kron(A, B)ᵀ = Kron(Aᵀ, Bᵀ)`` …)."""
     transposed = op.op.T
-    if isinstance(transposed, Transpose):  # no structure to transpose into
+    if isinstance(transposed, ops.Transpose):  # no structure to transpose into
         return _solve.dispatch(LinearOperator)(op, B)
     return _solve_checked(transposed, B)
 
 
 @_solve.register
-def _(op: Compose, B):
+def _(op: ops.Compose, B):
     """``A₁ ⋯ A_k x = b``: solve with ``A₁`` first, then ``A₂`` … (square factors)."""
     if not all(factor.square for factor in op.ops):
         return _solve.dispatch(LinearOperator)(op, B)
@@ -164,7 +151,7 @@ def _(op: Compose, B):
 
 
 @_solve.register
-def _(op: Dense, B):
+def _(op: ops.Dense, B):
     """``numpy.linalg.solve`` (LU); a sparse matrix by its sparse LU, kept for the next solve."""
     if sp.issparse(op.M):
         return kept_sparse_lu(op, np.result_type(op.M.dtype, B.dtype)).solve(B)
@@ -176,13 +163,13 @@ def _(op: Dense, B):
 
 
 @_solve.register
-def _(op: KronSum, B):
+def _(op: ops.KronSum, B):
     """``A X + X Bᵀ = C`` by Bartels–Stewart (:class:`kronbox.linalg.sylvester.SylvesterSolver`), ``O(m1³ + m2³)``."""
     return op.sylvester.solve(B)
 
 
 @_solve.register
-def _(op: Sum, B):
+def _(op: ops.Sum, B):
     """Kronecker plus diagonal by the factors' eigendecompositions (:mod:`kronbox.linalg.shared_eigenbasis`);
     ``(P ⊗ Q)(A' ⊕ B') x = b``: a Kron solve, then a Sylvester solve, when the sum is one in disguise;
     ``α A ⊗ B + β C ⊠ D`` reduced to one (:func:`kronbox.linalg.sylvester.kron_plus_box_solve`)."""
@@ -198,7 +185,7 @@ def _(op: Sum, B):
 
 
 @_solve.register
-def _(op: Inverse, B):
+def _(op: ops.Inverse, B):
     """``(A⁻¹)⁻¹ b = A b``."""
     return op.op._matmat(B)
 
@@ -207,7 +194,7 @@ def solve_stack(op: Operator, X3):
     """``A⁻¹`` applied to a stack ``X3`` of another array library: a Kronecker sum of symmetric factors is
     solved there by eigendecompositions (:mod:`kronbox.linalg.symmetric_sylvester`); every other direct solve
     runs on numpy arrays only."""
-    solver = for_kronsum(op) if isinstance(op, KronSum) else None
+    solver = for_kronsum(op) if isinstance(op, ops.KronSum) else None
     if solver is not None:
         return solver.solve(X3)
     raise numpy_only(op, "a direct solve (applying the inverse)", library(X3))

@@ -13,25 +13,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
+from kronbox import operators as ops
 from kronbox.linalg.checks import numpy_only, require_square
 from kronbox.linalg.shared_eigenbasis import recognize
-from kronbox.operators import (
-    Box,
-    Commutation,
-    Compose,
-    Dense,
-    Diag,
-    Identity,
-    Inverse,
-    Kron,
-    KronSum,
-    Outer,
-    Scaled,
-    Sum,
-    Transpose,
-    Zero,
-    factors,
-)
 from kronbox.operators.base import Operator
 
 # Columns probed at once when a trace has no closed form.
@@ -42,13 +26,13 @@ def _factor_entries(F, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``F[rows, cols]`` for a dense, sparse or operator factor (operators are densified: they are small)."""
     if sp.issparse(F):
         return np.asarray(F.tocsr()[rows, cols]).ravel()
-    return factors.to_array(F)[rows, cols]
+    return ops.factors.to_array(F)[rows, cols]
 
 
 @singledispatch
 def trace(op: LinearOperator):
     """``tr(A) = Σ_p A[p, p]``, exact. Without a closed form: probe ``A`` with blocks of unit vectors."""
-    op = op if isinstance(op, Operator) else Dense(op)
+    op = op if isinstance(op, Operator) else ops.Dense(op)
     require_square(op, "trace")
     N = op.shape[0]
     total = np.zeros((), dtype=op.dtype)
@@ -61,7 +45,7 @@ def trace(op: LinearOperator):
 
 
 @trace.register
-def _(op: Kron):
+def _(op: ops.Kron):
     """``tr(A ⊗ B) = tr A · tr B`` for square factors; else ``Σ_p A[i,k] B[j,l]`` on the diagonal."""
     require_square(op, "trace")
     A, B = op.A, op.B
@@ -74,7 +58,7 @@ def _(op: Kron):
 
 
 @trace.register
-def _(op: Box):
+def _(op: ops.Box):
     """``tr(A ⊠ B) = tr(A B)`` for ``A`` ``m×n`` and ``B`` ``n×m``; else ``Σ_p A[i,l] B[j,k]``."""
     require_square(op, "trace")
     A, B = op.A, op.B
@@ -95,7 +79,7 @@ def _factor_trace(F):
 def _product_trace(A, B):
     """``tr(A B) = Σ A ∘ Bᵀ`` for factors ``A`` (``m×n``) and ``B`` (``n×m``) of any kind."""
     if isinstance(A, LinearOperator) or isinstance(B, LinearOperator):
-        return np.asarray(trace(Compose(A, B)))
+        return np.asarray(trace(ops.Compose(A, B)))
     if sp.issparse(A):
         return np.asarray(A.multiply(B.T).sum())
     if sp.issparse(B):
@@ -104,30 +88,30 @@ def _product_trace(A, B):
 
 
 @trace.register
-def _(op: Outer):
+def _(op: ops.Outer):
     """``tr(u vᵀ) = vᵀ u``."""
     require_square(op, "trace")
     return (op.v @ op.u).item()
 
 
 @trace.register
-def _(op: Diag):
+def _(op: ops.Diag):
     return op.diagonal.sum().item()
 
 
 @trace.register
-def _(op: Identity):
+def _(op: ops.Identity):
     return op.dtype.type(op.shape[0]).item()
 
 
 @trace.register
-def _(op: Zero):
+def _(op: ops.Zero):
     require_square(op, "trace")
     return op.dtype.type(0).item()
 
 
 @trace.register
-def _(op: Commutation):
+def _(op: ops.Commutation):
     """``tr(I_m ⊠ I_n)`` counts the fixed points of the perfect shuffle: ``1 + gcd(m-1, n-1)``."""
     if op.m == 0 or op.n == 0:
         return op.dtype.type(0).item()
@@ -135,24 +119,24 @@ def _(op: Commutation):
 
 
 @trace.register
-def _(op: Scaled):
+def _(op: ops.Scaled):
     return op.c * trace(op.op)
 
 
 @trace.register
-def _(op: Sum):
+def _(op: ops.Sum):
     """Linearity: ``tr(Σ Aᵢ) = Σ tr(Aᵢ)``."""
     require_square(op, "trace")
     return sum(trace(term) for term in op.ops)
 
 
 @trace.register
-def _(op: Transpose):
+def _(op: ops.Transpose):
     return trace(op.op)
 
 
 @trace.register
-def _(op: Dense):
+def _(op: ops.Dense):
     require_square(op, "trace")
     if isinstance(op.M, LinearOperator):
         return trace(op.M)
@@ -160,36 +144,36 @@ def _(op: Dense):
 
 
 @trace.register
-def _(op: KronSum):
+def _(op: ops.KronSum):
     """``tr(A ⊗ I_{m2} + I_{m1} ⊗ B) = m2 tr A + m1 tr B``."""
     m1, m2 = op.in_shape
     return (m2 * _factor_trace(op.A) + m1 * _factor_trace(op.B)).item()
 
 
 @trace.register
-def _(op: Compose):
+def _(op: ops.Compose):
     """The product simplified (mixed products, connectors); if it stays a product, cyclically:
     an outer factor gives ``tr(A u vᵀ B) = vᵀ B A u``, else probe ``tr(A B) = tr(B A)`` in the
     rotation with the fewest rows."""
     require_square(op, "trace")
     simplified = op.simplify()
-    if not isinstance(simplified, Compose):
+    if not isinstance(simplified, ops.Compose):
         return trace(simplified)
-    ops = simplified.ops
-    i = next((i for i, factor in enumerate(ops) if isinstance(factor, Outer)), None)
+    chain = simplified.ops
+    i = next((i for i, factor in enumerate(chain) if isinstance(factor, ops.Outer)), None)
     if i is not None:
-        w = ops[i].u[:, None]
-        for factor in reversed(ops[i + 1 :] + ops[:i]):
+        w = chain[i].u[:, None]
+        for factor in reversed(chain[i + 1 :] + chain[:i]):
             w = factor._matmat(w)
-        return (ops[i].v @ w)[0].item()
-    i = min(range(len(ops)), key=lambda i: ops[i].shape[0])
-    return trace.dispatch(LinearOperator)(Compose(*ops[i:], *ops[:i]))
+        return (chain[i].v @ w)[0].item()
+    i = min(range(len(chain)), key=lambda i: chain[i].shape[0])
+    return trace.dispatch(LinearOperator)(ops.Compose(*chain[i:], *chain[:i]))
 
 
 
 
 @trace.register
-def _(op: Inverse):
+def _(op: ops.Inverse):
     """``tr((c ⊗Kᵢ + s ⊗Dᵢ)⁻¹)`` in closed form (:mod:`kronbox.linalg.shared_eigenbasis`); otherwise probed."""
     structure = recognize(op.op)
     closed = structure.trace_of_inverse() if structure is not None else None
