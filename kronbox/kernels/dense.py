@@ -41,8 +41,10 @@ _NUMBA_MIN_ENTRIES = 1 << 13
 
 # numba's workqueue threading layer aborts the process (exit 134) when two Python threads run
 # parallel kernels at once; tbb and omp are thread-safe. Kernel calls are serialized by this lock
-# while the layer is workqueue or not yet chosen (numba picks it at the first parallel launch).
-_WORKQUEUE_LOCK = threading.Lock()
+# while the layer is workqueue or not yet chosen (numba picks it at the first parallel launch). It is
+# re-entrant: a sum's terms are formed while the sum's buffer is being filled (an operator factor's
+# dense form, made by the kernels too), one kernel after the other in the same thread.
+_WORKQUEUE_LOCK = threading.RLock()
 _THREADSAFE_LAYERS = frozenset({"tbb", "omp"})
 
 
