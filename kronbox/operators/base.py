@@ -432,8 +432,13 @@ class Operator(LinearOperator):
         return self._dense()
 
     def _dense(self) -> np.ndarray:
-        """:meth:`to_dense` for numpy factors."""
-        return self._matmat(np.eye(self.shape[1], dtype=self.dtype))
+        """:meth:`to_dense` for numpy factors: the operator applied to the identity, ``A I_N``, or, for a wide
+        operator (``N > M``), its adjoint's ``(Aᴴ I_M)ᴴ``, so that no identity larger than the result is formed
+        (a ``1 × 10⁶`` operator is 8 MB dense; ``I_N`` would be 8 TB)."""
+        M, N = self.shape
+        if N > M:
+            return self._rmatmat(np.eye(M, dtype=self.dtype)).conj().T
+        return self._matmat(np.eye(N, dtype=self.dtype))
 
     def dense_terms(self, c=1) -> Iterator[tuple]:
         """``c · self`` as the pieces a dense kernel of :mod:`kronbox.kernels.dense` accumulates: ``("kron", c,

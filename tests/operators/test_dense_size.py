@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 import kronbox as kb
 from kronbox.operators.base import DenseTooLargeError, byte_text
@@ -46,3 +47,18 @@ def test_small_dense_forms_are_unaffected():
     A = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(kb.Kron(A, A).to_dense(), np.kron(A, A))
     assert kb.Identity(0).to_dense().shape == (0, 0)
+
+
+def test_a_wide_operator_without_structure_densifies_within_its_own_size():
+    """``to_dense`` of a 1 × 10⁶ operator (8 MB) never forms the 10⁶ × 10⁶ identity (8 TB): it goes through
+    the adjoint, for real and complex operators, and agrees with the matrix behind it."""
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal(10**6)
+    row = spla.LinearOperator((1, 10**6), matvec=lambda x: np.atleast_1d(w @ x), rmatvec=lambda y: w * y[0],
+                              dtype=np.float64)
+    dense = kb.Dense(row).to_dense()
+    assert dense.shape == (1, 10**6)
+    np.testing.assert_array_equal(dense[0], w)
+    C = rng.standard_normal((3, 7)) + 1j * rng.standard_normal((3, 7))
+    for op, twin in ((kb.Dense(spla.aslinearoperator(C)), C), (kb.Dense(spla.aslinearoperator(C)).H, C.conj().T)):
+        np.testing.assert_allclose(op.to_dense(), twin, rtol=1e-14)
