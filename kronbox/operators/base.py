@@ -491,6 +491,19 @@ class Operator(LinearOperator):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({shape_text(self.shape)})"
 
+    def __str__(self) -> str:
+        """The operator in mathematical notation: ``[40×40] ⊗ [50×50] + 0.5 I₂₀₀₀``
+        (:mod:`kronbox.operators.notation`)."""
+        from kronbox.operators import notation
+
+        return notation.text(self)
+
+    def _repr_latex_(self) -> str:
+        """The notation typeset, for notebooks: ``A ⊗ B`` as ``\\otimes``, ``⊠`` as ``\\boxtimes``."""
+        from kronbox.operators import notation
+
+        return f"${notation.latex(self)}$"
+
 
 def readonly(x):
     """A read-only view of the numpy array ``x`` (what operators keep of the caller's arrays: writing
