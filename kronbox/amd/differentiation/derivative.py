@@ -26,11 +26,17 @@ from kronbox.amd.expressions.expr import (
     ShapeError,
     add,
     declared_shape,
+    is_eye,
     is_scalar_shape,
     literal,
+    matmul,
+    mpow,
+    mul,
     ones,
+    scalar_factor,
     shape_text,
     topological,
+    transpose,
     zeros_like,
 )
 from kronbox.amd.expressions.linear_map import LinearMap, compose, identity, total, unwind, zero
@@ -94,6 +100,60 @@ def unit_axes(e: Expr) -> tuple[bool, bool]:
     return known[id(e)]
 
 
+SMALL_POWER = 64  # up to this k the reverse rule of A^k is the table's sum of k terms
+
+
+def _scaled_identity(G: Expr) -> Expr | None:
+    """``c`` when ``G = c I`` (an identity, a 1×1 matrix or a scalar times one), else ``None``."""
+    c, rest = scalar_factor(G)
+    if is_eye(rest) or (rest.kind == "ones" and rest.shape == (1, 1)):
+        return c if c is not None else literal(1.0)
+    return None
+
+
+def unwind_power(A: Expr, k: int, G: Expr) -> Expr:
+    """``Ā`` for ``F = A^k`` and ``F̄ = G``, in ``O(log k)`` nodes: ``A^k`` read as the product of the
+    squares ``S₀ = A``, ``Sᵢ = Sᵢ₋₁ Sᵢ₋₁`` for the binary digits of ``k`` (powers of ``A`` commute), and
+    reverse mode run over that product and those squares. The table's rule
+    ``Σⱼ (Aʲ)ᵀ G (A^{k−1−j})ᵀ`` has ``k`` terms; this has ``O(log k)`` and evaluates in ``O(log k)``
+    matrix products (the squares, built as products, are shared), and it simplifies to the same
+    (``trace(X^k)`` → ``k (X^{k−1})ᵀ``)."""
+    c = _scaled_identity(G)
+    if c is not None:  # G commutes with A: Σⱼ (Aʲ)ᵀ G (A^{k−1−j})ᵀ = k c (A^{k−1})ᵀ
+        return mul(mul(literal(float(k)), c), transpose(mpow(A, k - 1)))
+    if k <= SMALL_POWER:  # the table's k terms (they keep the Hessian's forward mode small too)
+        return unwind(local_jacobian(mpow(A, k), 0), G)
+    squares = [A]
+    while (1 << len(squares)) <= k:
+        squares.append(matmul(squares[-1], squares[-1]))
+    digits = [i for i in range(len(squares)) if k >> i & 1]
+    factors = [squares[i] for i in digits]
+    adjoint: list[Expr | None] = [None] * len(squares)
+    for j, i in enumerate(digits):  # F = P_j S_i Q_j: the adjoint of S_i is P_jᵀ G Q_jᵀ
+        left, right = factors[:j], factors[j + 1:]
+        H = G
+        if left:
+            H = matmul(transpose(_product(left)), H)
+        if right:
+            H = matmul(H, transpose(_product(right)))
+        adjoint[i] = H
+    for i in range(len(squares) - 1, 0, -1):  # S_i = S_{i−1} S_{i−1}
+        H = adjoint[i]
+        if H is None:
+            continue
+        S = transpose(squares[i - 1])
+        below = add(matmul(H, S), matmul(S, H))
+        adjoint[i - 1] = below if adjoint[i - 1] is None else add(adjoint[i - 1], below)
+    return adjoint[0]
+
+
+def _product(factors: list[Expr]) -> Expr:
+    out = factors[0]
+    for f in factors[1:]:
+        out = matmul(out, f)
+    return out
+
+
 def gradient(f: Expr, x: Expr) -> Expr:
     """``∂f/∂x`` (shape of ``x``) by reverse mode: adjoints unwound from the output down."""
     if f.shape is None and unit_axes(f) != (True, True):
@@ -110,7 +170,7 @@ def gradient(f: Expr, x: Expr) -> Expr:
             continue
         for i, a in enumerate(n.args):
             if id(a) in dep:
-                contribution = unwind(local_jacobian(n, i), G)
+                contribution = unwind_power(a, n.param, G) if n.kind == "mpow" else unwind(local_jacobian(n, i), G)
                 adjoint[id(a)] = contribution if id(a) not in adjoint else add(adjoint[id(a)], contribution)
     return adjoint[id(x)] if id(x) in adjoint else zeros_like(x)
 

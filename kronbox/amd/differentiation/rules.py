@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kronbox.amd.expressions.budget import check_terms
 from kronbox.amd.expressions.elementwise import FUNCTIONS, power_derivative
 from kronbox.amd.expressions.expr import (
     SHAPE_ONLY,
@@ -96,6 +97,7 @@ def _matmul(F: Expr, i: int) -> LinearMap:
 
 def _power(F: Expr, k: int) -> LinearMap:
     A = F.args[0]
+    check_terms(k, f"the Jacobian of A^k (k = {k})")
     terms = [kron(mpow(A, j), transpose(mpow(A, k - 1 - j))) for j in range(k)]
     return total(terms, A.shape, A.shape)
 

@@ -19,6 +19,7 @@ product absorbs its neighbours (``vec(U) vec(V)ᵀ L = vec(U) vec(unwind(L, V))�
 from __future__ import annotations
 
 from kronbox import services
+from kronbox.amd.expressions.budget import check_terms
 from kronbox.amd.expressions.expr import (
     Expr,
     add,
@@ -172,15 +173,25 @@ def total(maps: list[LinearMap], out_shape, in_shape) -> LinearMap:
     """The sum of ``maps``: nested sums flattened (scalars distributed), zeros dropped, and terms that
     share a factor merged, ``a (A ⊗ B) + b (A ⊗ C) = A ⊗ (a B + b C)`` (likewise ⊠, outer, diag)."""
     terms: list[tuple[Expr, LinearMap]] = []
+    sharing: dict[tuple, list[int]] = {}  # the terms by kind and factor: a term merges with the first that shares one
+
+    def index(M: LinearMap, i: int) -> None:
+        for key in _merge_keys(M):
+            sharing.setdefault(key, []).append(i)
+
     for L in maps:
         for c, M in _scaled_terms(L, literal(1.0)):
-            for i, (d, N) in enumerate(terms):
+            check_terms(len(terms), "a Jacobian or Hessian")
+            for i in sorted({i for key in _merge_keys(M) for i in sharing.get(key, ())}):
+                d, N = terms[i]
                 joined = _merge(c, M, d, N)
                 if joined is not None:
                     terms[i] = (literal(1.0), joined)
+                    index(joined, i)
                     break
             else:
                 terms.append((c, M))
+                index(M, len(terms) - 1)
     if not terms:
         return zero(out_shape, in_shape)
     if len(terms) == 1:
@@ -198,6 +209,15 @@ def _scaled_terms(L: LinearMap, c: Expr) -> list[tuple[Expr, LinearMap]]:
     if L.kind == "sum":
         return [t for M in L.args for t in _scaled_terms(M, c)]
     return [(c, L)]
+
+
+def _merge_keys(M: LinearMap) -> tuple:
+    """Where :func:`_merge` may join ``M`` with another term: the same kind and a shared factor."""
+    if M.kind == "diag":
+        return (("diag",),)
+    if M.kind in ("kron", "box", "outer"):
+        return ((M.kind, 0, id(M.args[0])), (M.kind, 1, id(M.args[1])))
+    return ()
 
 
 def _merge(c: Expr, L: LinearMap, d: Expr, M: LinearMap) -> LinearMap | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from kronbox.amd.expressions.budget import check_text
 from kronbox.amd.expressions.expr import Expr
 
 R = TypeVar("R")
@@ -38,7 +39,10 @@ class Fold(Generic[R]):
                 stack.extend(pending)
                 continue
             stack.pop()
-            done[id(n)] = (n, self._visit(n, [done[id(a)][1] for a in n.args]))
+            result = self._visit(n, [done[id(a)][1] for a in n.args])
+            if isinstance(result, tuple) and result and isinstance(result[0], str):
+                check_text(len(result[0]))
+            done[id(n)] = (n, result)
         return done[id(root)][1]
 
     def remember(self, node: Expr, result: R) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kronbox.amd.expressions.budget import SymbolicBudgetError
 from kronbox.amd.expressions.expr import (
     SYMBOL_KINDS,
     Expr,
@@ -102,7 +103,11 @@ class Simplifier:
     def shorter(self, e: Expr, at_least: int = SUM) -> Expr:
         """The rewritten ``e``, or ``e`` itself where that prints shorter (parenthesized below ``at_least``)."""
         out = self.expr(e)
-        return out if len(wrap(self.text(out), at_least)) <= len(wrap(self.text(e), at_least)) else e
+        try:
+            raw = len(wrap(self.text(e), at_least))
+        except SymbolicBudgetError:  # the expression as built is too long to print: the rewriting is shorter
+            return out
+        return out if len(wrap(self.text(out), at_least)) <= raw else e
 
     def _key(self, e: Expr) -> str:
         return self.text(e)[0]
