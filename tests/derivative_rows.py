@@ -377,6 +377,10 @@ def _positive(rng):
     return rng.uniform(0.5, 2.0, (3, 2))
 
 
+def _inside_unit(rng):
+    return rng.uniform(-0.8, 0.8, (3, 2))
+
+
 def _away_from_zero(rng):
     return rng.uniform(0.2, 1.2, (3, 2)) * rng.choice([-1.0, 1.0], (3, 2))
 
@@ -389,6 +393,9 @@ ELEMENTWISE = {
     "cos": (np.cos, lambda x: -np.sin(x), _anywhere),
     "tan": (np.tan, lambda x: 1 / np.cos(x) ** 2, _anywhere),
     "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2, _anywhere),
+    "arcsin": (np.arcsin, lambda x: 1 / np.sqrt(1 - x**2), _inside_unit),
+    "arccos": (np.arccos, lambda x: -1 / np.sqrt(1 - x**2), _inside_unit),
+    "arctan": (np.arctan, lambda x: 1 / (1 + x**2), _anywhere),
     "abs": (np.abs, np.sign, _away_from_zero),
     "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float), _away_from_zero),
     "sign": (np.sign, np.zeros_like, _away_from_zero),

@@ -31,7 +31,21 @@ from kronbox.amd.expressions.expr import (
     zeros,
 )
 from kronbox.amd.expressions.expr import sum_ as sum
-from kronbox.amd.expressions.functions import abs, cos, exp, log, relu, sign, sin, sqrt, tan, tanh
+from kronbox.amd.expressions.functions import (
+    abs,
+    arccos,
+    arcsin,
+    arctan,
+    cos,
+    exp,
+    log,
+    relu,
+    sign,
+    sin,
+    sqrt,
+    tan,
+    tanh,
+)
 from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.amd.optimize import Iteration, MinimizeResult, NotConvergedError, NotConvergedWarning, minimize
 from kronbox.amd.parsing import ParseError, parse, parse_map
@@ -40,8 +54,9 @@ from kronbox.amd.printing.simplify import simplify, simplify_map
 
 __all__ = [
     "Derivative", "Expr", "Iteration", "LinearMap", "MinimizeResult", "NotConvergedError", "NotConvergedWarning",
-    "ParseError", "ShapeError", "abs", "const", "cos", "det", "evaluate", "exp", "eye", "grad", "hessian", "inner",
-    "inv", "jacobian", "log", "logdet", "map_latex", "map_text", "minimize", "norm", "normsq", "parse", "parse_map",
-    "power", "relu", "sign", "simplify", "simplify_map", "sin", "sqrt", "sqrtm", "substitute", "sum", "sylvester",
-    "tan", "tanh", "taylor", "to_format", "to_latex", "to_numpy", "to_text", "trace", "value_and_grad", "var", "zeros",
+    "ParseError", "ShapeError", "abs", "arccos", "arcsin", "arctan", "const", "cos", "det", "evaluate", "exp", "eye",
+    "grad", "hessian", "inner", "inv", "jacobian", "log", "logdet", "map_latex", "map_text", "minimize", "norm",
+    "normsq", "parse", "parse_map", "power", "relu", "sign", "simplify", "simplify_map", "sin", "sqrt", "sqrtm",
+    "substitute", "sum", "sylvester", "tan", "tanh", "taylor", "to_format", "to_latex", "to_numpy", "to_text",
+    "trace", "value_and_grad", "var", "zeros",
 ]

@@ -64,6 +64,13 @@ FUNCTIONS: dict[str, Elementwise] = {row.name: row for row in (
     Elementwise("cos", np.cos, lambda F, A: neg(elementwise("sin", A))),
     Elementwise("tan", np.tan, lambda F, A: add(literal(1.0), power(F, 2))),
     Elementwise("tanh", np.tanh, lambda F, A: add(literal(1.0), neg(power(F, 2)))),
+    # d arcsin = 1/√(1 − a²), d arccos = −1/√(1 − a²), d arctan = 1/(1 + a²); the Array API spells them asin, …
+    Elementwise("arcsin", np.arcsin, lambda F, A: power(add(literal(1.0), neg(power(A, 2))), -0.5),
+                array_api=lambda xp, x: xp.asin(x)),
+    Elementwise("arccos", np.arccos, lambda F, A: neg(power(add(literal(1.0), neg(power(A, 2))), -0.5)),
+                array_api=lambda xp, x: xp.acos(x)),
+    Elementwise("arctan", np.arctan, lambda F, A: div(literal(1.0), add(literal(1.0), power(A, 2))),
+                array_api=lambda xp, x: xp.atan(x)),
     Elementwise("abs", np.abs, lambda F, A: elementwise("sign", A), analytic=False),
     Elementwise("sign", np.sign, _zero_derivative, analytic=False),
     Elementwise("relu", _relu, lambda F, A: elementwise("step", A), analytic=False, array_api=_relu_array_api),

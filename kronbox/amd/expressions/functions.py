@@ -14,6 +14,6 @@ def _entrywise(name: str):
     return f
 
 
-exp, log, sqrt, sin, cos, tan, tanh, abs, sign, relu = map(
-    _entrywise, ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "abs", "sign", "relu")
+exp, log, sqrt, sin, cos, tan, tanh, arcsin, arccos, arctan, abs, sign, relu = map(
+    _entrywise, ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "arcsin", "arccos", "arctan", "abs", "sign", "relu")
 )

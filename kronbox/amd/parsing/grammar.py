@@ -13,7 +13,7 @@ parentheses, names and calls. Functions: ``inv trace tr det logdet sqrtm norm1 n
 (``log(det(·))`` is ``logdet``; ``norm2`` is the Frobenius norm of a matrix), ``eye``/``I``,
 ``vector(c)``/``matrix(c)`` (all entries ``c``, size from the context), ``zeros(m, n)``,
 ``ones(m, n)``, ``ones(size(A))``, ``sylvester(A, B, C)`` and, entry by entry,
-``exp log sqrt sin cos tan tanh abs sign relu step``.
+``exp log sqrt sin cos tan tanh arcsin arccos arctan abs sign relu step``.
 
 Every other name is a symbol. Its shape comes from ``shapes`` (a shape or a value, by name); where
 none is given, matrixcalculus.org's typing applies by the first letter: ``a``–``g`` scalars,

@@ -19,7 +19,8 @@ _GREEK = frozenset({
     "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 })
 _CALLS = {"trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "sum": r"\operatorname{sum}"}
-_FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh"}
+_FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
+              "arcsin": r"\arcsin", "arccos": r"\arccos", "arctan": r"\arctan"}
 _INVERSE = "^{-1}"
 
 

@@ -25,7 +25,8 @@ _CALLS = {"inv": "np.linalg.inv({})", "trace": "np.trace({})", "det": "np.linalg
           "sqrtm": "scipy.linalg.sqrtm({})", "ones_like": "np.ones(np.shape({}))",
           "zeros_like": "np.zeros(np.shape({}))"}
 _ELEMENTWISE = {"exp": "np.exp({})", "log": "np.log({})", "sqrt": "np.sqrt({})", "sin": "np.sin({})",
-                "cos": "np.cos({})", "tan": "np.tan({})", "tanh": "np.tanh({})", "abs": "np.abs({})",
+                "cos": "np.cos({})", "tan": "np.tan({})", "tanh": "np.tanh({})", "arcsin": "np.arcsin({})",
+                "arccos": "np.arccos({})", "arctan": "np.arctan({})", "abs": "np.abs({})",
                 "sign": "np.sign({})", "relu": "np.maximum({}, 0)", "step": "(np.real({}) > 0) * 1.0"}
 _OPERATORS = {"matmul": " @ ", "mul": " * ", "div": " / "}
 _MAX_NESTING = 50  # a deeper subexpression gets a temporary of its own

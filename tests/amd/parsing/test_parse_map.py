@@ -38,7 +38,7 @@ SIZED_TREES = st.recursive(st.sampled_from([TREE_SYMBOLS[k] for k in ("X", "A", 
 
 @settings(max_examples=80, deadline=None)
 @given(SIZED_TREES)
-def test_jacobians_of_randomtrees_parse_back(e):
+def test_jacobians_of_random_trees_parse_back(e):
     assume("X" in e.symbols)
     v = values(11)
     X = v["X"]
