@@ -30,6 +30,7 @@ from kronbox.operators import (
     Transpose,
     Zero,
 )
+from kronbox.operators.base import DenseTooLargeError
 from kronbox.operators.direct import direct_product
 from kronbox.vec import unvec, vec
 
@@ -39,6 +40,7 @@ __all__ = [
     "Commutation",
     "Compose",
     "Dense",
+    "DenseTooLargeError",
     "Diag",
     "Identity",
     "Inverse",

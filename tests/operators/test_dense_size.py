@@ -37,6 +37,10 @@ def test_a_dense_form_that_cannot_exist_is_refused_with_its_size(build):
         assert "lazily" in message and "op @ x" in message
 
 
+def test_the_error_is_public():
+    assert kb.DenseTooLargeError is DenseTooLargeError and issubclass(kb.DenseTooLargeError, MemoryError)
+
+
 def test_byte_text():
     assert byte_text(512) == "512 B"
     assert byte_text(8 * 10**9 * 10**9) == "6.94 EiB"
