@@ -14,6 +14,9 @@ from __future__ import annotations
 MAX_MAP_TERMS = 5_000
 #: The longest text (in characters) a printer may produce for one expression or subexpression.
 MAX_TEXT = 20_000_000
+#: The most characters one printing (or simplification) may produce for all subexpressions together:
+#: a formula nested thousands of levels deep prints each level's text around the one below.
+MAX_TEXT_TOTAL = 1_000_000_000
 
 
 class SymbolicBudgetError(ValueError):
@@ -27,7 +30,12 @@ def check_terms(count: int, what: str) -> None:
             "a power X^k with a large k has k of them: use the gradient (reverse mode), which stays small")
 
 
-def check_text(length: int) -> None:
+def check_text(length: int, total: int = 0) -> None:
+    if total > MAX_TEXT_TOTAL:
+        raise SymbolicBudgetError(
+            f"printing this expression would write more than {MAX_TEXT_TOTAL:,} characters for its subexpressions "
+            "(kronbox.amd.expressions.budget.MAX_TEXT_TOTAL): it is nested too deeply or too large to print; "
+            "evaluate it instead")
     if length > MAX_TEXT:
         raise SymbolicBudgetError(
             f"the printed expression would be longer than {MAX_TEXT:,} characters "

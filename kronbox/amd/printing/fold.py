@@ -25,6 +25,7 @@ class Fold(Generic[R]):
     def __init__(self, visit: Callable[[Expr, list[R]], R]):
         self._visit = visit
         self._done: dict[int, tuple[Expr, R]] = {}
+        self._characters = 0  # printed so far, for the budget (kronbox.amd.expressions.budget)
 
     def __call__(self, root: Expr) -> R:
         done = self._done
@@ -41,7 +42,8 @@ class Fold(Generic[R]):
             stack.pop()
             result = self._visit(n, [done[id(a)][1] for a in n.args])
             if isinstance(result, tuple) and result and isinstance(result[0], str):
-                check_text(len(result[0]))
+                self._characters += len(result[0])
+                check_text(len(result[0]), self._characters)
             done[id(n)] = (n, result)
         return done[id(root)][1]
 
