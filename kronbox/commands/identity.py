@@ -72,10 +72,11 @@ class _Evaluator:
                 continue
             try:
                 done[id(node)] = self._value(node, [done[id(a)] for a in node.args])
-            except (ValueError, TypeError, np.linalg.LinAlgError) as error:
-                if isinstance(error, ParseError):
-                    raise
-                raise self.fail(node, str(error)) from None
+            except ParseError:
+                raise
+            except (ValueError, TypeError, AttributeError, IndexError, ArithmeticError, np.linalg.LinAlgError) as error:
+                # whatever an operation refuses is the formula's problem, reported at its place
+                raise self.fail(node, str(error) or type(error).__name__) from None
         return done[id(root)]
 
     def matrix(self, node: Node, x) -> np.ndarray:
