@@ -104,6 +104,14 @@ def of(x) -> Backend | None:
     return Backend(name, array_api_compat.array_namespace(x), array_api_compat.device(x))
 
 
+def of_foreign(x) -> Backend:
+    """The backend of ``x``, an array known to be foreign (:func:`of` without the ``None``)."""
+    b = of(x)
+    if b is None:
+        raise BackendError(f"expected an array of a library other than numpy, got a {type(x).__name__}")
+    return b
+
+
 def join(first: Backend | None, second: Backend | None, what: Description) -> Backend | None:
     """The backend of a computation with parts on ``first`` and ``second`` (``None``: no foreign part)."""
     if first is None or second is None:
@@ -201,5 +209,5 @@ def _foreign_numeric_array(x, what: str, ndims: tuple[int, ...]):
     promoted = np.dtype(np.float64) if dtype.kind in "biu" else _PROMOTED.get(dtype)
     if promoted is None:
         return x
-    b = of(x)
+    b = of_foreign(x)
     return b.xp.astype(x, b.dtype(promoted))

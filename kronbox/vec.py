@@ -7,16 +7,20 @@ Cookbook): ``vec_F(X) = vec_C(Xᵀ)``.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
-_ORDERS = ("C", "F")
+Order = Literal["C", "F"]
 
 
-def check_order(order: str) -> str:
+def check_order(order: str) -> Order:
     """Return ``order`` if it is ``"C"`` or ``"F"``, else raise ``ValueError``."""
-    if order not in _ORDERS:
-        raise ValueError(f"order must be 'C' (row-major) or 'F' (column-major), got {order!r}")
-    return order
+    if order == "C":
+        return "C"
+    if order == "F":
+        return "F"
+    raise ValueError(f"order must be 'C' (row-major) or 'F' (column-major), got {order!r}")
 
 
 def vec(X, order: str = "C") -> np.ndarray:
@@ -33,9 +37,10 @@ def vec(X, order: str = "C") -> np.ndarray:
 def unvec(x, shape: tuple[int, int], order: str = "C") -> np.ndarray:
     """Inverse of :func:`vec`: read a vector of length ``m·n`` as an ``m × n`` matrix."""
     x = np.asarray(x)
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2:
-        raise ValueError(f"unvec needs a matrix shape (m, n), got {shape}")
+    sizes = tuple(int(s) for s in shape)
+    if len(sizes) != 2:
+        raise ValueError(f"unvec needs a matrix shape (m, n), got {sizes}")
+    shape = (sizes[0], sizes[1])
     if x.ndim != 1 and not (x.ndim == 2 and 1 in x.shape):
         raise ValueError(f"unvec expects a vector, got an array of shape {x.shape}")
     if x.size != shape[0] * shape[1]:

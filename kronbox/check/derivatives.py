@@ -21,6 +21,7 @@ directions against its tolerance, and lists every method's error in its detail.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable
 
@@ -33,6 +34,7 @@ from kronbox.amd.evaluation import bound_values, evaluate
 from kronbox.amd.expressions.elementwise import FUNCTIONS
 from kronbox.amd.expressions.expr import Expr
 from kronbox.check.operator_checks import Report
+from kronbox.vec import check_order
 
 _COMPLEX_STEP = 1e-30
 
@@ -44,8 +46,26 @@ _KINKED_FUNCTIONS = frozenset({"abs", "sign", "relu", "step"})
 _MARGIN = 1e-3  # how far an argument keeps from a kink or from the edge of a domain
 
 
+def _exponent(n: Expr) -> float:
+    """The exponent of a ``power`` or ``mpow`` node (``Expr.param`` is typed ``object``: it depends on the kind)."""
+    p = n.param
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"{n.kind} node with exponent {p!r}: expected a real number")
+    return float(p)
+
+
+def _function(n: Expr) -> str:
+    """The name of the function of an ``ew`` node."""
+    name = n.param
+    if not isinstance(name, str):
+        raise TypeError(f"ew node with function {name!r}: expected its name")
+    return name
+
+
 def _needs_positive(n: Expr) -> bool:
-    return (n.kind == "ew" and n.param in _POSITIVE_FUNCTIONS) or (n.kind == "power" and n.param != int(n.param))
+    return (n.kind == "ew" and n.param in _POSITIVE_FUNCTIONS) or (
+        n.kind == "power" and _exponent(n) != int(_exponent(n))
+    )
 
 
 def _below(e: Expr, kinds) -> set[str]:
@@ -53,7 +73,7 @@ def _below(e: Expr, kinds) -> set[str]:
     names: set[str] = set()
     for n in e.nodes():
         if kinds(n):
-            names.update(m.param[0] for m in n.nodes() if m.kind in ("var", "const"))
+            names.update(m.name for m in n.nodes() if m.kind in ("var", "const"))
     return names
 
 
@@ -110,14 +130,14 @@ def _outside(n: Expr, A: np.ndarray) -> str | None:
         return "norm2 is at its kink (0)"
     if n.kind == "div" and not (np.abs(A) > _MARGIN).all():
         return "a denominator is near 0"
-    if n.kind == "power" and n.param < 0 and not (np.abs(A) > _MARGIN).all():
+    if n.kind == "power" and _exponent(n) < 0 and not (np.abs(A) > _MARGIN).all():
         return "a negative power of an entry near 0"
     if A.ndim == 2 and A.shape[0] == A.shape[1] and n.kind in ("logdet", "sqrtm", "inv", "mpow"):
         if n.kind == "logdet" and np.linalg.slogdet(A)[0].real <= 0:
             return "logdet needs a positive determinant"
         if n.kind == "sqrtm" and not (np.linalg.eigvals(A).real > _MARGIN).all():
             return "sqrtm needs eigenvalues with a positive real part"
-        if (n.kind == "inv" or (n.kind == "mpow" and n.param < 0)) and np.linalg.cond(A) > 1e8:
+        if (n.kind == "inv" or (n.kind == "mpow" and _exponent(n) < 0)) and np.linalg.cond(A) > 1e8:
             return "an inverse of a nearly singular matrix"
     return None
 
@@ -149,7 +169,7 @@ _SCHUR_BASED = frozenset({"sqrtm", "sylvester"})
 
 def analytic(e: Expr) -> bool:
     """True when ``e`` is evaluated by steps analytic in the entries, so that the complex step applies."""
-    return all(n.kind not in _SCHUR_BASED and (n.kind != "ew" or FUNCTIONS[n.param].analytic) for n in e.nodes())
+    return all(n.kind not in _SCHUR_BASED and (n.kind != "ew" or FUNCTIONS[_function(n)].analytic) for n in e.nodes())
 
 
 class _Probe:
@@ -237,8 +257,10 @@ def jacobian(F: Expr, wrt, values: dict | None = None, *, directions: int = 3, t
     probe = _Probe(F, wrt, values, seed)
     J = jacobian_of(F, probe.x).at(probe.values, order=order)
 
+    stacking = check_order(order)
+
     def vec(A):
-        return np.ravel(A, order=order)
+        return np.ravel(A, order=stacking)
 
     references = {"central differences": lambda V: vec(probe.central(F, V))}
     if probe.analytic:
@@ -264,7 +286,9 @@ def hessian(f: Expr, wrt, values: dict | None = None, *, directions: int = 3, to
         return (8 * (d[1] - d[-1]) - (d[2] - d[-2])) / (12 * t)
 
     by_gradient, by_complex_step = "central differences of the gradient", "differences of the complex step"
-    errors: dict[str, list[float]] = {by_gradient: []} | ({by_complex_step: []} if probe.analytic else {})
+    errors: dict[str, list[float]] = {by_gradient: []}
+    if probe.analytic:
+        errors[by_complex_step] = []
     for _ in range(directions):
         V = probe.direction()
         HV = H @ V.ravel()

@@ -79,7 +79,7 @@ class GridGP:
     def covariance(self, grams=None) -> Operator:
         """``σ_f² K₁ ⊗ ⋯ ⊗ K_d + σ_n² I`` as a lazy kronbox operator."""
         Ks = [K for K, _ in (grams or self.gram())]
-        return self.signal * Kron(*Ks) + self.noise * Identity(self.y.size)
+        return Kron(*Ks) * self.signal + Identity(self.y.size) * self.noise
 
     def _structure(self, grams) -> SharedEigenbasis:
         structure = recognize(self.covariance(grams))
@@ -110,7 +110,8 @@ class GridGP:
         for j, (_, dK) in enumerate(grams):
             factors = [dK if i == j else G for i, (G, _) in enumerate(grams)]
             quadratic = alpha @ Kron(*factors)._matmat(alpha[:, None])[:, 0]
-            g = [np.einsum("kp,kp->p", Q, dK @ Q) if i == j else lam
+            # diag(Qᵀ dK Q) for the differentiated axis (Q None: eigenvectors I, a diagonal factor)
+            g = [lam if i != j else np.diagonal(dK) if Q is None else np.einsum("kp,kp->p", Q, dK @ Q)
                  for i, (lam, Q) in enumerate(zip(values, vectors, strict=True))]
             trace = np.sum(reduce(np.multiply.outer, g).ravel() / e)
             grad[j] = 0.5 * self.signal * (quadratic - trace)

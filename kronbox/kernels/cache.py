@@ -64,6 +64,7 @@ def _function_cache(py_func: Callable):
     root = cache_root()
     if root is None or _inside_package(root):
         return None
+    directory = str(root)
     try:
         from numba.core import caching
 
@@ -71,7 +72,7 @@ def _function_cache(py_func: Callable):
             def __init__(self, py_func, py_file):
                 self._py_file = py_file
                 self._lineno = py_func.__code__.co_firstlineno
-                self._cache_path = os.path.join(root, self.get_suitable_cache_subpath(py_file))
+                self._cache_path = os.path.join(directory, self.get_suitable_cache_subpath(py_file))
 
             def get_cache_path(self):
                 return self._cache_path

@@ -61,6 +61,7 @@ def _leave() -> None:
         left = _limits.pop()
         if not _limits:
             original, _original, _holder = _original, None, None
+            assert original is not None, "the outermost block recorded the pools' sizes"
             original.restore_original_limits()
         elif left < min(_limits):
             pools().limit(limits=min(_limits), user_api="blas")

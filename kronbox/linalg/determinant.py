@@ -43,7 +43,8 @@ def _singular_slogdet(op: Operator) -> Slogdet:
 
 def _product(op: Operator, *parts: tuple[Slogdet, int]) -> Slogdet:
     """``Π detᵢ^{pᵢ}`` in slogdet form (no overflow: the logarithms add)."""
-    sign, logabsdet = 1, 0.0
+    sign: float | complex = 1
+    logabsdet = 0.0
     for (s, log), power in parts:
         if s == 0:
             return _singular_slogdet(op)
@@ -87,7 +88,7 @@ def logdet(op) -> float | complex:
     sign, logabsdet = slogdet(op)
     if op.dtype.kind == "c":
         return complex(logabsdet, np.angle(sign)) if sign else complex(-np.inf)
-    if sign < 0:
+    if sign.real < 0:  # a real operator's sign is real
         raise ValueError(
             f"logdet: det({op!r}) is negative (log|det| = {logabsdet:.6g}), so it has no real logarithm; "
             f"use slogdet() for (sign, log|det|)"

@@ -46,7 +46,7 @@ _HERMITIAN_RTOL = 1e-12
 def _flatten(op) -> tuple[complex, list] | None:
     """``op = c · (F₁ ⊗ ⋯ ⊗ F_d)`` as ``(c, [F₁, …, F_d])``, each ``Fᵢ`` a square numpy array, an
     :class:`Identity` or a :class:`Diag` of numpy numbers; ``None`` for anything else."""
-    c = 1
+    c: complex = 1
     while isinstance(op, Scaled):
         c, op = c * op.c, op.op
     if isinstance(op, Kron):
@@ -265,30 +265,34 @@ def _recognize(op: Sum) -> SharedEigenbasis | None:
         flat = [_flatten_box(term) for term in op.ops]
     else:
         flat = [_flatten(term) for term in op.ops]
-    if any(f is None for f in flat):
+    found = [f for f in flat if f is not None]
+    if len(found) != len(flat):
         return None
-    sizes = [F.shape[0] for F in max((factors for _, factors in flat), key=len)]
-    terms = []
-    for c, factors in flat:
-        regrouped = _regroup(factors, sizes)
+    sizes = [F.shape[0] for F in max((fs for _, fs in found), key=len)]
+    coefficients: list[complex] = []  # of the terms, times the scales their factors give up below
+    groups: list[list] = []  # the factors of the terms, regrouped to the common sizes
+    for c, fs in found:
+        regrouped = _regroup(fs, sizes)
         if regrouped is None:
             return None
-        terms.append([c, regrouped])
-    factors, metrics = [], []
-    uses: list[list[bool]] = [[] for _ in terms]
+        coefficients.append(c)
+        groups.append(regrouped)
+    factors: list[np.ndarray | None] = []
+    metrics: list[np.ndarray | None] = []
+    uses: list[list[bool]] = [[] for _ in groups]
     for i in range(len(sizes)):
-        position = _position([fs[i] for _, fs in terms])
+        position = _position([fs[i] for fs in groups])
         if position is None:
             return None
         K, M, roles = position
         factors.append(K)
         metrics.append(M)
         for t, (is_K, scale) in enumerate(roles):
-            terms[t][0] = terms[t][0] * scale
+            coefficients[t] = coefficients[t] * scale
             uses[t].append(is_K)
     if not any(any(k) for k in uses):
         return None  # nothing to diagonalize: a sum of diagonals and metrics
-    structure = [(c, tuple(k)) for (c, _), k in zip(terms, uses, strict=True)]
+    structure = [(c, tuple(k)) for c, k in zip(coefficients, uses, strict=True)]
     return SharedEigenbasis(structure, factors, metrics, sizes, op.dtype, shuffle)
 
 
@@ -300,7 +304,7 @@ def _unscaled(op):
 
 def _flatten_box(op) -> tuple[complex, list] | None:
     """``c · (A ⊠ B)`` as ``(c, [A, B])`` for square numpy (or ``Identity``/``Diag``) factors."""
-    c = 1
+    c: complex = 1
     while isinstance(op, Scaled):
         c, op = c * op.c, op.op
     left, right = _flatten(op.A), _flatten(op.B)
@@ -312,7 +316,8 @@ def _flatten_box(op) -> tuple[complex, list] | None:
 def _position(column: list) -> tuple[np.ndarray | None, np.ndarray | None, list[tuple[bool, complex]]] | None:
     """The factors of every term at one position as ``(K, M, [(is_K, scale), …])``: at most one Hermitian ``K``
     and one positive definite ``M`` (a positive diagonal counts, up to a positive scale per term)."""
-    diagonal, matrices = None, []
+    diagonal: np.ndarray | None = None
+    matrices: list[np.ndarray] = []
     roles: list = []
     for F in column:
         d = _diagonal(F)
@@ -361,14 +366,15 @@ def _kron_and_diagonal_terms(op: Operator) -> tuple[Operator, list[tuple[complex
     """``op = K + Σ cⱼ diag(dⱼ)``: the one Kronecker term ``K`` and the diagonal terms as full-length vectors."""
     if not isinstance(op, Sum):
         return None
-    kron, diagonal = None, []
+    kron: Operator | None = None
+    diagonal: list[tuple[complex, np.ndarray]] = []
     for term in op.ops:
         flat = _flatten(term)
         if flat is None:
             return None
         c, factors = flat
-        ds = [_diagonal(F) for F in factors]
-        if all(d is not None for d in ds):
+        ds = [d for d in (_diagonal(F) for F in factors) if d is not None]
+        if len(ds) == len(factors):
             diagonal.append((c, reduce(np.multiply.outer, ds).ravel()))
         elif kron is None:
             kron = term

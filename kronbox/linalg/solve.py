@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from kronbox import operators as ops
-from kronbox.backend import library, numeric_array
+from kronbox.backend import library, numeric_array, of_foreign
 from kronbox.linalg.checks import (
     DENSE_MAX,
     kept_sparse_lu,
@@ -46,8 +46,9 @@ def solve(op, b) -> np.ndarray:
     if symmetric_foreign_kronsum(op) and library(b) == op.backend.library:
         return ops.Inverse(op) @ b
     op = square_operator(op, "solve")
-    if library(b) is not None:
-        raise numpy_only(op, "solve", library(b))
+    name = library(b)
+    if name is not None:
+        raise numpy_only(op, "solve", name)
     b = op._check_vector(b, op.shape[0], "solve")
     B = numeric_array(b, "solve: the right-hand side")
     X = _solve_checked(op, B.reshape(op.shape[0], 1 if B.ndim == 1 else B.shape[1]))
@@ -197,4 +198,4 @@ def solve_stack(op: Operator, X3):
     solver = for_kronsum(op) if isinstance(op, ops.KronSum) else None
     if solver is not None:
         return solver.solve(X3)
-    raise numpy_only(op, "a direct solve (applying the inverse)", library(X3))
+    raise numpy_only(op, "a direct solve (applying the inverse)", of_foreign(X3).library)

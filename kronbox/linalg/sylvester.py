@@ -176,7 +176,7 @@ def _scaled_kron(term: Operator) -> tuple[complex, Kron] | None:
 
 def _scaled_identity(term: Operator, like: Kron) -> tuple[complex, Kron] | None:
     """``β I_N`` as ``β (I ⊗ I)`` with the factor sizes of ``like`` (square factors), else ``None``."""
-    c = 1
+    c: complex = 1
     while isinstance(term, Scaled):
         c, term = c * term.c, term.op
     (m1, n1), (m2, n2) = like.A.shape, like.B.shape
@@ -217,9 +217,10 @@ def _split_kronecker_sum(op: Sum) -> tuple[Kron | None, KronSum] | None:
     if terms.count(None) == 1:  # α (A ⊗ B) + β I: the identity as I ⊗ I, split like the Kron
         kron = next(t for t in terms if t is not None)[1]
         terms = [t if t is not None else _scaled_identity(term, kron) for t, term in zip(terms, op.ops, strict=True)]
-    if None in terms:
+    found = [t for t in terms if t is not None]
+    if len(found) != 2:
         return None
-    (alpha, first), (beta, second) = terms
+    (alpha, first), (beta, second) = found
     A, B, C, D = first.A, first.B, second.A, second.B
     if not (A.shape == C.shape and B.shape == D.shape and A.shape[0] == A.shape[1] and B.shape[0] == B.shape[1]):
         return None
@@ -237,7 +238,9 @@ def _split_kronecker_sum(op: Sum) -> tuple[Kron | None, KronSum] | None:
     return None
 
 
-def as_kron_plus_box(op: Operator) -> tuple[complex, object, object, complex, object, object] | None:
+def as_kron_plus_box(
+    op: Operator,
+) -> tuple[complex, np.ndarray, np.ndarray, complex, np.ndarray, np.ndarray] | None:
     """``op = α (A ⊗ B) + β (C ⊠ D)`` as ``(α, A, B, β, C, D)`` (square ``A``, ``B``; ``C`` is ``n1×n2`` and ``D``
     ``n2×n1`` so that both act on ``n1×n2`` matrices), or ``None``.
 
@@ -248,9 +251,9 @@ def as_kron_plus_box(op: Operator) -> tuple[complex, object, object, complex, ob
     """
     if not isinstance(op, Sum) or len(op.ops) != 2:
         return None
-    parts = []
+    parts: list[tuple[complex, Operator]] = []
     for term in op.ops:
-        c = 1
+        c: complex = 1
         while isinstance(term, Scaled):
             c, term = c * term.c, term.op
         parts.append((c, term))

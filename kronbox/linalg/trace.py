@@ -30,7 +30,7 @@ def _factor_entries(F, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 @singledispatch
-def trace(op: LinearOperator):
+def trace(op: LinearOperator) -> float | complex:
     """``tr(A) = Σ_p A[p, p]``, exact. Without a closed form: probe ``A`` with blocks of unit vectors."""
     op = op if isinstance(op, Operator) else ops.Dense(op)
     require_square(op, "trace")

@@ -16,16 +16,30 @@ numpy operators never reach it.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from kronbox import services
-from kronbox.backend import Backend, BackendError, combine, is_foreign, join, join_all, library, numpy_dtype, with_numpy
+from kronbox.backend import (
+    Backend,
+    BackendError,
+    combine,
+    is_foreign,
+    join,
+    join_all,
+    library,
+    numpy_dtype,
+    of_foreign,
+    with_numpy,
+)
 from kronbox.backend import of as backend_of
 from kronbox.vec import check_order
+
+_T = TypeVar("_T")
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -116,7 +130,7 @@ class Operator(LinearOperator):
     weak_dtype = False
     # The thin path of ``op @ x`` for one vector: a callable ``x ↦ op x`` set at construction by operators that
     # can decide everything about the application up front (Kron and Box of numpy factors), else None.
-    _vector = None
+    _vector: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __init__(self, dtype, shape: tuple[int, int], in_shape=None, out_shape=None, parts=()):
         """``parts``: the arrays and operators the operator is made of. Their library is its
@@ -371,14 +385,15 @@ class Operator(LinearOperator):
         return Sum(other, -self)
 
     def __pow__(self, p):
-        if not isinstance(p, numbers.Integral) or p < 0:
+        if not isinstance(p, numbers.Integral) or int(p) < 0:
             raise ValueError(f"operator powers need a non-negative integer exponent, got {p!r}")
         from kronbox.operators.combinators import Compose
         from kronbox.operators.structural import Identity
 
-        if p == 0:
+        n = int(p)
+        if n == 0:
             return Identity(self.shape[0], dtype=self.dtype)
-        return Compose(*([self] * p)) if p > 1 else self
+        return Compose(*([self] * n)) if n > 1 else self
 
     # ------------------------------------------------------------------ structure
     def _transpose(self):
@@ -386,7 +401,7 @@ class Operator(LinearOperator):
 
         return Transpose(self)
 
-    def kept(self, key, compute):
+    def kept(self, key: Hashable, compute: Callable[[], _T]) -> _T:
         """``compute()``, evaluated once per operator and ``key`` and kept, so that a factorization (or any
         other derived object) computed for one solve serves every later one.
 
@@ -458,19 +473,20 @@ class Operator(LinearOperator):
         return 2 * self.shape[0] * self.shape[1]
 
     # -------------------------------------------- closed forms (kronbox.linalg, through kronbox.services)
-    def trace(self):
+    def trace(self) -> float | complex:
         """``tr(A)`` by a closed form where one exists (never forming the matrix)."""
         return services.call("linalg.trace", self)
 
-    def det(self):
+    def det(self) -> float | complex:
         """``det A`` by a closed form where one exists (see :mod:`kronbox.linalg.determinant`)."""
         return services.call("linalg.det", self)
 
-    def slogdet(self):
-        """``(sign, log|det A|)``, safe from overflow: ``det A = sign · exp(logabsdet)``."""
+    def slogdet(self) -> tuple[float | complex, float]:
+        """``(sign, log|det A|)``, safe from overflow: ``det A = sign · exp(logabsdet)`` (a
+        :class:`kronbox.linalg.Slogdet`)."""
         return services.call("linalg.slogdet", self)
 
-    def logdet(self):
+    def logdet(self) -> float | complex:
         """``log det A``; raises ``ValueError`` for a real ``A`` with a negative determinant."""
         return services.call("linalg.logdet", self)
 
@@ -482,7 +498,7 @@ class Operator(LinearOperator):
         """``x`` with ``A x = b`` (a vector or ``N × k`` columns), by a closed form where one exists."""
         return services.call("linalg.solve", self, b)
 
-    def simplify(self):
+    def simplify(self) -> Operator:
         """An equal operator rewritten with the AMD identities, never costlier (:mod:`kronbox.operators.identities`)."""
         from kronbox.operators.identities import simplify_operator
 
@@ -536,8 +552,7 @@ def _arrays_in(value) -> Iterator:
 def _snapshot(a):
     if isinstance(a, np.ndarray):
         return a.copy()
-    b = backend_of(a)
-    return b.xp.asarray(a, copy=True)
+    return of_foreign(a).xp.asarray(a, copy=True)
 
 
 def _unchanged(arrays, snapshots) -> bool:
@@ -552,7 +567,7 @@ def _unchanged(arrays, snapshots) -> bool:
             if not np.array_equal(a, s, equal_nan=a.dtype.kind in "fc"):
                 return False
         else:
-            xp = backend_of(a).xp
+            xp = of_foreign(a).xp
             same = a == s
             if xp.isdtype(a.dtype, ("real floating", "complex floating")):
                 same = same | (xp.isnan(a) & xp.isnan(s))

@@ -47,7 +47,7 @@ class Sum(Operator):
                     f"Sum: cannot add {terms[0]!r} of shape {shape_text(terms[0].shape)} "
                     f"and {op!r} of shape {shape_text(op.shape)}"
                 )
-        self.ops = tuple(terms)
+        self.ops: tuple[Operator, ...] = tuple(terms)
         self.weak_dtype = all_weak(*terms)
         super().__init__(
             result_dtype(*terms), terms[0].shape, _matrix_shape(terms, "in_shape"), _matrix_shape(terms, "out_shape"),
@@ -105,7 +105,7 @@ class Compose(Operator):
                     f"{right!r} of shape {shape_text(right.shape)}: inner dimensions "
                     f"{left.shape[1]} and {right.shape[0]} differ"
                 )
-        self.ops = tuple(factors)
+        self.ops: tuple[Operator, ...] = tuple(factors)
         self.weak_dtype = all_weak(*factors)
         super().__init__(
             result_dtype(*factors),

@@ -37,7 +37,8 @@ def _check_perm(perm) -> tuple[int, int, int, int]:
         or sorted(entries) != list(_VALID)
     ):
         raise ValueError(f"direct_product: perm must be a permutation of {_VALID}, got {perm!r}")
-    return tuple(int(p) for p in entries)
+    a, b, c, d = (int(p) for p in entries)
+    return a, b, c, d
 
 
 def _oriented(M, indices: tuple[int, int], row: int):

@@ -204,7 +204,7 @@ def same(x, y) -> bool:
     if not isinstance(x, Operator) or (x.shape, x.in_shape, x.out_shape) != (y.shape, y.in_shape, y.out_shape):
         return False
     px, py = _parts(x), _parts(y)
-    return px is not None and len(px) == len(py) and all(map(same, px, py))
+    return px is not None and py is not None and len(px) == len(py) and all(map(same, px, py))
 
 
 # ---------------------------------------------------------------------------- node rules

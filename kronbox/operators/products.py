@@ -21,8 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from kronbox.backend import is_foreign, matmul, numeric_array
-from kronbox.backend import of as backend_of
+from kronbox.backend import is_foreign, matmul, numeric_array, of_foreign
 from kronbox.operators import factors
 from kronbox.operators.base import Operator, readonly, result_dtype
 from kronbox.vec import check_order
@@ -64,8 +63,8 @@ def _two_sided(A, B, X3: np.ndarray) -> np.ndarray:
         return (A @ np.matmul(B, X3).reshape(n1, m2 * k)).reshape(m1, m2, k)
     # Sparse or operator factors: the same two products through the factors' own ``@``.
     T = factors.left(A, X3.reshape(n1, n2 * k)).reshape(m1, n2, k)
-    T = np.ascontiguousarray(T.transpose(1, 0, 2)).reshape(n2, m1 * k)
-    return factors.left(B, T).reshape(m2, m1, k).transpose(1, 0, 2)
+    T2 = np.ascontiguousarray(T.transpose(1, 0, 2)).reshape(n2, m1 * k)
+    return factors.left(B, T2).reshape(m2, m1, k).transpose(1, 0, 2)
 
 
 class _VectorPath:
@@ -233,7 +232,7 @@ def _as_vector(u, order: str, role: str) -> tuple[np.ndarray, tuple[int, ...]]:
     if u.ndim == 1:
         return u, tuple(u.shape)
     if is_foreign(u):  # another array library: vec by its namespace
-        xp = backend_of(u).xp
+        xp = of_foreign(u).xp
         return xp.reshape(u.T if order == "F" else u, (-1,)), tuple(u.shape)[:: -1 if order == "F" else 1]
     if u.ndim == 2:
         if order == "F":

@@ -7,13 +7,13 @@ does not promote the dtype of a sum or product they take part in (float32 stays 
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from kronbox.backend import is_foreign, matmul, numeric_array
-from kronbox.backend import of as backend_of
+from kronbox.backend import is_foreign, matmul, numeric_array, of_foreign
 from kronbox.operators.base import Operator, all_weak, is_scalar, readonly, result_dtype, shape_text
 
 
@@ -78,7 +78,7 @@ class Zero(Operator):
         return np.zeros((self.shape[0], X.shape[1]), dtype=X.dtype)
 
     def _apply_stack(self, xp, X3):
-        return xp.zeros((X3.shape[0], *self.out_shape), dtype=X3.dtype, device=backend_of(X3).device)
+        return xp.zeros((X3.shape[0], *self.out_shape), dtype=X3.dtype, device=of_foreign(X3).device)
 
     def _transpose(self):
         return Zero(self.in_shape, self.out_shape, dtype=self.dtype)
@@ -108,7 +108,7 @@ class Diag(Operator):
         self.d = d
         shape = tuple(d.shape)
         size = _size(shape)
-        self.diagonal = backend_of(d).xp.reshape(d, (size,)) if is_foreign(d) else d.ravel()
+        self.diagonal = of_foreign(d).xp.reshape(d, (size,)) if is_foreign(d) else d.ravel()
         super().__init__(d.dtype, (size, size), shape, shape, (d,))
 
     def _matmat(self, X):
@@ -145,13 +145,14 @@ class Scaled(Operator):
         if not is_scalar(c):
             raise ValueError(f"Scaled: the coefficient must be a scalar, got {type(c).__name__}")
         if isinstance(c, numbers.Number) and not isinstance(c, int | float | complex | np.generic):
-            c = float(c) if c == getattr(c, "real", c) else complex(c)  # Fraction, Decimal, ...
+            number: Any = c  # numbers.Number declares no conversions; Fraction, Decimal, ... have them
+            c = float(number) if number == getattr(number, "real", number) else complex(number)
         if not isinstance(op, Operator):
             op = Dense(op)
         if isinstance(op, Scaled):
             c, op = c * op.c, op.op
-        self.c = c.item() if isinstance(c, np.generic | np.ndarray) else c
-        self.op = op
+        self.c: int | float | complex = c.item() if isinstance(c, np.generic | np.ndarray) else c
+        self.op: Operator = op
         self.weak_dtype = all_weak(op, self.c)
         super().__init__(result_dtype(op, self.c), op.shape, op.in_shape, op.out_shape, (op,))
 

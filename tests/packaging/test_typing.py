@@ -1,0 +1,85 @@
+"""The type check of the test command (``mypy``, configured in ``[tool.mypy]`` of pyproject.toml) passes on the
+package and catches what it is there to catch: a public function whose body contradicts its annotated return type,
+and a caller who uses a public function's result as the wrong type.
+
+mypy runs as the test command runs it (same configuration, same cache: after the command's ``mypy`` these take
+a second or two; cold, the first one takes about 20 s).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytest.importorskip("mypy", reason="mypy is in the test extra: pip install -e '.[test]'")
+
+
+def _mypy(*args: str) -> subprocess.CompletedProcess[str]:
+    """mypy with the project's configuration, from the checkout (so that ``import kronbox`` is the checkout's)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--no-error-summary",
+         "--show-error-codes", *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+
+
+def _errors(output: str, path: Path | str) -> list[tuple[int, str]]:
+    """``(line, error code)`` of every error mypy reported in ``path``."""
+    name = re.escape(str(path))
+    return [(int(m[1]), m[2]) for m in re.finditer(rf"^{name}:(\d+): error: .*\[([a-z-]+)\]$", output, flags=re.M)]
+
+
+def test_the_package_passes():
+    result = _mypy()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_wrong_return_type_of_a_public_function_is_caught(tmp_path):
+    """``kronbox.vec`` (annotated ``-> np.ndarray``) returning a str fails the check of the package."""
+    source = (ROOT / "kronbox" / "vec.py").read_text(encoding="utf-8")
+    correct = "    return X.ravel(order=check_order(order))\n"
+    assert source.count(correct) == 1, "kronbox/vec.py changed: update the line this test breaks"
+    broken = tmp_path / "vec.py"
+    broken.write_text(source.replace(correct, '    return "vec of " + str(X.shape)\n'), encoding="utf-8")
+    line = source[: source.index(correct)].count("\n") + 1
+    result = _mypy("--shadow-file", "kronbox/vec.py", str(broken))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert _errors(result.stdout, "kronbox/vec.py") == [(line, "return-value")], result.stdout + result.stderr
+
+
+def test_a_wrong_use_of_the_public_api_is_caught(tmp_path):
+    """Results of the public API used as the wrong type are errors; the same calls used rightly are not (so the
+    errors come from the annotations, not from a kronbox that mypy cannot find)."""
+    header = textwrap.dedent("""\
+        import numpy as np
+
+        import kronbox as kb
+
+        A = np.eye(3)
+        B = np.ones((2, 2))
+    """)
+    right = tmp_path / "right.py"
+    right.write_text(header + textwrap.dedent("""\
+        x: np.ndarray = kb.vec(A)
+        X: np.ndarray = kb.unvec(x, (3, 3))
+        t: float | complex = kb.Kron(A, B).trace()
+        op: kb.Operator = kb.Kron(A, B).simplify()
+    """), encoding="utf-8")
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text(header + textwrap.dedent("""\
+        n: int = kb.vec(A)
+        name: str = kb.Kron(A, B).trace()
+        op: kb.Operator = kb.Kron(A, B).det()
+    """), encoding="utf-8")
+    result = _mypy(str(right), str(wrong))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert _errors(result.stdout, right) == [], output
+    assert _errors(result.stdout, wrong) == [(7, "assignment"), (8, "assignment"), (9, "assignment")], output
