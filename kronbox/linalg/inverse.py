@@ -46,8 +46,9 @@ def _factor_inv(F, role: str):
         if isinstance(F, np.ndarray):
             return np.linalg.inv(F)
         if sp.issparse(F):
-            inverse = ops.Inverse(ops.Dense(F))
-            kept_sparse_lu(inverse.op, F.dtype)  # fail now, with the factor's name, if it is singular
+            dense = ops.Dense(F)
+            inverse = ops.Inverse(dense)  # solves through dense's kept LU
+            kept_sparse_lu(dense, F.dtype)  # fail now, with the factor's name, if it is singular
             return inverse
         return inv(F)
     except np.linalg.LinAlgError as err:

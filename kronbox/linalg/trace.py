@@ -162,10 +162,12 @@ def _(op: ops.Compose):
     chain = simplified.ops
     i = next((i for i, factor in enumerate(chain) if isinstance(factor, ops.Outer)), None)
     if i is not None:
-        w = chain[i].u[:, None]
+        outer = chain[i]
+        assert isinstance(outer, ops.Outer)
+        w = outer.u[:, None]
         for factor in reversed(chain[i + 1 :] + chain[:i]):
             w = factor._matmat(w)
-        return (chain[i].v @ w)[0].item()
+        return (outer.v @ w)[0].item()
     i = min(range(len(chain)), key=lambda i: chain[i].shape[0])
     return trace.dispatch(LinearOperator)(ops.Compose(*chain[i:], *chain[:i]))
 

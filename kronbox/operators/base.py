@@ -337,54 +337,54 @@ class Operator(LinearOperator):
             return Scaled(other, self)
         return self.dot(other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other) -> Operator:
         if is_scalar(other):
             from kronbox.operators.structural import Scaled
 
             return Scaled(other, self)
         return NotImplemented
 
-    def __truediv__(self, other):
+    def __truediv__(self, other) -> Operator:
         if not is_scalar(other):
             raise ValueError("an operator can only be divided by a scalar")
         from kronbox.operators.structural import Scaled
 
         return Scaled(1 / other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Operator:
         from kronbox.operators.structural import Scaled
 
         return Scaled(-1, self)
 
-    def __add__(self, other):
+    def __add__(self, other) -> Operator:
         if not isinstance(other, LinearOperator):
             return NotImplemented
         from kronbox.operators.combinators import Sum
 
         return Sum(self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other) -> Operator:
         if not isinstance(other, LinearOperator):
             return NotImplemented
         from kronbox.operators.combinators import Sum
 
         return Sum(other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other) -> Operator:
         if not isinstance(other, LinearOperator):
             return NotImplemented
         from kronbox.operators.combinators import Sum
 
         return Sum(self, -other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other) -> Operator:
         if not isinstance(other, LinearOperator):
             return NotImplemented
         from kronbox.operators.combinators import Sum
 
         return Sum(other, -self)
 
-    def __pow__(self, p):
+    def __pow__(self, p) -> Operator:
         if not isinstance(p, numbers.Integral) or int(p) < 0:
             raise ValueError(f"operator powers need a non-negative integer exponent, got {p!r}")
         from kronbox.operators.combinators import Compose

@@ -36,6 +36,7 @@ import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import singledispatch
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,7 +70,7 @@ class Rule:
 
     kind: type | tuple[type, ...]
     identity: str
-    rewrite: Callable[[Operator], Candidates]
+    rewrite: Callable[[Any], Candidates]  # takes an operator of type ``kind``
 
 
 @dataclass(frozen=True)

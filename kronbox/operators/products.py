@@ -103,7 +103,7 @@ _KRON_AXES = ((slice(None), None, slice(None), None), (None, slice(None), None, 
 _BOX_AXES = ((slice(None), None, None, slice(None)), (None, slice(None), slice(None), None))
 
 
-def _broadcast_dense(op: Operator, b, axes) -> object:
+def _broadcast_dense(op: Kron | Box, b, axes) -> object:
     """``op.to_dense()`` for array factors of another library: one broadcast product, no identity."""
     if isinstance(op.A, LinearOperator) or isinstance(op.B, LinearOperator):
         return Operator._dense_in(op, b)
