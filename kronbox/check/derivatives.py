@@ -43,6 +43,8 @@ _COMPLEX_STEP = 1e-30
 # argument must keep away from a point (a kink, a pole) for differences to mean anything.
 _POSITIVE_FUNCTIONS = frozenset({"log", "sqrt"})
 _KINKED_FUNCTIONS = frozenset({"abs", "sign", "relu", "step"})
+_UNIT_INTERVAL_FUNCTIONS = frozenset({"arcsin", "arccos"})  # defined (and differentiable) on (−1, 1)
+_SMALL_FUNCTIONS = _UNIT_INTERVAL_FUNCTIONS | {"tan"}  # the symbols below them get small values
 _MARGIN = 1e-3  # how far an argument keeps from a kink or from the edge of a domain
 
 
@@ -124,6 +126,8 @@ def _outside(n: Expr, A: np.ndarray) -> str | None:
         return f"{n.param if n.kind == 'ew' else 'a fractional power'} needs positive entries"
     if n.kind == "ew" and n.param in _KINKED_FUNCTIONS and not (np.abs(real) > _MARGIN).all():
         return f"an argument of {n.param} is at its kink"
+    if n.kind == "ew" and n.param in _UNIT_INTERVAL_FUNCTIONS and not (np.abs(A) < 1 - _MARGIN).all():
+        return f"{n.param} needs entries in (-1, 1)"
     if n.kind == "ew" and n.param == "tan" and not (np.abs(np.cos(A)) > 0.1).all():
         return "an argument of tan is near a pole"
     if n.kind == "norm" and np.linalg.norm(A) <= _MARGIN:
@@ -155,7 +159,7 @@ def random_values(e: Expr, seed: int = 0, attempts: int = 30) -> dict[str, np.nd
         if s.shape is None:
             raise ValueError(f"the shape of {name!r} is not known: pass its value")
     positive = _below(e, _needs_positive)
-    small = _below(e, lambda n: n.kind == "ew" and n.param == "tan")
+    small = _below(e, lambda n: n.kind == "ew" and n.param in _SMALL_FUNCTIONS)
     values: dict = {}
     for _ in range(max(1, attempts)):
         values = {name: _draw(s.shape, rng, name in positive, name in small) for name, s in open_symbols}

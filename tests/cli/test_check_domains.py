@@ -17,7 +17,8 @@ RESTRICTED = [
     ("sum(sqrt(A*x))", ("--wrt", "x")), ("logdet(X) + sum(log(X))", ()), ("trace(sqrtm(X))", ()),
     ("sum(tan(x))", ()), ("sum(abs(x))", ()), ("sum(relu(A*x))", ("--wrt", "x")), ("norm1(X)", ()),
     ("norm2(x)", ()), ("sum(x./y)", ("--wrt", "y")), ("log(x)", ()), ("sqrt(X)", ()),
-    ("sum(log(x))", ("--hessian",)), ("trace(sqrtm(X))", ("--hessian",)),
+    ("sum(log(x))", ("--hessian",)), ("trace(sqrtm(X))", ("--hessian",)), ("sum(arcsin(x))", ()),
+    ("sum(arccos(A*x))", ("--wrt", "x")), ("arcsin(X)", ()), ("sum(arcsin(x))", ("--hessian",)),
 ]
 
 
@@ -41,8 +42,8 @@ def test_a_formula_that_is_not_finite_at_any_point_is_skipped_not_failed(formula
 
 
 def test_random_values_lie_in_the_domain():
-    e = amd.parse("sum(log(x)) + sum(sqrt(A*y)) + sum(tan(z)) + sum(abs(w)) + logdet(X) + sum(v.^0.5)",
-                  default_size=5)
+    e = amd.parse("sum(log(x)) + sum(sqrt(A*y)) + sum(tan(z)) + sum(abs(w)) + logdet(X) + sum(v.^0.5) "
+                  "+ sum(arcsin(u)) + sum(arccos(B*t))", default_size=5)
     for seed in range(20):
         values = check.random_values(e, seed)
         assert check.domain_problem(e, values) is None
@@ -50,6 +51,7 @@ def test_random_values_lie_in_the_domain():
         assert (values["A"] @ values["y"] > 0).all()
         assert (np.abs(values["z"]) < np.pi / 2).all() and (np.abs(values["w"]) > 1e-3).all()
         assert np.linalg.eigvalsh(values["X"]).min() > 0
+        assert (np.abs(values["u"]) < 1).all() and (np.abs(values["B"] @ values["t"]) < 1).all()
         assert np.isfinite(e.eval(values))
 
 
@@ -61,3 +63,5 @@ def test_domain_problem_names_what_is_wrong():
     e = amd.parse("sum(abs(x))", {"x": (2, 1)})
     assert "kink" in check.domain_problem(e, {"x": np.array([[0.0], [1.0]])})
     assert check.domain_problem(e, {"x": np.array([[0.5], [1.0]])}) is None
+    e = amd.parse("sum(arcsin(x))", {"x": (2, 1)})
+    assert "(-1, 1)" in check.domain_problem(e, {"x": np.array([[0.5], [1.0]])})
