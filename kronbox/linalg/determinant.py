@@ -17,7 +17,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from kronbox import operators as ops
 from kronbox.linalg.checks import DENSE_MAX, singular_reason, sparse_lu, square_operator
-from kronbox.linalg.shared_eigenbasis import recognize
+from kronbox.linalg.shared_eigenbasis import foreign_eigenbasis, recognize
 from kronbox.linalg.sylvester import as_kronecker_sum
 from kronbox.operators.base import Operator, shape_text
 
@@ -65,6 +65,9 @@ def _from_values(op: Operator, values: np.ndarray) -> Slogdet:
 # --------------------------------------------------------------------- determinants
 def slogdet(op) -> Slogdet:
     """``(sign, log|det A|)`` by a closed form where one exists; ``det A = sign · exp(logabsdet)``."""
+    foreign = foreign_eigenbasis(op)
+    if foreign is not None:  # factors of another library with a shared eigenbasis: eigh in that library
+        return _typed(op, *foreign.slogdet())
     op = square_operator(op, "slogdet")
     if singular_reason(op) is not None:
         return _singular_slogdet(op)

@@ -24,14 +24,14 @@ from kronbox.linalg.checks import (
     square_operator,
     symmetric_foreign_kronsum,
 )
-from kronbox.linalg.shared_eigenbasis import recognize
+from kronbox.linalg.shared_eigenbasis import foreign_eigenbasis, recognize
 from kronbox.linalg.sylvester import as_kron_plus_box, as_kronecker_sum
 from kronbox.operators.base import Operator, shape_text
 
 
 def inv(op) -> Operator:
     """``A⁻¹`` as a lazy operator (closed forms, see the table); ``LinAlgError`` if ``A`` is singular."""
-    if symmetric_foreign_kronsum(op):
+    if symmetric_foreign_kronsum(op) or foreign_eigenbasis(op) is not None:
         return ops.Inverse(op)  # solved in the library (kronbox.linalg.symmetric_sylvester)
     op = square_operator(op, "inv")
     reason = singular_reason(op)

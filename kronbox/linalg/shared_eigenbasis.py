@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import math
 from functools import cached_property, reduce
+from typing import Any
 
 import numpy as np
 import scipy.linalg
 
+from kronbox.backend import is_foreign, of_foreign
 from kronbox.operators import Box, Commutation, Diag, Identity, Inverse, Kron, Operator, Scaled, Sum
 
 # Relative asymmetry ‖K − Kᴴ‖_max ≤ _HERMITIAN_RTOL · ‖K‖_max counts as Hermitian (kernel matrices
@@ -54,9 +56,9 @@ def _flatten(op) -> tuple[complex, list] | None:
         if left is None or right is None:
             return None
         return c * left[0] * right[0], left[1] + right[1]
-    if isinstance(op, Identity | Diag) and op.backend is None:
+    if isinstance(op, Identity) or (isinstance(op, Diag) and op.backend is None):
         return c, [op]
-    if isinstance(op, np.ndarray) and op.ndim == 2 and op.shape[0] == op.shape[1]:
+    if (isinstance(op, np.ndarray) or is_foreign(op)) and op.ndim == 2 and op.shape[0] == op.shape[1]:
         return c, [op]
     return None
 
@@ -69,6 +71,8 @@ def _diagonal(F) -> np.ndarray | None:
         return F.diagonal
     if F.ndim == 1:  # a diagonal already (from a constant block split across positions)
         return F
+    if is_foreign(F):  # a factor of another library serves as a Hermitian Kᵢ, never as a diagonal Mᵢ
+        return None
     d = np.diagonal(F)
     return d if np.array_equal(F, np.diag(d)) else None
 
@@ -93,13 +97,22 @@ def _regroup(factors: list, sizes: list[int]) -> list | None:
     return out if not queue else None
 
 
-def _hermitian(K: np.ndarray) -> bool:
+def _hermitian(K) -> bool:
+    if is_foreign(K):
+        xp = of_foreign(K).xp
+        if K.shape[0] == 0:
+            return True
+        return bool(xp.max(xp.abs(K - xp.conj(K).T)) <= _HERMITIAN_RTOL * xp.max(xp.abs(K)))
     scale = np.max(np.abs(K), initial=0.0)
     return bool(np.max(np.abs(K - K.conj().T), initial=0.0) <= _HERMITIAN_RTOL * scale)
 
 
 def _same(F, G) -> bool:
-    return F is G or (F.shape == G.shape and np.array_equal(F, G))
+    if F is G:
+        return True
+    if F.shape != G.shape or is_foreign(F) != is_foreign(G):
+        return False
+    return bool(of_foreign(F).xp.all(F == G)) if is_foreign(F) else np.array_equal(F, G)
 
 
 class SharedEigenbasis:
@@ -121,6 +134,8 @@ class SharedEigenbasis:
         self.sizes = sizes
         self.dtype = np.dtype(dtype)
         self.shuffle = shuffle
+        # the Array API namespace of factors of another library (None: numpy), where eigh and the products run
+        self.xp = next((of_foreign(K).xp for K in factors if K is not None and is_foreign(K)), None)
 
     @cached_property
     def _eigen(self) -> tuple[list[np.ndarray], list[np.ndarray | None], float]:
@@ -129,7 +144,10 @@ class SharedEigenbasis:
         values, vectors, log_det = [], [], 0.0
         N = int(np.prod(self.sizes))
         for K, M, n in zip(self.factors, self.metrics, self.sizes, strict=True):
-            lam, V, log_m = _generalized_eigen(K, M, n, self.dtype)
+            if self.xp is None:
+                lam, V, log_m = _generalized_eigen(K, M, n, self.dtype)
+            else:
+                lam, V, log_m = _foreign_eigen(self.xp, K, n)
             values.append(lam)
             vectors.append(V)
             log_det += N // n * log_m if n else 0.0
@@ -142,13 +160,20 @@ class SharedEigenbasis:
         return self._eigen[:2]
 
     @cached_property
-    def spectrum(self) -> np.ndarray:
-        """``e = Σ_t c_t ⊗ᵢ (Λᵢ or 1)`` (length ``N``, row-major order): ``A = (⊗MᵢVᵢ) diag(e) (⊗VᵢᴴMᵢ)``."""
+    def spectrum(self) -> Any:
+        """``e = Σ_t c_t ⊗ᵢ (Λᵢ or 1)`` (length ``N``, row-major order): ``A = (⊗MᵢVᵢ) diag(e) (⊗VᵢᴴMᵢ)``; a numpy
+        array, or an array of the factors' library."""
         values = self._eigen[0]
-        total = 0
+        total: Any = 0
         for c, uses_K in self.terms:
-            parts = [lam if k else np.ones(lam.size) for lam, k in zip(values, uses_K, strict=True)]
-            total = total + c * reduce(np.multiply.outer, parts).ravel()
+            if self.xp is not None:
+                parts = [lam if k else self.xp.ones_like(lam) for lam, k in zip(values, uses_K, strict=True)]
+                total = total + c * _outer_vector(self.xp, parts)
+            else:
+                parts = [lam if k else np.ones(lam.size) for lam, k in zip(values, uses_K, strict=True)]
+                total = total + c * reduce(np.multiply.outer, parts).ravel()
+        if self.xp is not None:
+            return total
         return np.broadcast_to(np.asarray(total), (int(np.prod(self.sizes)),)).copy()
 
     def _apply_vectors(self, X: np.ndarray, adjoint: bool) -> np.ndarray:
@@ -170,6 +195,22 @@ class SharedEigenbasis:
             n1, n2 = self.shuffle
             X = Commutation(n2, n1)._matmat(X)
         return X
+
+    def solve_stack(self, X3):
+        """``A⁻¹`` on a stack ``X3`` (``k × …``) of the factors' array library: the same two rotations, by mode
+        products in that library, and the division by the eigenvalues."""
+        xp, N = self.xp, int(np.prod(self.sizes))
+        if xp is None:
+            raise TypeError(f"{self.describe()}: solve_stack is for factors of another array library; use solve")
+        spectrum = self.spectrum
+        size = xp.abs(spectrum)
+        if N and float(xp.min(size)) <= N * np.finfo(self.dtype).eps * float(xp.max(size)):
+            raise np.linalg.LinAlgError(f"{self.describe()} is singular: an eigenvalue is zero to working precision")
+        vectors = self._eigen[1]
+        X = xp.reshape(X3, (X3.shape[0], N)).T
+        Y = _mode_products(xp, [None if V is None else xp.conj(V).T for V in vectors], X, self.sizes)
+        Y = Y / xp.reshape(spectrum, (-1, 1))
+        return xp.reshape(_mode_products(xp, vectors, Y, self.sizes).T, X3.shape)
 
     def _check_nonsingular(self, spectrum: np.ndarray) -> None:
         """``LinAlgError`` naming the factors behind an eigenvalue that is zero to working precision
@@ -193,6 +234,14 @@ class SharedEigenbasis:
     def slogdet(self) -> tuple[complex | float, float]:
         """``(sign, log|det A|)``: ``Π e_p · Πᵢ det(Mᵢ)^{N/nᵢ}`` (times the shuffle's sign for box products)."""
         spectrum = self.spectrum
+        if self.xp is not None:
+            xp = self.xp
+            size = xp.abs(spectrum)
+            if float(xp.min(size)) == 0:
+                return 0.0, -np.inf
+            unit = spectrum / size
+            sign = complex(xp.prod(unit)) if self.dtype.kind == "c" else float(xp.prod(unit))
+            return sign, float(xp.sum(xp.log(size)))
         size = np.abs(spectrum)
         if np.any(size == 0):
             return 0.0, -np.inf
@@ -204,7 +253,7 @@ class SharedEigenbasis:
 
     def trace_of_inverse(self) -> float | complex | None:
         """``tr(A⁻¹) = Σ_p w_p / e_p`` with ``w = ⊗ᵢ (column norms² of Vᵢ)``; ``None`` for box products."""
-        if self.shuffle is not None:
+        if self.shuffle is not None or self.xp is not None:
             return None
         per_factor = [np.ones(n) if V is None else np.sum(np.abs(V) ** 2, axis=0)
                       for V, n in zip(self._eigen[1], self.sizes, strict=True)]
@@ -243,12 +292,46 @@ def _generalized_eigen(K, M, n: int, dtype) -> tuple[np.ndarray, np.ndarray | No
     return lam, V.astype(dtype, copy=False), log_m
 
 
+def _foreign_eigen(xp, K, n: int):
+    """``(Λ, Q, 0)`` of a Hermitian ``K`` of another library by its ``eigh`` (``K = None``: ``Λ = 1``, ``Q = I``)."""
+    if K is None:
+        return xp.ones(n), None, 0.0
+    lam, Q = xp.linalg.eigh(K)
+    return lam, Q, 0.0
+
+
+def _outer_vector(xp, parts: list):
+    """``⊗ᵢ partsᵢ`` of 1-D arrays, row-major, in the namespace ``xp``."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = xp.reshape(xp.reshape(out, (-1, 1)) * xp.reshape(part, (1, -1)), (-1,))
+    return out
+
+
+def _mode_products(xp, mats: list, X, sizes: list[int]):
+    """``(⊗ᵢ matsᵢ) X`` for ``X`` of shape ``(N, k)``: one product per axis of ``X`` read as ``n₁×⋯×n_d×k``
+    (``None``: the identity)."""
+    k = X.shape[1]
+    T = xp.reshape(X, (*sizes, k))
+    for axis, M in enumerate(mats):
+        if M is not None:
+            T = xp.moveaxis(xp.tensordot(M, T, axes=([1], [axis])), 0, axis)
+    return xp.reshape(T, (-1, k))
+
+
 def recognize(op: Operator) -> SharedEigenbasis | None:
     """The structure of ``op`` if it is a sum of Kronecker (or of box) products sharing one eigenbasis per factor
     position (module docstring), else ``None``. Kept on ``op``: found once."""
-    if not isinstance(op, Sum) or op.backend is not None:
+    if not isinstance(op, Sum):
         return None
     return op.kept("shared eigenbasis", lambda: _recognize(op))
+
+
+def foreign_eigenbasis(op) -> SharedEigenbasis | None:
+    """The shared eigenbasis of ``op`` if its factors are of another array library (solved in that library)."""
+    if getattr(op, "backend", None) is None:
+        return None
+    return recognize(op)
 
 
 def _recognize(op: Sum) -> SharedEigenbasis | None:
@@ -293,6 +376,8 @@ def _recognize(op: Sum) -> SharedEigenbasis | None:
     if not any(any(k) for k in uses):
         return None  # nothing to diagonalize: a sum of diagonals and metrics
     structure = [(c, tuple(k)) for c, k in zip(coefficients, uses, strict=True)]
+    if op.backend is not None and (shuffle is not None or any(M is not None for M in metrics)):
+        return None  # in another library: Kronecker factors over identities only
     return SharedEigenbasis(structure, factors, metrics, sizes, op.dtype, shuffle)
 
 
@@ -331,7 +416,7 @@ def _position(column: list) -> tuple[np.ndarray | None, np.ndarray | None, list[
                 return None
             roles.append(("M", scale))
             continue
-        if not isinstance(F, np.ndarray):
+        if not (isinstance(F, np.ndarray) or is_foreign(F)):
             return None
         for j, G in enumerate(matrices):
             if _same(F, G):
@@ -355,6 +440,8 @@ def _position(column: list) -> tuple[np.ndarray | None, np.ndarray | None, list[
 
 
 def _positive_definite(M: np.ndarray) -> bool:
+    if is_foreign(M):  # a pair of matrices of another library: no generalized eigh there
+        return False
     try:
         np.linalg.cholesky(M)
     except np.linalg.LinAlgError:

@@ -30,7 +30,7 @@ from kronbox.linalg.checks import (
 )
 from kronbox.linalg.inverse import inv
 from kronbox.linalg.krylov import krylov_solve
-from kronbox.linalg.shared_eigenbasis import recognize
+from kronbox.linalg.shared_eigenbasis import foreign_eigenbasis, recognize
 from kronbox.linalg.sylvester import as_kronecker_sum, kron_plus_box_solve
 from kronbox.linalg.symmetric_sylvester import for_kronsum
 from kronbox.operators.base import Operator, shape_text
@@ -43,7 +43,7 @@ def solve(op, b) -> np.ndarray:
     columns. Row-major ``vec``: to solve ``A vec(X) = vec(C)`` pass ``C.ravel()`` and read
     ``x.reshape(A.in_shape)``. Singular operators raise ``numpy.linalg.LinAlgError``.
     """
-    if symmetric_foreign_kronsum(op) and library(b) == op.backend.library:
+    if (symmetric_foreign_kronsum(op) or foreign_eigenbasis(op) is not None) and library(b) == op.backend.library:
         return ops.Inverse(op) @ b
     op = square_operator(op, "solve")
     name = library(b)
@@ -198,4 +198,7 @@ def solve_stack(op: Operator, X3):
     solver = for_kronsum(op) if isinstance(op, ops.KronSum) else None
     if solver is not None:
         return solver.solve(X3)
+    foreign = foreign_eigenbasis(op)
+    if foreign is not None:
+        return foreign.solve_stack(X3)
     raise numpy_only(op, "a direct solve (applying the inverse)", of_foreign(X3).library)
