@@ -138,8 +138,6 @@ def test_expressions_and_derivatives_pickle_and_copy():
         np.testing.assert_allclose(again @ b, y, rtol=1e-12, atol=1e-12, err_msg=how)
 
 
-@pytest.mark.xfail(strict=True, raises=(AttributeError, pickle.PicklingError),
-                   reason="amd side: the Hessian's Derivative holds a local lambda (kronbox/amd/differentiation)")
 def test_a_hessian_pickles():
     X = amd.var("X", (3, 3))
     H = amd.hessian(amd.logdet(X), X)

@@ -207,6 +207,11 @@ class Derivative:
         return f"<Derivative of {self.function} with respect to {self.wrt}: {self.map}>"
 
 
+def linearize_gradient(f: Expr, x: Expr) -> LinearMap:
+    """The Hessian's map: the Jacobian of the gradient (a module function, so that a Derivative pickles)."""
+    return linearize(gradient(f, x), x)
+
+
 def jacobian(F: Expr, wrt: str | Expr) -> Derivative:
     """The Jacobian of ``F`` with respect to ``wrt``, lazy (forward mode)."""
     return Derivative(F, find_symbol(F, wrt), linearize)
@@ -219,7 +224,7 @@ def grad(f: Expr, wrt: str | Expr) -> Expr:
 
 def hessian(f: Expr, wrt: str | Expr) -> Derivative:
     """The Hessian of the scalar ``f``: the Jacobian of its gradient, a lazy symmetric operator."""
-    return Derivative(f, find_symbol(f, wrt), lambda F, x: linearize(gradient(F, x), x))
+    return Derivative(f, find_symbol(f, wrt), linearize_gradient)
 
 
 def value_and_grad(f: Expr, wrt: str | Expr, values: dict | None = None, **named):
