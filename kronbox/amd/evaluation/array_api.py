@@ -95,7 +95,11 @@ class ArrayApiFactorization:
         sign, logabs = self.slogdet
         if xp.isdtype(sign.dtype, "complex floating"):
             return xp.log(sign) + logabs
-        if bool(sign == 0):
+        if bool(sign == 0) or not bool(xp.isfinite(logabs)):
+            if not bool(xp.all(xp.isfinite(self.A))):
+                raise np.linalg.LinAlgError(
+                    f"logdet: {self.what} is not finite (it has an inf or nan entry), so its log-determinant is not "
+                    "defined")
             raise np.linalg.LinAlgError(f"logdet: {self.what} is singular (its determinant is 0)")
         if bool(sign < 0):
             raise ValueError(f"logdet: {self.what} has a negative determinant, so its log-determinant is not real")

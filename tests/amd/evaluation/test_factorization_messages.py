@@ -48,3 +48,12 @@ def test_at_least_one_case_raises():
     """The cases above reach the factorization's error (they are not all propagated as values)."""
     with pytest.raises(np.linalg.LinAlgError, match="not finite"):
         amd.logdet(X).eval(X=NOT_FINITE["inf above the diagonal"])
+
+
+@pytest.mark.parametrize("value", list(NOT_FINITE.values()), ids=list(NOT_FINITE))
+def test_the_array_api_path_says_so_too(lib, value):
+    """The same through another array library's ``slogdet`` (PyTorch, JAX)."""
+    asarray, _ = lib
+    with pytest.raises(np.linalg.LinAlgError, match="not finite") as raised:
+        amd.logdet(X).eval(X=asarray(value))
+    assert "singular" not in str(raised.value)
