@@ -65,7 +65,9 @@ class LinearMap:
         return services.call("amd.to_operator", self, values, order=order, simplify=simplify)
 
     def __str__(self) -> str:
-        return services.call("amd.map_text", self)
+        """The readable form, every factor simplified (``amd.to_format(L)``); ``amd.map_text(L)`` prints
+        the map as it is built."""
+        return services.call("amd.to_format", self)
 
     def __repr__(self) -> str:
         return f"<LinearMap {self} : {shape_text(self.out_shape)} ← {shape_text(self.in_shape)}>"

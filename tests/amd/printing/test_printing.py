@@ -352,3 +352,11 @@ def test_the_gradient_of_norm1_prints_as_sign():
 
 def test_str_of_the_readme_example_is_readable():
     assert str(amd.grad(amd.parse("x'*A*x"), "x")) == "A'*x + A*x"
+
+
+@pytest.mark.parametrize(("formula", "wrt"), [("x'*A*x", "x"), ("trace(S*inv(X))", "X"), ("sum(log(x))", "x"),
+                                              ("logdet(X)", "X")])
+def test_str_of_a_linear_map_is_the_simplified_form(formula, wrt):
+    H = amd.hessian(amd.parse(formula), wrt)
+    assert str(H.map) == str(H) == amd.to_format(H.map)
+    assert "ones(size(" not in str(H.map) and len(str(H.map)) <= len(amd.map_text(H.map))
