@@ -160,6 +160,23 @@ def _(rng):
     return Row(amd.inv(var(X)), np.linalg.inv, X, -np.kron(Xi, Xi.T), (kb.Kron,), ("⊗",))
 
 
+@row("solve(X, B)")
+def _(rng):
+    """``Z = X⁻¹ B``: ``∂Z/∂X = −(X⁻¹ ⊗ Zᵀ)`` (B is 4×3: rectangular)."""
+    X, B = near_identity(rng, 4), rng.standard_normal((4, 3))
+    Xi = np.linalg.inv(X)
+    closed = -np.kron(Xi, (Xi @ B).T)
+    return Row(amd.solve(var(X), amd.const("B", B)), lambda X: np.linalg.solve(X, B), X, closed, (kb.Kron,), ("⊗",))
+
+
+@row("solve(A, X)")
+def _(rng):
+    """``Z = A⁻¹ X``: ``∂Z/∂X = A⁻¹ ⊗ I`` (X is 4×3)."""
+    A, X = near_identity(rng, 4), rng.standard_normal((4, 3))
+    closed = np.kron(np.linalg.inv(A), np.eye(3))
+    return Row(amd.solve(amd.const("A", A), var(X)), lambda X: np.linalg.solve(A, X), X, closed, (kb.Kron,), ("⊗",))
+
+
 @row("X^-T")
 def _(rng):
     X = near_identity(rng, 3)

@@ -50,6 +50,7 @@ EXAMPLES: dict[str, Callable[[], amd.Expr]] = {
     "power": lambda: amd.sum(amd.power(X, 3)),
     "sqrtm": lambda: amd.trace(amd.sqrtm(X)),
     "sylvester": lambda: amd.trace(amd.sylvester(X, X, S)),
+    "solve": lambda: amd.trace(amd.solve(X, S @ X)),
     "ew": lambda: amd.sum(amd.tanh(X)),
     "eye_like": lambda: amd.trace(U + E.eye_like(U, 0)),
     "ones_like": lambda: amd.sum(U * E.ones_like(U)),

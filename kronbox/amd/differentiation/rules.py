@@ -138,6 +138,9 @@ LOCAL: dict[str, Callable[[Expr, int], LinearMap]] = {
     "ew": _elementwise,
     "power": lambda F, i: _scalar_arg_map(F, F.args[0], power_derivative(F, F.args[0], F.param)),
     "sylvester": _sylvester,
+    # Z = A⁻¹B: dZ = −A⁻¹ dA Z + A⁻¹ dB, so ∂Z/∂A = −(A⁻¹ ⊗ Zᵀ) and ∂Z/∂B = A⁻¹ ⊗ I
+    "solve": lambda F, i: negate(kron(inv(F.args[0]), transpose(F))) if i == 0 else kron(inv(F.args[0]),
+                                                                                          eye_like(F.args[1], 1)),
 }
 
 

@@ -223,6 +223,7 @@ ARRAY_API_KERNELS: dict[str, Callable[[Expr, ArrayApiContext], object]] = {
     "mpow": _matrix_power,
     "sqrtm": _sqrtm,
     "sylvester": _sylvester,
+    "solve": lambda n, ctx: ctx.xp.linalg.solve(_arg(n, ctx, 0), _arg(n, ctx, 1)),
     "ew": lambda n, ctx: FUNCTIONS[n.param].in_namespace(ctx.xp, _arg(n, ctx)),
     "power": lambda n, ctx: _arg(n, ctx) ** n.param,
 }

@@ -185,6 +185,7 @@ NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "mpow": lambda n, ctx: np.linalg.matrix_power(_arg(n, ctx), n.param),
     "sqrtm": _sqrtm,
     "sylvester": _sylvester,
+    "solve": lambda n, ctx: np.linalg.solve(_arg(n, ctx, 0), _arg(n, ctx, 1)),
     "ew": lambda n, ctx: FUNCTIONS[n.param].numpy(_arg(n, ctx)),
     "power": lambda n, ctx: np.power(_arg(n, ctx), n.param),
 }

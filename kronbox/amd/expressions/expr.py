@@ -34,7 +34,7 @@ LEAF_KINDS = SYMBOL_KINDS | {"literal", "eye", "zeros", "ones"}
 # Array API kernels, each printer and the parser (tests/amd/test_tables.py holds them to it).
 OPERATION_KINDS = frozenset({
     "add", "neg", "mul", "div", "matmul", "transpose", "inv", "trace", "det", "logdet", "sum", "norm", "normsq",
-    "mpow", "power", "sqrtm", "sylvester", "ew", "eye_like", "ones_like", "zeros_like",
+    "mpow", "power", "sqrtm", "sylvester", "solve", "ew", "eye_like", "ones_like", "zeros_like",
 })
 KINDS = LEAF_KINDS | OPERATION_KINDS
 
@@ -690,6 +690,20 @@ def sylvester(a: Expr, b: Expr, c: Expr) -> Expr:
     return node("sylvester", (a, b, c), None, c.shape)
 
 
+def solve(a: Expr, b: Expr) -> Expr:
+    """``A⁻¹ B``, the solution ``Z`` of ``A Z = B``, without forming ``A⁻¹`` (``A`` square, ``B`` with its rows)."""
+    if a.shape == ():
+        return div(b, a)
+    _square(a, f"solve({a}, {b})")
+    if b.shape == ():
+        raise ShapeError(f"solve({a}, {b}): the right-hand side must be a matrix or a column, {b} is a scalar")
+    if a.shape is not None and b.shape is not None and a.shape[0] != b.shape[0]:
+        raise _clash(f"solve({a}, {b})", [(a, a.shape), (b, b.shape)], "A Z = B needs B to have as many rows as A")
+    if is_eye(a) or is_zero(b):
+        return b
+    return node("solve", (a, b), None, b.shape)
+
+
 def elementwise(fname: str, a: Expr) -> Expr:
     from kronbox.amd.expressions.elementwise import FUNCTIONS
 
@@ -729,7 +743,7 @@ def inner(a: Expr, b: Expr) -> Expr:
 BUILDERS: dict[str, Callable[..., Expr]] = {
     "add": add, "neg": neg, "mul": mul, "div": div, "matmul": matmul, "transpose": transpose, "inv": inv,
     "trace": trace, "det": det, "logdet": logdet, "sum": sum_, "norm": norm, "normsq": normsq,
-    "sqrtm": sqrtm, "sylvester": sylvester, "ones_like": ones_like, "zeros_like": zeros_like,
+    "sqrtm": sqrtm, "sylvester": sylvester, "solve": solve, "ones_like": ones_like, "zeros_like": zeros_like,
 }
 
 

@@ -231,6 +231,7 @@ FUNCTION_TABLE: dict[str, Function] = {
     "norm2": Function(1, "scalar", E.norm),
     "transpose": Function(1, "swap", E.transpose),
     "sylvester": Function(3, "sylvester", E.sylvester),
+    "solve": Function(2, "solve", E.solve),
     "eye": Function((0, 1), "eye"),
     "vector": Function(1, "vector"),
     "matrix": Function(1, "matrix"),
@@ -442,6 +443,13 @@ class _Typing:
                 self.unify(x, y, node, lambda: "sylvester(A, B, C) solves A Z + Z B = C: the rows of A, the columns "
                                                "of B and the shape of C must agree")
             return tc
+        if kind == "solve":
+            ta, tb = ts
+            if ta == () or tb == ():
+                raise self.error(node, "solve(A, B): A must be a square matrix and B a matrix or a column")
+            self.square(ta, node, "solve(A, B): A", node.args[0])
+            self.unify(ta[0], tb[0], node, lambda: "solve(A, B) solves A Z = B: B must have as many rows as A")
+            return tb
         if kind in ("vector", "matrix"):
             if t != ():
                 raise self.error(node, f"{name}(c) fills a {name} with the number c")

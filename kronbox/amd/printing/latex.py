@@ -98,6 +98,8 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{name}({a[0][0]})", ATOM
     if k == "sylvester":
         return f"\\operatorname{{sylv}}({', '.join(t for t, _ in a)})", ATOM
+    if k == "solve":  # A^{-1} B, computed without the inverse
+        return f"{wrap(a[0], ATOM)}{_INVERSE} {wrap(a[1], PRODUCT + 1)}", PRODUCT
     return f"{_CALLS[k]}({a[0][0]})", ATOM
 
 

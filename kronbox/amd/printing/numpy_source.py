@@ -79,6 +79,8 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return _ELEMENTWISE[e.param].format(a[0][0]), _ATOM
     if k == "sylvester":
         return f"scipy.linalg.solve_sylvester({', '.join(t for t, _ in a)})", _ATOM
+    if k == "solve":
+        return f"np.linalg.solve({', '.join(t for t, _ in a)})", _ATOM
     return _CALLS[k].format(a[0][0]), _ATOM
 
 

@@ -76,8 +76,8 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{wrap(a[0], ATOM)}.^{number_text(e.param)}", POSTFIX
     if k == "ew":
         return f"{e.param}({a[0][0]})", ATOM
-    if k == "sylvester":
-        return f"sylvester({', '.join(t for t, _ in a)})", ATOM
+    if k in ("sylvester", "solve"):
+        return f"{k}({', '.join(t for t, _ in a)})", ATOM
     return f"{_CALLS[k]}({a[0][0]})", ATOM
 
 
