@@ -177,6 +177,28 @@ def _(rng):
     return Row(amd.solve(amd.const("A", A), var(X)), lambda X: np.linalg.solve(A, X), X, closed, (kb.Kron,), ("⊗",))
 
 
+@row("softmax(X)")
+def _(rng):
+    """``∂ softmax = diag(vec p) − vec(p) vec(p)ᵀ`` over every entry."""
+    X = 2 * rng.standard_normal((3, 2))
+
+    def f(X):
+        E = np.exp(X - X.max())
+        return E / E.sum()
+
+    p = f(X).ravel()
+    return Row(amd.softmax(var(X)), f, X, np.diag(p) - np.outer(p, p), (kb.Diag, kb.Outer), ("diag",))
+
+
+@row("logsumexp(X)")
+def _(rng):
+    """``∇ logsumexp = softmax``: the Jacobian is ``vec(softmax X)ᵀ`` (a 1 × 6 row)."""
+    X = 2 * rng.standard_normal((3, 2))
+    p = np.exp(X - X.max()) / np.exp(X - X.max()).sum()
+    return Row(amd.logsumexp(var(X)), lambda X: X.max() + np.log(np.exp(X - X.max()).sum()), X, p.reshape(1, -1),
+               (kb.Outer,), ())
+
+
 @row("X^-T")
 def _(rng):
     X = near_identity(rng, 3)

@@ -51,6 +51,8 @@ EXAMPLES: dict[str, Callable[[], amd.Expr]] = {
     "sqrtm": lambda: amd.trace(amd.sqrtm(X)),
     "sylvester": lambda: amd.trace(amd.sylvester(X, X, S)),
     "solve": lambda: amd.trace(amd.solve(X, S @ X)),
+    "logsumexp": lambda: amd.logsumexp(X @ S),
+    "softmax": lambda: amd.sum(amd.softmax(X) * S),
     "ew": lambda: amd.sum(amd.tanh(X)),
     "eye_like": lambda: amd.trace(U + E.eye_like(U, 0)),
     "ones_like": lambda: amd.sum(U * E.ones_like(U)),

@@ -42,6 +42,7 @@ from kronbox.amd.expressions.expr import (
     neg,
     ones,
     ones_like,
+    softmax,
     transpose,
 )
 from kronbox.amd.expressions.linear_map import (
@@ -138,6 +139,9 @@ LOCAL: dict[str, Callable[[Expr, int], LinearMap]] = {
     "ew": _elementwise,
     "power": lambda F, i: _scalar_arg_map(F, F.args[0], power_derivative(F, F.args[0], F.param)),
     "sylvester": _sylvester,
+    # ∇ logsumexp(a) = softmax(a); ∂softmax(a) = diag(vec p) − vec(p) vec(p)ᵀ with p = softmax(a)
+    "logsumexp": lambda F, i: outer(literal(1.0), softmax(F.args[0])),
+    "softmax": lambda F, i: total([diag(F), negate(outer(F, F))], F.shape, F.shape),
     # Z = A⁻¹B: dZ = −A⁻¹ dA Z + A⁻¹ dB, so ∂Z/∂A = −(A⁻¹ ⊗ Zᵀ) and ∂Z/∂B = A⁻¹ ⊗ I
     "solve": lambda F, i: negate(kron(inv(F.args[0]), transpose(F))) if i == 0 else kron(inv(F.args[0]),
                                                                                           eye_like(F.args[1], 1)),

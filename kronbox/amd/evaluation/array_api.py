@@ -29,6 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from kronbox.amd.evaluation.context import Context, known_size
+from kronbox.amd.evaluation.numpy_kernels import shifted_logsumexp, shifted_softmax
 from kronbox.amd.expressions.elementwise import FUNCTIONS
 from kronbox.amd.expressions.expr import Expr
 from kronbox.backend import Backend, is_foreign, join_all, library, unsupported
@@ -223,6 +224,8 @@ ARRAY_API_KERNELS: dict[str, Callable[[Expr, ArrayApiContext], object]] = {
     "mpow": _matrix_power,
     "sqrtm": _sqrtm,
     "sylvester": _sylvester,
+    "logsumexp": lambda n, ctx: shifted_logsumexp(ctx.xp, _arg(n, ctx)),
+    "softmax": lambda n, ctx: shifted_softmax(ctx.xp, _arg(n, ctx)),
     "solve": lambda n, ctx: ctx.xp.linalg.solve(_arg(n, ctx, 0), _arg(n, ctx, 1)),
     "ew": lambda n, ctx: FUNCTIONS[n.param].in_namespace(ctx.xp, _arg(n, ctx)),
     "power": lambda n, ctx: _arg(n, ctx) ** n.param,

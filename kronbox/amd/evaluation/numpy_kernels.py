@@ -159,6 +159,18 @@ def _inv(n: Expr, ctx: Context):
 
 _plus = _elementwise(np.add)
 
+def shifted_logsumexp(xp, A):
+    """``m + log Σ exp(A − m)``, ``m = max A``: no entry of ``exp`` exceeds 1."""
+    m = xp.max(A)
+    return m + xp.log(xp.sum(xp.exp(A - m)))
+
+
+def shifted_softmax(xp, A):
+    """``exp(A − m) / Σ exp(A − m)`` over every entry, ``m = max A``."""
+    E = xp.exp(A - xp.max(A))
+    return E / xp.sum(E)
+
+
 NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "var": _symbol,
     "const": _symbol,
@@ -185,6 +197,8 @@ NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "mpow": lambda n, ctx: np.linalg.matrix_power(_arg(n, ctx), n.param),
     "sqrtm": _sqrtm,
     "sylvester": _sylvester,
+    "logsumexp": lambda n, ctx: shifted_logsumexp(np, _arg(n, ctx)),
+    "softmax": lambda n, ctx: shifted_softmax(np, _arg(n, ctx)),
     "solve": lambda n, ctx: np.linalg.solve(_arg(n, ctx, 0), _arg(n, ctx, 1)),
     "ew": lambda n, ctx: FUNCTIONS[n.param].numpy(_arg(n, ctx)),
     "power": lambda n, ctx: np.power(_arg(n, ctx), n.param),

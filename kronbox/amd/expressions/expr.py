@@ -34,7 +34,7 @@ LEAF_KINDS = SYMBOL_KINDS | {"literal", "eye", "zeros", "ones"}
 # Array API kernels, each printer and the parser (tests/amd/test_tables.py holds them to it).
 OPERATION_KINDS = frozenset({
     "add", "neg", "mul", "div", "matmul", "transpose", "inv", "trace", "det", "logdet", "sum", "norm", "normsq",
-    "mpow", "power", "sqrtm", "sylvester", "solve", "ew", "eye_like", "ones_like", "zeros_like",
+    "mpow", "power", "sqrtm", "sylvester", "solve", "logsumexp", "softmax", "ew", "eye_like", "ones_like", "zeros_like",
 })
 KINDS = LEAF_KINDS | OPERATION_KINDS
 
@@ -704,6 +704,20 @@ def solve(a: Expr, b: Expr) -> Expr:
     return node("solve", (a, b), None, b.shape)
 
 
+def logsumexp(a: Expr) -> Expr:
+    """``log Σᵢⱼ exp(aᵢⱼ)`` over every entry, computed with the maximum shifted out (no overflow)."""
+    if a.shape == ():
+        return a
+    return node("logsumexp", (a,), None, ())
+
+
+def softmax(a: Expr) -> Expr:
+    """``exp(a) / Σ exp(a)`` over every entry (the gradient of :func:`logsumexp`), shifted, so no overflow."""
+    if a.shape == ():
+        return ones_like(a)
+    return node("softmax", (a,), None, a.shape)
+
+
 def elementwise(fname: str, a: Expr) -> Expr:
     from kronbox.amd.expressions.elementwise import FUNCTIONS
 
@@ -743,7 +757,8 @@ def inner(a: Expr, b: Expr) -> Expr:
 BUILDERS: dict[str, Callable[..., Expr]] = {
     "add": add, "neg": neg, "mul": mul, "div": div, "matmul": matmul, "transpose": transpose, "inv": inv,
     "trace": trace, "det": det, "logdet": logdet, "sum": sum_, "norm": norm, "normsq": normsq,
-    "sqrtm": sqrtm, "sylvester": sylvester, "solve": solve, "ones_like": ones_like, "zeros_like": zeros_like,
+    "sqrtm": sqrtm, "sylvester": sylvester, "solve": solve, "logsumexp": logsumexp, "softmax": softmax,
+    "ones_like": ones_like, "zeros_like": zeros_like,
 }
 
 

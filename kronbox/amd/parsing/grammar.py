@@ -232,6 +232,8 @@ FUNCTION_TABLE: dict[str, Function] = {
     "transpose": Function(1, "swap", E.transpose),
     "sylvester": Function(3, "sylvester", E.sylvester),
     "solve": Function(2, "solve", E.solve),
+    "logsumexp": Function(1, "scalar", E.logsumexp),
+    "softmax": Function(1, "same", E.softmax),
     "eye": Function((0, 1), "eye"),
     "vector": Function(1, "vector"),
     "matrix": Function(1, "matrix"),

@@ -18,7 +18,8 @@ _GREEK = frozenset({
     "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
     "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 })
-_CALLS = {"trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "sum": r"\operatorname{sum}"}
+_CALLS = {"trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "sum": r"\operatorname{sum}",
+          "logsumexp": r"\operatorname{logsumexp}", "softmax": r"\operatorname{softmax}"}
 _FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
               "arcsin": r"\arcsin", "arccos": r"\arccos", "arctan": r"\arctan"}
 _INVERSE = "^{-1}"

@@ -23,7 +23,8 @@ _UNARY, _POSTFIX, _ATOM = PRODUCT + 1, PRODUCT + 2, PRODUCT + 3
 _CALLS = {"inv": "np.linalg.inv({})", "trace": "np.trace({})", "det": "np.linalg.det({})", "logdet": "_logdet({})",
           "sum": "np.sum({})", "normsq": "np.sum(np.square({}))", "norm": "np.sqrt(np.sum(np.square({})))",
           "sqrtm": "scipy.linalg.sqrtm({})", "ones_like": "np.ones(np.shape({}))",
-          "zeros_like": "np.zeros(np.shape({}))"}
+          "zeros_like": "np.zeros(np.shape({}))", "logsumexp": "scipy.special.logsumexp({})",
+          "softmax": "scipy.special.softmax({}, axis=None)"}
 _ELEMENTWISE = {"exp": "np.exp({})", "log": "np.log({})", "sqrt": "np.sqrt({})", "sin": "np.sin({})",
                 "cos": "np.cos({})", "tan": "np.tan({})", "tanh": "np.tanh({})", "arcsin": "np.arcsin({})",
                 "arccos": "np.arccos({})", "arctan": "np.arctan({})", "abs": "np.abs({})",
@@ -106,6 +107,7 @@ def to_numpy(e: Expr, name: str = "f") -> str:
     result = code[id(e)][0]
     body.append(f"    return float({result})" if e.shape == () else f"    return {result}")
     kinds = {n.kind for n in order}
-    header = ["import numpy as np"] + (["import scipy.linalg"] if kinds & {"sqrtm", "sylvester"} else [])
+    header = ["import numpy as np"] + (["import scipy.linalg"] if kinds & {"sqrtm", "sylvester"} else []) + \
+        (["import scipy.special"] if kinds & {"logsumexp", "softmax"} else [])
     helpers = [_LOGDET] if "logdet" in kinds else []
     return "\n".join([*header, *helpers, "", f"def {name}({', '.join(symbols)}):", *body]) + "\n"

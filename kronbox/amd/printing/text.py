@@ -18,7 +18,7 @@ from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, w
 from kronbox.amd.printing.map_notation import MapNotation, map_notation
 
 _CALLS = {"inv": "inv", "trace": "trace", "det": "det", "logdet": "logdet", "sum": "sum", "norm": "norm2",
-          "sqrtm": "sqrtm"}
+          "sqrtm": "sqrtm", "logsumexp": "logsumexp", "softmax": "softmax"}
 
 
 def number_text(x) -> str:
