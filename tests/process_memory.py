@@ -1,7 +1,23 @@
-"""The peak memory of a process, for tests that run work in other processes (dask workers): a module of its
-own so that a worker can import it (a test module is not importable by name from another process)."""
+"""Peak memory, for the tests that bound it: of a piece of work in this process (tracemalloc, which sees numpy's
+allocations), and of a whole process (for work in other processes, such as dask workers: a module of its own so
+that a worker can import it; a test module is not importable by name from another process)."""
 
 import resource
+import tracemalloc
+
+
+def peak_during(work):
+    """``(result, peak bytes allocated while running work())``."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = work()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
 
 
 def peak_memory(dask_worker=None) -> int:

@@ -8,10 +8,9 @@ the input exist.
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
 import pytest
+from process_memory import peak_during
 
 import kronbox as kb
 
@@ -28,19 +27,6 @@ def factors(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def big():
     return factors(N, 7)
-
-
-def peak_during(work):
-    """``(result, peak bytes allocated while running work())``."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        result = work()
-        peak = tracemalloc.get_traced_memory()[1] - before
-    finally:
-        tracemalloc.stop()
-    return result, peak
 
 
 def spot_check(Y: np.ndarray, A: np.ndarray, B: np.ndarray, X: np.ndarray) -> None:

@@ -10,26 +10,12 @@ factors evaluated) and the direction exist.
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
+from process_memory import peak_during
 
 from kronbox import amd
 
 DOUBLES = 6  # the peak allowed, in n × n float64 matrices (the result itself is one)
-
-
-def peak_during(work):
-    """``(result, peak bytes allocated while running work())``."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        result = work()
-        peak = tracemalloc.get_traced_memory()[1] - before
-    finally:
-        tracemalloc.stop()
-    return result, peak
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
