@@ -188,8 +188,7 @@ class SharedEigenbasis:
         """``x`` with ``A x = b`` for every column of ``B`` (``N × k``): ``(⊗Vᵢ) diag(e)⁻¹ (⊗Vᵢᴴ) b``."""
         spectrum = self.spectrum
         self._check_nonsingular(spectrum)
-        Y = np.array(self._apply_vectors(B, adjoint=True), dtype=np.result_type(B, spectrum), copy=True)
-        Y /= spectrum.reshape(-1, 1)
+        Y = self._apply_vectors(B, adjoint=True) / spectrum.reshape(-1, 1)  # a new array: B itself is never written
         X = self._apply_vectors(Y, adjoint=False)
         if self.shuffle is not None:  # A = S K, so x = K⁻¹ S⁻¹ b = Kᵀ S⁻¹ b
             n1, n2 = self.shuffle
