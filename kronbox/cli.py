@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import NoReturn
 
 from kronbox import __version__
 
@@ -24,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
 
     wants_json = False
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         if _Parser.wants_json:
             from kronbox.commands.report import usage_error_json
 
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kronbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, module in (("diff", diff), ("identity", identity), ("demo", demo)):
-        summary = module.__doc__.split("\n\n")[0].replace("``", "")
+        summary = (module.__doc__ or "").split("\n\n")[0].replace("``", "")
         module.add_arguments(commands.add_parser(name, help=module.HELP, description=summary))
     return parser
 

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from kronbox import amd, check
 from kronbox.amd.differentiation.derivative import find_symbol
-from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, var
+from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, shape_text, var
 from kronbox.amd.expressions.linear_map import LinearMap, apply
 from kronbox.amd.parsing.grammar import ParseError
 from kronbox.commands.report import formula_error, int_between, nonnegative_int, print_json, read_formula
@@ -54,7 +56,7 @@ class Derivation:
     wrt: Expr
     kind: str
     derivative: Expr | LinearMap
-    checks: list[dict] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     def text(self, fmt: str) -> tuple[str, str]:
         """The function and the derivative printed in ``fmt``."""
@@ -101,7 +103,7 @@ def derive(text: str, wrt: str | None = None, kind: str = "auto", size: int = 4)
     scalar = is_scalar_shape(f.shape)
     if kind == "hessian":
         if not scalar:
-            raise ShapeError(f"--hessian needs a scalar formula, but {text} is {f.shape[0]}×{f.shape[1]}")
+            raise ShapeError(f"--hessian needs a scalar formula, but {text} is {shape_text(f.shape)}")
         return Derivation(f, x, "hessian", amd.hessian(f, x).map)
     if kind == "jacobian" or not scalar:
         return Derivation(f, x, "jacobian", amd.jacobian(f, x).map)
@@ -130,18 +132,22 @@ def _run_checks(d: Derivation, seed: int) -> bool:
     if problem is not None:
         return _skipped(d, f"no random point in the domain of the formula was found ({problem})")
     printed = amd.to_format(d.derivative, "amd")
+    wrt_shape = d.wrt.shape
+    assert wrt_shape is not None, "derive() gives every open size a value (default_size)"
     shapes = {name: np.shape(v) for name, v in values.items()}
     if isinstance(d.derivative, Expr):
         mine = np.asarray(d.derivative.eval(values), dtype=float)
-        again = np.asarray(amd.parse(printed, shapes, result_shape=d.wrt.shape).eval(values), dtype=float)
+        again = np.asarray(amd.parse(printed, shapes, result_shape=wrt_shape).eval(values), dtype=float)
     else:  # the Kron/Box notation read back, both operators applied to one random direction
-        direction = np.random.default_rng(seed).standard_normal(d.wrt.shape).ravel()
-        out_shape = d.wrt.shape if d.kind == "hessian" else d.function.shape
-        parsed = amd.parse_map(printed, shapes, in_shape=d.wrt.shape, out_shape=out_shape)
+        direction = np.random.default_rng(seed).standard_normal(wrt_shape).ravel()
+        out_shape = wrt_shape if d.kind == "hessian" else d.function.shape
+        parsed = amd.parse_map(printed, shapes, in_shape=wrt_shape, out_shape=out_shape)
         mine, again = (np.asarray(L.at(values) @ direction) for L in (d.derivative, parsed))
     if not np.all(np.isfinite(mine)):
         return _skipped(d, "the derivative is not finite at the random point")
-    checker = {"gradient": check.gradient, "jacobian": check.jacobian, "hessian": check.hessian}[d.kind]
+    checkers: dict[str, Callable[[Expr, Expr, dict[str, np.ndarray]], check.Report]] = {
+        "gradient": check.gradient, "jacobian": check.jacobian, "hessian": check.hessian}
+    checker = checkers[d.kind]
     report = checker(d.function, d.wrt, values)
     d.checks.append({"check": f"{d.kind} against finite differences", "passed": report.passed,
                      "error": report.error, "tolerance": report.tolerance})

@@ -100,11 +100,12 @@ class _Evaluator:
         if op == "num":
             return node.value
         if op == "name":
-            if node.value in ("I", "eye"):
+            name = str(node.value)
+            if name in ("I", "eye"):
                 return _EYE
-            if node.value not in self.matrices:
-                self.matrices[node.value] = self.rng.standard_normal((self.n, self.n)) + self.n * np.eye(self.n)
-            return self.matrices[node.value]
+            if name not in self.matrices:
+                self.matrices[name] = self.rng.standard_normal((self.n, self.n)) + self.n * np.eye(self.n)
+            return self.matrices[name]
         if op == "neg":
             return -args[0]
         if op == "pos":
@@ -169,8 +170,8 @@ class _Evaluator:
             if name == "transpose":
                 return x.T
             if isinstance(x, operators.Operator):
-                return {"inv": x.inv, "trace": x.trace, "det": x.det}[name]()
-            return {"inv": np.linalg.inv, "trace": np.trace, "det": np.linalg.det}[name](x)
+                return x.inv() if name == "inv" else x.trace() if name == "trace" else x.det()
+            return np.linalg.inv(x) if name == "inv" else np.trace(x) if name == "trace" else np.linalg.det(x)
         known = "kron, box, outer, kronsum, commutation, inv, transpose, trace, det, vec(U)*vec(V)', diag(vec(D))"
         raise self.fail(node, f"unknown function {name!r} or wrong number of arguments (known: {known})")
 
@@ -179,7 +180,8 @@ def compare(lhs: str, rhs: str, size: int = 3, seed: int = 0) -> check.Report:
     """Evaluate both sides with shared random matrices and compare them by random probing."""
     if size < 1:
         raise ValueError("--size must be at least 1")
-    rng, matrices = np.random.default_rng(seed), {}
+    rng = np.random.default_rng(seed)
+    matrices: dict[str, np.ndarray] = {}
     left, right = (_Evaluator(t, size, matrices, rng).value(read(t)) for t in (lhs, rhs))
     left, right = (np.eye(size) if x is _EYE else x for x in (left, right))
     if isinstance(left, _Vec) or isinstance(right, _Vec):

@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 
 from kronbox.amd.parsing.grammar import ParseError
 
@@ -32,7 +33,7 @@ def usage_error_json(prog: str, message: str) -> None:
     print_json({"error": f"{prog}: {message}", "column": None, "status": 2})
 
 
-def json_safe(value):
+def json_safe(value: object) -> object:
     """``value`` with every float that JSON cannot carry (nan, ±inf) replaced by ``None``, and beside
     it, in a dict, a field ``<key>_not_finite`` saying which it was (``"NaN"``, ``"Infinity"``, ``"-Infinity"``)."""
     if isinstance(value, dict):
@@ -49,7 +50,7 @@ def json_safe(value):
     return value
 
 
-def print_json(value) -> None:
+def print_json(value: object) -> None:
     print(json.dumps(json_safe(value), allow_nan=False))
 
 
@@ -64,7 +65,7 @@ def nonnegative_int(text: str) -> int:
     return value
 
 
-def int_between(low: int, high: int):
+def int_between(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number in ``[low, high]``."""
 
     def parse(text: str) -> int:
