@@ -30,17 +30,18 @@ from collections.abc import Callable, Mapping
 
 from kronbox.amd.expressions import expr as E
 from kronbox.amd.expressions import linear_map as L
-from kronbox.amd.expressions.expr import Expr, shape_text
+from kronbox.amd.expressions.expr import Expr, ShapeError, shape_text
 from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.amd.parsing.grammar import Node, ParseError, parse, read
 
 Shape = tuple[int, int]
+Partial = tuple[int | None, int | None]  # a matrix shape with sizes still open (None)
 _EYE_NAMES = ("I", "eye")
 _FORMS = "A ⊗ B, A ⊠ B, vec(U)*vec(V)', diag(vec(E)), inv(A ⊗ I + I ⊗ B), I or 0"
 
 
-def parse_map(text: str, shapes: Mapping[str, object] | None = None, *, in_shape: tuple,
-              out_shape: tuple | None = None) -> LinearMap:
+def parse_map(text: str, shapes: Mapping[str, object] | None = None, *, in_shape: tuple[int, ...],
+              out_shape: tuple[int, ...] | None = None) -> LinearMap:
     """The linear map written in ``text``, acting on matrices of shape ``in_shape``.
 
     ``shapes`` gives the symbols their shapes (shape tuples or values, by name), as for
@@ -49,21 +50,23 @@ def parse_map(text: str, shapes: Mapping[str, object] | None = None, *, in_shape
     """
     reader = _Reader(text, shapes or {})
     root = read(text)
-    result = reader.map(root, _matrix_shape(in_shape), _matrix_shape(out_shape))
-    if result.in_shape != _matrix_shape(in_shape):
+    s, out = _matrix_shape(in_shape), None if out_shape is None else _matrix_shape(out_shape)
+    result = reader.map(root, s, out)
+    if result.in_shape != s:
         raise ParseError(f"the map takes {shape_text(result.in_shape)} matrices, but {shape_text(in_shape)} "
                          "was given", text, root.at)
-    if out_shape is not None and result.out_shape != _matrix_shape(out_shape):
+    if out is not None and result.out_shape != out:
         raise ParseError(f"the map gives {shape_text(result.out_shape)} matrices, but {shape_text(out_shape)} "
                          "was expected", text, root.at)
     return result
 
 
-def _matrix_shape(shape) -> Shape | None:
-    if shape is None:
-        return None
-    shape = tuple(int(s) for s in shape)
-    return (1, 1) if shape == () else (shape[0], 1) if len(shape) == 1 else shape
+def _matrix_shape(shape: tuple[int, ...]) -> Shape:
+    """``shape`` as a matrix shape: a scalar is 1×1, a vector a column."""
+    dims = tuple(int(s) for s in shape)
+    if len(dims) > 2:
+        raise ShapeError(f"a linear map acts on matrices, not on {shape_text(dims)} arrays")
+    return (1, 1) if len(dims) == 0 else (dims[0], 1) if len(dims) == 1 else (dims[0], dims[1])
 
 
 def _is_eye(node: Node) -> bool:
@@ -80,12 +83,12 @@ def _unsigned(node: Node) -> Node:
     return node
 
 
-def _clash(shape: tuple, wanted: tuple) -> bool:
+def _clash(shape: tuple[int | None, ...], wanted: tuple[int | None, ...]) -> bool:
     """Whether ``shape`` cannot be ``wanted`` (both with ``None`` for open sizes; a scalar is 1×1)."""
-    shape = (1, 1) if shape == () else shape
-    if len(shape) != len(wanted):
+    dims = (1, 1) if shape == () else shape
+    if len(dims) != len(wanted):
         return True
-    return any(a is not None and b is not None and a != b for a, b in zip(shape, wanted, strict=True))
+    return any(a is not None and b is not None and a != b for a, b in zip(dims, wanted, strict=True))
 
 
 def _arrow(M: LinearMap) -> str:
@@ -95,7 +98,7 @@ def _arrow(M: LinearMap) -> str:
 def _chain(node: Node, op: str) -> list[Node]:
     """The operands of a left-nested chain of ``op`` (``a*b*c`` → ``[a, b, c]``, ``(a*b)*c`` →
     ``[(a*b), c]``), without recursion."""
-    items = []
+    items: list[Node] = []
     while node.op == op and (not node.grouped or not items):
         items.append(node.args[1])
         node = node.args[0]
@@ -132,7 +135,7 @@ class _Reader:
     def error(self, node: Node, message: str) -> ParseError:
         return ParseError(message, self.text, node.at)
 
-    def matrix(self, node: Node, shape: tuple | None = None) -> tuple[Expr, Shape]:
+    def matrix(self, node: Node, shape: tuple[int | None, ...] | None = None) -> tuple[Expr, Shape]:
         """The factor ``node`` as an expression, which must have ``shape`` (``None`` entries open:
         the map knows a factor's column count, and its row count where the output is known), and its
         matrix shape. Its errors keep their columns in the whole text."""
@@ -220,20 +223,20 @@ class _Reader:
     def kronecker(self, node: Node, s: Shape | None, out: Shape | None) -> LinearMap:
         """``A ⊗ B`` maps ``(cols A, cols B)`` to ``(rows A, rows B)``; ``A ⊠ B`` maps ``(cols B, cols A)``."""
         is_kron = node.op == "⊗"
-        s = s or (None, None)
-        cols = (s[0], s[1]) if is_kron else (s[1], s[0])
-        rows = out or (None, None)
+        given: Partial = s or (None, None)
+        cols = given if is_kron else (given[1], given[0])
+        rows: Partial = out or (None, None)
         A, B = (self.matrix(arg, (r, c))[0] for arg, r, c in zip(node.args, rows, cols, strict=True))
         return (L.kron if is_kron else L.box)(A, B)
 
     def kronsum_inverse(self, node: Node, s: Shape | None) -> LinearMap:
         inner = node.args[0]
         left, right = (inner.args if inner.op == "+" else (None, None))
-        if not (left is not None and left.op == right.op == "⊗" and _is_eye(left.args[1])
+        if not (left is not None and right is not None and left.op == right.op == "⊗" and _is_eye(left.args[1])
                 and _is_eye(right.args[0])):
             raise self.error(node, "inv of a map is written inv(A ⊗ I + I ⊗ B), the inverse of a Kronecker sum")
-        s = s or (None, None)
-        A, B = self.matrix(left.args[0], (s[0], s[0]))[0], self.matrix(right.args[1], (s[1], s[1]))[0]
+        m, n = s or (None, None)
+        A, B = self.matrix(left.args[0], (m, m))[0], self.matrix(right.args[1], (n, n))[0]
         return L.kronsum_inverse(A, B)
 
     def total(self, node: Node, s: Shape | None, out: Shape | None) -> LinearMap:
@@ -246,19 +249,19 @@ class _Reader:
         nodes.append(node)
         negated.append(False)
         nodes, negated = nodes[::-1], negated[::-1]
-        terms: list[LinearMap | None] = []
+        first: list[LinearMap | None] = []  # the terms read alone (None: not yet)
         errors = []
         for n in nodes:
             try:
-                terms.append(self.map(n, s, out))
+                first.append(self.map(n, s, out))
             except ParseError as error:  # open sizes, which the other terms may fix
-                terms.append(None)
+                first.append(None)
                 errors.append(error)
-        read = [t for t in terms if t is not None]
+        read = [t for t in first if t is not None]
         if not read:
             raise errors[0]
         s, out = s or read[0].in_shape, out or read[0].out_shape
-        terms = [t if t is not None else self.map(n, s, out) for t, n in zip(terms, nodes, strict=True)]
+        terms = [t if t is not None else self.map(n, s, out) for t, n in zip(first, nodes, strict=True)]
         for term, n in zip(terms, nodes, strict=True):
             if (term.in_shape, term.out_shape) != (terms[0].in_shape, terms[0].out_shape):
                 raise self.error(n, f"the terms of the sum map {_arrow(terms[0])} and {_arrow(term)}")
