@@ -25,6 +25,8 @@ from kronbox.backend import is_foreign, numeric_array
 from kronbox.backend import of as backend_of
 
 Shape = tuple[int, ...] | None
+# The shape a symbol is declared with: open sizes (None) are allowed, ``(None, 1)`` a column of a length yet to come.
+DeclaredShape = tuple[int | None, ...] | None
 
 # Kinds whose value is a scalar whatever the argument.
 SCALAR_VALUED = frozenset({"trace", "det", "logdet", "sum", "norm", "normsq"})
@@ -101,7 +103,7 @@ class Expr:
     def name(self) -> str:
         if self.kind not in SYMBOL_KINDS:
             raise AttributeError(f"{self} is not a symbol and has no name")
-        return self.param[0]
+        return _symbol_param(self)[0]
 
     def depends_on(self, symbol: Expr) -> bool:
         return symbol in self.nodes()
@@ -246,9 +248,77 @@ def _check_shape(shape, who: str, open_sizes: bool = False):
     return tuple(None if s is None else int(s) for s in shape)
 
 
-def declared_shape(symbol: Expr):
+def declared_shape(symbol: Expr) -> DeclaredShape:
     """The shape a symbol was declared with: its shape, or a partial one such as ``(None, 1)``."""
-    return symbol.param[1]
+    return _symbol_param(symbol)[1]
+
+
+# -- a node's parameter, typed: what it holds depends on the kind (each smart constructor stores its own) ----
+def _wrong_param(e: Expr, what: str) -> TypeError:
+    return TypeError(f"a {e.kind} node with parameter {e.param!r} where {what} was expected")
+
+
+def _symbol_param(e: Expr) -> tuple[str, DeclaredShape]:
+    p = e.param
+    if e.kind not in SYMBOL_KINDS or not (isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)):
+        raise _wrong_param(e, "a symbol's (name, declared shape)")
+    return p
+
+
+def literal_value(e: Expr) -> float | complex:
+    """The number of a ``literal`` node."""
+    p = e.param
+    if e.kind != "literal" or not isinstance(p, float | complex):
+        raise _wrong_param(e, "a literal's number")
+    return p
+
+
+def matrix_exponent(e: Expr) -> int:
+    """The integer ``k`` of a matrix power ``A^k`` (an ``mpow`` node)."""
+    p = e.param
+    if e.kind != "mpow" or not isinstance(p, int):
+        raise _wrong_param(e, "the integer exponent of a matrix power")
+    return p
+
+
+def power_exponent(e: Expr) -> float:
+    """The exponent ``p`` of an elementwise power ``a .^ p`` (a ``power`` node)."""
+    p = e.param
+    if e.kind != "power" or not isinstance(p, float):
+        raise _wrong_param(e, "the exponent of an elementwise power")
+    return p
+
+
+def function_name(e: Expr) -> str:
+    """The name of the function of an elementwise node (``ew``), a key of ``FUNCTIONS``."""
+    p = e.param
+    if e.kind != "ew" or not isinstance(p, str):
+        raise _wrong_param(e, "the name of an elementwise function")
+    return p
+
+
+def like_axis(e: Expr) -> int:
+    """The axis (0: rows, 1: columns) of its argument that an ``eye_like`` node takes its size from."""
+    p = e.param
+    if e.kind != "eye_like" or not isinstance(p, int):
+        raise _wrong_param(e, "an axis")
+    return p
+
+
+def eye_size(e: Expr) -> int | None:
+    """The size ``n`` of an identity ``eye(n)``, ``None`` while the context has not fixed it."""
+    p = e.param
+    if e.kind != "eye" or not (p is None or isinstance(p, numbers.Integral)):
+        raise _wrong_param(e, "the size of an identity")
+    return None if p is None else int(p)
+
+
+def fill_shape(e: Expr) -> Shape:
+    """The shape of a ``zeros`` or ``ones`` node, ``None`` where it is not known."""
+    p = e.param
+    if e.kind not in ("zeros", "ones") or not (p is None or isinstance(p, tuple)):
+        raise _wrong_param(e, "the shape of zeros or ones")
+    return p
 
 
 def _check_name(name, who: str) -> str:
