@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
+from numpy.typing import DTypeLike
 from scipy.sparse.linalg import LinearOperator
 
 # Libraries whose arrays are recognized by their type's top-level module (torch tensors have no
@@ -88,7 +89,7 @@ class Backend:
     xp: ModuleType
     device: object
 
-    def dtype(self, dtype: np.dtype):
+    def dtype(self, dtype: DTypeLike):
         """The namespace's dtype of the numpy dtype ``dtype`` (``float32`` → ``torch.float32``)."""
         return getattr(self.xp, np.dtype(dtype).name)
 

@@ -28,10 +28,10 @@ from functools import cached_property
 
 import numpy as np
 
-from kronbox.amd.evaluation.context import Context, known_size
+from kronbox.amd.evaluation.context import Context, known_shape, known_size
 from kronbox.amd.evaluation.numpy_kernels import shifted_logsumexp, shifted_softmax
 from kronbox.amd.expressions.elementwise import FUNCTIONS
-from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.expr import Expr, function_name, like_axis, matrix_exponent, power_exponent
 from kronbox.backend import Backend, is_foreign, join_all, library, unsupported
 from kronbox.linalg.symmetric_sylvester import SymmetricSylvester, solvable
 
@@ -66,6 +66,8 @@ def context(arrays: dict, given: dict, uses: Counter, roots: set[int]) -> ArrayA
                 if is_foreign(v) or (isinstance(v, np.ndarray) and v.ndim > 0)}
     described = ", ".join(f"{k!r} {library(v) or 'numpy'}" for k, v in matrices.items())
     backend, _ = join_all(matrices.values(), f"the values bound ({described})")
+    if backend is None:
+        raise ValueError("an Array API evaluation needs a value of a library other than numpy")
     return ArrayApiContext(arrays, uses, roots, backend)
 
 
@@ -187,7 +189,7 @@ def _matrix_power(n: Expr, ctx: ArrayApiContext):
     power = getattr(ctx.xp.linalg, "matrix_power", None)
     if power is None:
         raise ctx.unavailable("linalg.matrix_power", "evaluate with numpy values, or write the power as products")
-    return power(_arg(n, ctx), n.param)
+    return power(_arg(n, ctx), matrix_exponent(n))
 
 
 def _filled(fill: Callable, shape, ctx: ArrayApiContext):
@@ -199,13 +201,13 @@ def _eye(n: int, ctx: ArrayApiContext):
 
 
 ARRAY_API_KERNELS: dict[str, Callable[[Expr, ArrayApiContext], object]] = {
-    "var": lambda n, ctx: ctx.arrays[n.param[0]],
-    "const": lambda n, ctx: ctx.arrays[n.param[0]],
+    "var": lambda n, ctx: ctx.arrays[n.name],
+    "const": lambda n, ctx: ctx.arrays[n.name],
     "literal": lambda n, ctx: n.param,
     "eye": lambda n, ctx: _eye(known_size(n), ctx),
-    "zeros": lambda n, ctx: _filled(ctx.xp.zeros, known_size(n), ctx),
-    "ones": lambda n, ctx: _filled(ctx.xp.ones, known_size(n), ctx),
-    "eye_like": lambda n, ctx: _eye((_shape(_arg(n, ctx)) or (1, 1))[n.param], ctx),
+    "zeros": lambda n, ctx: _filled(ctx.xp.zeros, known_shape(n), ctx),
+    "ones": lambda n, ctx: _filled(ctx.xp.ones, known_shape(n), ctx),
+    "eye_like": lambda n, ctx: _eye((_shape(_arg(n, ctx)) or (1, 1))[like_axis(n)], ctx),
     "ones_like": lambda n, ctx: _filled(ctx.xp.ones, _shape(_arg(n, ctx)), ctx),
     "zeros_like": lambda n, ctx: _filled(ctx.xp.zeros, _shape(_arg(n, ctx)), ctx),
     "add": _add,
@@ -227,6 +229,6 @@ ARRAY_API_KERNELS: dict[str, Callable[[Expr, ArrayApiContext], object]] = {
     "logsumexp": lambda n, ctx: shifted_logsumexp(ctx.xp, _arg(n, ctx)),
     "softmax": lambda n, ctx: shifted_softmax(ctx.xp, _arg(n, ctx)),
     "solve": lambda n, ctx: ctx.xp.linalg.solve(_arg(n, ctx, 0), _arg(n, ctx, 1)),
-    "ew": lambda n, ctx: FUNCTIONS[n.param].in_namespace(ctx.xp, _arg(n, ctx)),
-    "power": lambda n, ctx: _arg(n, ctx) ** n.param,
+    "ew": lambda n, ctx: FUNCTIONS[function_name(n)].in_namespace(ctx.xp, _arg(n, ctx)),
+    "power": lambda n, ctx: _arg(n, ctx) ** power_exponent(n),
 }

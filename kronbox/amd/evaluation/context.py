@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any, Protocol
 
 import numpy as np
 
 from kronbox.amd.evaluation.factorization import Factorization
-from kronbox.amd.expressions.expr import Expr, ShapeError
+from kronbox.amd.expressions.expr import Expr, ShapeError, eye_size, fill_shape
 
 
 class _ValueOf:
@@ -22,33 +23,47 @@ class _ValueOf:
         return f"the value of {self.e}"
 
 
+class MatrixFactorization(Protocol):
+    """What the kernels ask of the factorization of a square matrix: numpy's :class:`Factorization`, or the
+    Array API one (values of the matrix's library: ``Any``, as the Array API has no static types)."""
+
+    @property
+    def inverse(self) -> Any: ...
+
+    def det(self) -> Any: ...
+
+    def logdet(self) -> Any: ...
+
+
 class Context:
     """One evaluation: node values, factorizations, which values are known symmetric, and which
     are temporaries that their single user may overwrite (saving an allocation per elementwise step)."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], uses: Counter, roots: set[int]):
+    def __init__(self, arrays: dict[str, Any], uses: Counter[int], roots: set[int]):
         self.arrays = arrays
         self.uses, self.roots = uses, roots
-        self.values: dict[int, object] = {}
-        self.factorizations: dict[int, Factorization] = {}
+        # id(node) → its value: a numpy array or a number, or an array of another library (Any: no static type)
+        self.values: dict[int, Any] = {}
+        self.factorizations: dict[int, MatrixFactorization] = {}
         self.symmetric: set[int] = set()
         self.dtype = self.precision(arrays)
 
-    def precision(self, arrays: dict):
-        """The dtype of identities, zeros and ones: the precision of the values (float32 stays float32)."""
+    def precision(self, arrays: dict[str, Any]) -> Any:
+        """The dtype of identities, zeros and ones: the precision of the values (float32 stays float32);
+        a numpy dtype here, the namespace's dtype in another library."""
         return np.result_type(*arrays.values(), np.float32) if arrays else np.dtype(np.float64)
 
-    def factor(self, e: Expr) -> Factorization:
+    def factor(self, e: Expr) -> MatrixFactorization:
         """The factorization of the value of ``e``, made on first use."""
         f = self.factorizations.get(id(e))
         if f is None:
             f = self.factorizations[id(e)] = self.factorize(self.values[id(e)], _ValueOf(e))
         return f
 
-    def factorize(self, A, what: object) -> Factorization:
+    def factorize(self, A: Any, what: object) -> MatrixFactorization:
         return Factorization(A, what)
 
-    def scratch(self, n: Expr, *candidates: Expr):
+    def scratch(self, n: Expr, *candidates: Expr) -> np.ndarray | None:
         """A value among ``candidates`` (the operands ``n`` computes from) that ``n`` may overwrite with
         its own result, or ``None``; it must already have the result's dtype."""
         operands = {id(x): x for x in (*n.args, *candidates) if id(x) in self.values}
@@ -68,8 +83,22 @@ class Context:
 _FRESH = frozenset({"add", "neg", "mul", "div", "matmul", "ew", "power", "mpow"})
 
 
-def known_size(n: Expr):
-    if n.param is None:
-        name = "I" if n.kind == "eye" else n.kind
-        raise ShapeError(f"the size of {name} is not known: use it with a matrix of known shape, or give it a size")
-    return n.param
+def _unknown_size(n: Expr) -> ShapeError:
+    name = "I" if n.kind == "eye" else n.kind
+    return ShapeError(f"the size of {name} is not known: use it with a matrix of known shape, or give it a size")
+
+
+def known_size(n: Expr) -> int:
+    """The size of an identity node (an error while it is not known)."""
+    size = eye_size(n)
+    if size is None:
+        raise _unknown_size(n)
+    return size
+
+
+def known_shape(n: Expr) -> tuple[int, ...]:
+    """The shape of a ``zeros`` or ``ones`` node (an error while it is not known)."""
+    shape = fill_shape(n)
+    if shape is None:
+        raise _unknown_size(n)
+    return shape

@@ -80,7 +80,7 @@ class Factorization:
                 f"logdet: {self.what} is singular (its determinant is 0)")
         if np.iscomplexobj(sign):
             return np.log(sign) + logabs
-        if sign < 0:
+        if sign.real < 0:  # a real sign here
             raise ValueError(f"logdet: {self.what} has a negative determinant, so its log-determinant is not real")
         return self._typed(logabs)
 

@@ -8,13 +8,15 @@ Row-major ``vec`` by default; ``order="F"`` conjugates the map with the commutat
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from kronbox import operators as ops
 from kronbox.amd.evaluation.evaluate import evaluate
-from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.expr import Expr, ShapeError, eye_size
 from kronbox.amd.expressions.linear_map import LinearMap
-from kronbox.backend import Backend, is_foreign, numpy_dtype
+from kronbox.backend import Backend, is_foreign, numpy_dtype, of_foreign
 from kronbox.backend import of as backend_of
 from kronbox.vec import check_order
 
@@ -22,7 +24,7 @@ from kronbox.vec import check_order
 def _matrix(value) -> np.ndarray:
     """A factor as a 2-D array (an array of another library stays in it)."""
     if is_foreign(value):
-        return value if value.ndim == 2 else backend_of(value).xp.reshape(value, (1, -1))
+        return value if value.ndim == 2 else of_foreign(value).xp.reshape(value, (1, -1))
     return np.atleast_2d(np.asarray(value))
 
 
@@ -31,7 +33,7 @@ def _coefficient(value):
     another library is read once)."""
     if not is_foreign(value):
         return value.reshape(()).item() if isinstance(value, np.ndarray) else value
-    value = backend_of(value).xp.reshape(value, ())
+    value = of_foreign(value).xp.reshape(value, ())
     return complex(value) if numpy_dtype(value.dtype).kind == "c" else float(value)
 
 
@@ -39,6 +41,14 @@ def _eye(n: int, backend: Backend | None):
     if backend is None:
         return np.eye(n)
     return backend.xp.eye(n, dtype=backend.xp.float64, device=backend.device)
+
+
+def _size(e: Expr) -> int:
+    """The size of an identity factor (a map's identities are sized when the map is bound to values)."""
+    n = eye_size(e)
+    if n is None:
+        raise ShapeError(f"the size of the identity factor {e} is not known")
+    return n
 
 
 def _placed(e: Expr, value, backend: Backend | None):
@@ -49,7 +59,7 @@ def _placed(e: Expr, value, backend: Backend | None):
     return backend.xp.asarray(value, device=backend.device)
 
 
-def _build(M: LinearMap, evaluated: dict[int, object], backend: Backend | None = None) -> ops.Operator:
+def _build(M: LinearMap, evaluated: dict[int, Any], backend: Backend | None = None) -> ops.Operator:
     """The operator of ``M`` from the values of its factors (``id(factor) → value``), arrays of
     ``backend``'s library when that is not ``None``.
 
@@ -57,10 +67,10 @@ def _build(M: LinearMap, evaluated: dict[int, object], backend: Backend | None =
     kept every factor value alive until the next garbage collection (10 MB per Hessian at n = 500)."""
 
     def factor(e: Expr):
-        return _eye(e.param, backend) if e.kind == "eye" else _placed(e, evaluated[id(e)], backend)
+        return _eye(_size(e), backend) if e.kind == "eye" else _placed(e, evaluated[id(e)], backend)
 
     def kron_factor(e: Expr):
-        return ops.Identity(e.param) if e.kind == "eye" else _matrix(_placed(e, evaluated[id(e)], backend))
+        return ops.Identity(_size(e)) if e.kind == "eye" else _matrix(_placed(e, evaluated[id(e)], backend))
 
     def build(child: LinearMap) -> ops.Operator:
         return _build(child, evaluated, backend)

@@ -13,9 +13,17 @@ from collections.abc import Callable
 import numpy as np
 import scipy.linalg
 
-from kronbox.amd.evaluation.context import Context, known_size
+from kronbox.amd.evaluation.context import Context, known_shape, known_size
+from kronbox.amd.evaluation.factorization import Factorization
 from kronbox.amd.expressions.elementwise import FUNCTIONS
-from kronbox.amd.expressions.expr import SYMBOL_KINDS, Expr
+from kronbox.amd.expressions.expr import (
+    SYMBOL_KINDS,
+    Expr,
+    function_name,
+    like_axis,
+    matrix_exponent,
+    power_exponent,
+)
 from kronbox.kernels.symmetric import is_symmetric
 
 
@@ -50,7 +58,7 @@ def _bilinear(A: np.ndarray, B: np.ndarray):
 
 
 def _symbol(n: Expr, ctx: Context):
-    return ctx.arrays[n.param[0]]
+    return ctx.arrays[n.name]
 
 
 def _sqrtm(n: Expr, ctx: Context):
@@ -152,7 +160,7 @@ def _symmetric_value(A) -> bool:
 def _inv(n: Expr, ctx: Context):
     factorization = ctx.factor(n.args[0])
     inverse = factorization.inverse
-    if factorization.positive_definite:
+    if isinstance(factorization, Factorization) and factorization.positive_definite:
         ctx.symmetric.add(id(n))
     return inverse
 
@@ -176,9 +184,9 @@ NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "const": _symbol,
     "literal": lambda n, ctx: n.param,
     "eye": lambda n, ctx: np.eye(known_size(n), dtype=ctx.dtype),
-    "zeros": lambda n, ctx: np.zeros(known_size(n), dtype=ctx.dtype),
-    "ones": lambda n, ctx: np.ones(known_size(n), dtype=ctx.dtype),
-    "eye_like": lambda n, ctx: np.eye((np.shape(_arg(n, ctx)) or (1, 1))[n.param], dtype=ctx.dtype),
+    "zeros": lambda n, ctx: np.zeros(known_shape(n), dtype=ctx.dtype),
+    "ones": lambda n, ctx: np.ones(known_shape(n), dtype=ctx.dtype),
+    "eye_like": lambda n, ctx: np.eye((np.shape(_arg(n, ctx)) or (1, 1))[like_axis(n)], dtype=ctx.dtype),
     "ones_like": lambda n, ctx: np.ones(np.shape(_arg(n, ctx)), dtype=ctx.dtype),
     "zeros_like": lambda n, ctx: np.zeros(np.shape(_arg(n, ctx)), dtype=ctx.dtype),
     "add": _add,
@@ -194,12 +202,12 @@ NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "sum": _sum,
     "normsq": lambda n, ctx: _bilinear(_arg(n, ctx), _arg(n, ctx)),
     "norm": lambda n, ctx: np.sqrt(_bilinear(_arg(n, ctx), _arg(n, ctx))),
-    "mpow": lambda n, ctx: np.linalg.matrix_power(_arg(n, ctx), n.param),
+    "mpow": lambda n, ctx: np.linalg.matrix_power(_arg(n, ctx), matrix_exponent(n)),
     "sqrtm": _sqrtm,
     "sylvester": _sylvester,
     "logsumexp": lambda n, ctx: shifted_logsumexp(np, _arg(n, ctx)),
     "softmax": lambda n, ctx: shifted_softmax(np, _arg(n, ctx)),
     "solve": lambda n, ctx: np.linalg.solve(_arg(n, ctx, 0), _arg(n, ctx, 1)),
-    "ew": lambda n, ctx: FUNCTIONS[n.param].numpy(_arg(n, ctx)),
-    "power": lambda n, ctx: np.power(_arg(n, ctx), n.param),
+    "ew": lambda n, ctx: FUNCTIONS[function_name(n)].numpy(_arg(n, ctx)),
+    "power": lambda n, ctx: np.power(_arg(n, ctx), power_exponent(n)),
 }
