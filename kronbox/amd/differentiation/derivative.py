@@ -17,6 +17,10 @@ of ``X`` independent); row-major ``vec`` unless ``order="F"`` is asked for.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from kronbox import operators
 from kronbox.amd.differentiation.rules import local_jacobian
 from kronbox.amd.evaluation import bound_values, evaluate, specialize, to_operator
 from kronbox.amd.expressions.expr import (
@@ -30,6 +34,7 @@ from kronbox.amd.expressions.expr import (
     is_scalar_shape,
     literal,
     matmul,
+    matrix_exponent,
     mpow,
     mul,
     ones,
@@ -138,13 +143,15 @@ def unwind_power(A: Expr, k: int, G: Expr) -> Expr:
             H = matmul(H, transpose(_product(right)))
         adjoint[i] = H
     for i in range(len(squares) - 1, 0, -1):  # S_i = S_{i−1} S_{i−1}
-        H = adjoint[i]
-        if H is None:
+        above, lower = adjoint[i], adjoint[i - 1]
+        if above is None:
             continue
         S = transpose(squares[i - 1])
-        below = add(matmul(H, S), matmul(S, H))
-        adjoint[i - 1] = below if adjoint[i - 1] is None else add(adjoint[i - 1], below)
-    return adjoint[0]
+        below = add(matmul(above, S), matmul(S, above))
+        adjoint[i - 1] = below if lower is None else add(lower, below)
+    result = adjoint[0]
+    assert result is not None, "the highest digit of k is 1: its square's adjoint reaches S₀"
+    return result
 
 
 def _product(factors: list[Expr]) -> Expr:
@@ -170,7 +177,8 @@ def gradient(f: Expr, x: Expr) -> Expr:
             continue
         for i, a in enumerate(n.args):
             if id(a) in dep:
-                contribution = unwind_power(a, n.param, G) if n.kind == "mpow" else unwind(local_jacobian(n, i), G)
+                contribution = unwind_power(a, matrix_exponent(n), G) if n.kind == "mpow" else \
+                    unwind(local_jacobian(n, i), G)
                 adjoint[id(a)] = contribution if id(a) not in adjoint else add(adjoint[id(a)], contribution)
     return adjoint[id(x)] if id(x) in adjoint else zeros_like(x)
 
@@ -179,9 +187,10 @@ class Derivative:
     """A lazy derivative ``∂vec(F)/∂vec(x)ᵀ``: ``.map`` is its Kron/Box/Outer form, ``.at(values)``
     the kronbox operator (row-major; ``order="F"`` for the column-major arrangement)."""
 
-    def __init__(self, function: Expr, wrt: Expr, build):
+    def __init__(self, function: Expr, wrt: Expr, build: Callable[[Expr, Expr], LinearMap]):
         self.function, self.wrt, self._build = function, wrt, build
-        self._maps: dict = {}
+        # (id(F), id(x)) → (F, x, the map): F and x kept, so that their ids stay theirs
+        self._maps: dict[tuple[int, int], tuple[Expr, Expr, LinearMap]] = {}
 
     @property
     def map(self) -> LinearMap:
@@ -193,7 +202,8 @@ class Derivative:
             self._maps[key] = (F, x, self._build(F, x))
         return self._maps[key][2]
 
-    def at(self, values: dict | None = None, order: str = "C", simplify: bool = True, **named):
+    def at(self, values: dict[str, Any] | None = None, order: str = "C", simplify: bool = True,
+           **named: Any) -> operators.Operator:
         """The derivative at ``values`` as a lazy kronbox operator (factors evaluated once)."""
         values = {**(values or {}), **named}
         arrays = bound_values([self.function], values)
@@ -227,8 +237,10 @@ def hessian(f: Expr, wrt: str | Expr) -> Derivative:
     return Derivative(f, find_symbol(f, wrt), linearize_gradient)
 
 
-def value_and_grad(f: Expr, wrt: str | Expr, values: dict | None = None, **named):
-    """``(f, ∂f/∂wrt)`` at ``values``, evaluated together so that shared work is done once."""
+def value_and_grad(f: Expr, wrt: str | Expr, values: dict[str, Any] | None = None, **named: Any) -> tuple[Any, Any]:
+    """``(f, ∂f/∂wrt)`` at ``values``, evaluated together so that shared work is done once: a number and an
+    array of the shape of ``wrt`` (arrays of the values' library when they are not numpy's)."""
     values = {**(values or {}), **named}
     f, = specialize([f], bound_values([f], values))
-    return tuple(evaluate([f, grad(f, wrt)], values))
+    value, gradient_value = evaluate([f, grad(f, wrt)], values)
+    return value, gradient_value

@@ -31,10 +31,12 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike
 
 from kronbox.amd.expressions.expr import Expr
 from kronbox.amd.optimize.newton import cone_preconditioner, identity_preconditioner, truncated_newton
@@ -266,11 +268,11 @@ def _options(scipy_name: str, tol: float, maxiter: int, size: int) -> dict:
 
 def minimize(
     f: Expr,
-    X0,
+    X0: ArrayLike,
     wrt: str | Expr | None = None,
     method: str = "newton-pcg",
     symmetric: bool = False,
-    values: dict | None = None,
+    values: dict[str, Any] | None = None,
     tol: float = 1e-8,
     maxiter: int = 500,
     callback: Callable[[Iteration, np.ndarray], None] | None = None,
@@ -278,9 +280,9 @@ def minimize(
     check: bool = False,
     positive_definite: bool | None = None,
     polish: bool = True,
-    options: dict | None = None,
+    options: dict[str, Any] | None = None,
     blas_threads: int | None = 1,
-    preconditioner: str | Callable | None = "auto",
+    preconditioner: str | Callable[[np.ndarray], Callable[[np.ndarray], np.ndarray]] | None = "auto",
 ) -> MinimizeResult:
     """Minimize the scalar expression ``f`` over the matrix variable ``wrt``, starting from ``X0``.
 

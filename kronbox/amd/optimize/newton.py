@@ -21,6 +21,7 @@ cone); it takes the scale of ``X`` out of the Hessian.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import scipy.optimize
@@ -87,7 +88,7 @@ def truncated_newton(value_and_grad: Callable[[Vector], tuple[float, Vector]],
     while norm > tol:
         if nit == maxiter:
             return result(False, "Maximum number of iterations has been exceeded.")
-        p, products = truncated_cg(lambda v, x=x: hessp(x, v), g, precondition(x), min(0.5, np.sqrt(norm)),
+        p, products = truncated_cg(partial(hessp, x), g, precondition(x), min(0.5, np.sqrt(norm)),
                                    maxiter=10 * x.size)
         ncg += products
         if not float(g @ p) < 0:
@@ -104,8 +105,8 @@ def truncated_newton(value_and_grad: Callable[[Vector], tuple[float, Vector]],
     return result(True, "‖∇f‖ ≤ tol.")
 
 
-def _line_search(value_and_grad, x: Vector, value: float, g: Vector, norm: float, p: Vector,
-                 round_off: Callable[[float], float]) -> tuple[Vector, float, Vector] | None:
+def _line_search(value_and_grad: Callable[[Vector], tuple[float, Vector]], x: Vector, value: float, g: Vector,
+                 norm: float, p: Vector, round_off: Callable[[float], float]) -> tuple[Vector, float, Vector] | None:
     slope = float(g @ p)
     alpha = 1.0
     for _ in range(HALVINGS):
