@@ -12,9 +12,12 @@ with the Array API kernels of :mod:`kronbox.amd.evaluation.array_api`, in that l
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from kronbox.amd.evaluation import array_api
+from kronbox.amd.evaluation.compiled import CompiledPlan
 from kronbox.amd.evaluation.context import Context
 from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS
 from kronbox.amd.evaluation.plan import bound_values, program, specialize
@@ -23,7 +26,24 @@ from kronbox.backend import is_foreign
 
 
 def evaluate(exprs: list[Expr], values: dict) -> list:
-    """The values of ``exprs`` at ``values`` (name → array or number), computed together."""
+    """The values of ``exprs`` at ``values`` (name → array or number), computed together: by the
+    compiled plan of ``exprs`` once it is hot (:mod:`kronbox.amd.evaluation.compiled`), else by
+    :func:`interpret`, which also raises any error a compiled plan met (naming the subexpression)."""
+    compiled = compiled_plan(tuple(exprs))
+    try:
+        result = compiled(values)
+    except Exception:  # the interpreter raises it again, located
+        result = None
+    return result if result is not None else interpret(exprs, values)
+
+
+@lru_cache(maxsize=512)
+def compiled_plan(exprs: tuple[Expr, ...]) -> CompiledPlan:
+    return CompiledPlan(program(exprs))
+
+
+def interpret(exprs: list[Expr], values: dict) -> list:
+    """The values of ``exprs`` at ``values``, node by node with the kernels of the values' library."""
     arrays = bound_values(exprs, values)
     plan = program(tuple(exprs))
     if not plan.shaped:

@@ -1,0 +1,98 @@
+"""Compiled plans give the interpreter's values bit for bit, on every row of the derivative table and
+every kind's example; values they cannot take (other libraries, numbers) go to the interpreter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from amd.test_tables import EXAMPLES
+from amd_reference import spd
+from array_libraries import LIBRARIES
+from derivative_rows import ROWS, build
+
+from kronbox import amd
+from kronbox.amd.evaluation.compiled import CompiledPlan, compile_program
+from kronbox.amd.evaluation.evaluate import interpret
+from kronbox.amd.evaluation.plan import bound_values, program, specialize
+
+
+def _compiled_values(exprs: list[amd.Expr], values: dict) -> list:
+    """The values of ``exprs`` by their compiled function (shapes taken from the values first)."""
+    exprs = specialize(exprs, bound_values(exprs, values))
+    plan = program(tuple(exprs))
+    arrays = bound_values(exprs, values)
+    run = compile_program(plan)
+    return run(arrays, *(arrays[n.param[0]] for n in plan.symbols))
+
+
+def _assert_identical(exprs: list[amd.Expr], values: dict) -> None:
+    expected = interpret(exprs, values)
+    got = _compiled_values(exprs, values)
+    for e, a, b in zip(exprs, got, expected, strict=True):
+        assert np.shape(a) == np.shape(b), e
+        assert np.array_equal(a, b, equal_nan=True), f"{e}: compiled {a} ≠ interpreted {b}"
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_the_derivative_table_compiles_to_the_interpreted_values(name):
+    row = build(name)
+    factors = [f for f in dict.fromkeys(amd.jacobian(row.F, "X").map.factors()) if f.kind != "eye"]
+    _assert_identical([row.F, *factors], {"X": row.X})
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_every_kind_compiles_to_the_interpreted_value_and_gradient(kind):
+    e = EXAMPLES[kind]()
+    values = {"X": spd(np.random.default_rng(2), 3)}
+    exprs = [e, amd.grad(e, "X")] if e.shape == () else [e]
+    _assert_identical(exprs, values)
+
+
+def test_a_transposed_symmetric_value_is_shared_as_the_interpreter_shares_it():
+    # inv(X) of a symmetric positive definite X is exactly symmetric: its transpose is itself
+    X = amd.var("X", (4, 4))
+    S = amd.const("S", shape=(4, 4))
+    f = -amd.logdet(X) - amd.trace(S @ amd.inv(X)) - amd.normsq(amd.inv(X))
+    values = {"X": spd(np.random.default_rng(0), 4), "S": spd(np.random.default_rng(1), 4)}
+    _assert_identical([f, amd.grad(f, "X")], values)
+    values["X"] = values["X"] + np.triu(np.full((4, 4), 0.1), 1)  # not symmetric: LU, and transposes are views
+    _assert_identical([f, amd.grad(f, "X")], values)
+
+
+def test_a_hot_plan_is_compiled_and_an_error_is_raised_by_the_interpreter():
+    X = amd.var("X", (3, 3))
+    f = amd.logdet(X) + amd.sum(amd.inv(X) * 2.0)
+    plan = CompiledPlan(program((f,)))
+    values = {"X": spd(np.random.default_rng(0), 3)}
+    assert plan(values) is None  # the first call is the interpreter's
+    assert plan(values) == interpret([f], values)
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        plan({"X": np.zeros((3, 3))})
+    for _ in range(3):
+        amd.evaluate([f], values)
+    with pytest.raises(np.linalg.LinAlgError, match=r"logdet: the value of X is singular"):
+        amd.evaluate([f], {"X": np.zeros((3, 3))})
+
+
+def test_values_a_plan_does_not_take_go_to_the_interpreter():
+    X = amd.var("X", (3, 3))
+    f = amd.trace(X @ X)
+    plan = CompiledPlan(program((f,)))
+    plan({"X": np.eye(3)})
+    assert plan({"X": np.eye(3, dtype=int)}) is None  # converted by the interpreter
+    assert plan({"X": np.eye(3).ravel()}) is None  # a wrong shape: the interpreter's error
+    assert plan({"X": np.eye(3)}) == [3.0]
+
+
+@pytest.mark.parametrize("library", LIBRARIES[:2], ids=lambda lib: lib.name)
+def test_arrays_of_other_libraries_are_evaluated_by_the_interpreter(library):
+    asarray, to_numpy = library.load()
+    X = amd.var("X", (3, 3))
+    f = amd.logdet(X) + amd.trace(amd.inv(X) @ X.T)
+    g = amd.grad(f, "X")
+    X0 = spd(np.random.default_rng(3), 3)
+    for _ in range(3):  # hot: the numpy plan is compiled, the other library's values still interpreted
+        value, G = amd.evaluate([f, g], {"X": asarray(X0)})
+    expected = interpret([f, g], {"X": X0})
+    np.testing.assert_allclose(float(value), expected[0], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(G), expected[1], rtol=1e-12)
