@@ -18,6 +18,9 @@ product absorbs its neighbours (``vec(U) vec(V)ᵀ L = vec(U) vec(unwind(L, V))�
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from kronbox import services
 from kronbox.amd.expressions.budget import check_terms
 from kronbox.amd.expressions.expr import (
@@ -36,6 +39,9 @@ from kronbox.amd.expressions.expr import (
     zeros,
 )
 
+if TYPE_CHECKING:
+    from kronbox import operators
+
 MatrixShape = tuple[int, int] | None
 
 
@@ -46,6 +52,13 @@ def _as_matrix_shape(shape) -> MatrixShape:
 class LinearMap:
     """A node of a linear-map expression (``kind`` and ``args``; matrix shapes read and written)."""
 
+    kind: str
+    # what ``args`` holds depends on the kind: the factors (expressions) of ⊗, ⊠, outer, diag and the
+    # Kronecker sum, the terms (maps) of a sum or a composition, ``(c, L)`` for ``c · L``
+    args: tuple[Any, ...]
+    in_shape: MatrixShape
+    out_shape: MatrixShape
+
     __slots__ = ("args", "in_shape", "kind", "out_shape")
 
     def __init__(self, kind: str, args: tuple, in_shape, out_shape):
@@ -54,12 +67,12 @@ class LinearMap:
 
     def factors(self) -> list[Expr]:
         """Every matrix expression the map is made of (for evaluating them together)."""
-        out = []
+        out: list[Expr] = []
         for a in self.args:
             out.extend(a.factors() if isinstance(a, LinearMap) else [a])
         return out
 
-    def at(self, values: dict, order: str = "C", simplify: bool = True):
+    def at(self, values: dict[str, Any], order: str = "C", simplify: bool = True) -> operators.Operator:
         """The lazy kronbox operator of this map, its factors evaluated at ``values`` (row-major;
         ``order="F"`` for the column-major arrangement)."""
         return services.call("amd.to_operator", self, values, order=order, simplify=simplify)
@@ -141,8 +154,9 @@ def column_matrix(M: LinearMap) -> Expr | None:
         return matmul(a[0], a[1])
     if k == "outer" and is_column(a[1]) and (is_column(a[0]) or a[0].shape == ()):
         return (mul if a[0].shape == () else matmul)(a[0], transpose(a[1]))
-    parts = [column_matrix(b) for b in a if isinstance(b, LinearMap)]
-    if k not in ("scaled", "sum", "compose") or any(p is None for p in parts):
+    found = [column_matrix(b) for b in a if isinstance(b, LinearMap)]
+    parts = [p for p in found if p is not None]
+    if k not in ("scaled", "sum", "compose") or len(parts) < len(found):
         return None
     if k == "scaled":
         return mul(a[0], parts[0])
@@ -349,9 +363,10 @@ def unwind(L: LinearMap, G: Expr) -> Expr:
     raise AssertionError(k)
 
 
-def _sum_of(exprs) -> Expr:
-    result = None
-    for e in exprs:
-        result = e if result is None else add(result, e)
-    return result
+def _sum_of(exprs: Iterable[Expr]) -> Expr:
+    """The sum of ``exprs`` (at least one: a sum map has two terms or more)."""
+    first, *rest = exprs
+    for e in rest:
+        first = add(first, e)
+    return first
 
