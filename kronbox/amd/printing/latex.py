@@ -9,7 +9,14 @@ superscript, which LaTeX would refuse (``(X^{2})^{\top}``, not ``X^{2}^{\top}``)
 
 from __future__ import annotations
 
-from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.expr import (
+    Expr,
+    fill_shape,
+    function_name,
+    literal_value,
+    matrix_exponent,
+    power_exponent,
+)
 from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
 from kronbox.amd.printing.map_notation import MapNotation, map_notation
 
@@ -35,7 +42,7 @@ def latex_name(name: str) -> str:
     return base + "_{" + subscript.replace("_", r"\_") + "}" if subscript else base
 
 
-def latex_number(x) -> str:
+def latex_number(x: float | complex) -> str:
     if isinstance(x, complex):
         return f"({x.real:g}{x.imag:+g}i)"
     if x != x:
@@ -49,16 +56,17 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     """``(LaTeX, binding strength)`` of the node ``e`` from its printed arguments ``a``."""
     k = e.kind
     if k in ("var", "const"):
-        return latex_name(e.param[0]), ATOM
+        return latex_name(e.name), ATOM
     if k == "literal":
-        text = latex_number(e.param)
+        text = latex_number(literal_value(e))
         return text, ATOM if not text.startswith("-") else NEG
     if k in ("eye", "eye_like"):
         return "I", ATOM
     if k in ("zeros", "ones", "zeros_like", "ones_like"):
         base = r"\mathbf{0}" if k.startswith("zeros") else r"\mathbf{1}"
         if k in ("zeros", "ones"):  # sized by the context, as in the text form
-            return (f"{base}^{{\\top}}", POSTFIX) if e.param[0] == 1 < e.param[1] else (base, ATOM)
+            shape = fill_shape(e)
+            return (f"{base}^{{\\top}}", POSTFIX) if shape is not None and shape[0] == 1 < shape[1] else (base, ATOM)
         return f"{base}_{{{a[0][0]}}}", POSTFIX
     if k == "add":
         return plus(a, NEG)
@@ -71,8 +79,9 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         scaling = k == "matmul" or x.shape == () or y.shape == ()
         right = wrap(a[1], PRODUCT + 1)
         op = (r" \cdot " if right[0].isdigit() else " ") if scaling else r" \circ "
-        if x.kind == "literal" and not isinstance(x.param, complex) and x.param < 0:
-            return f"-{latex_number(-x.param)}{op}{right}", NEG
+        c = literal_value(x) if x.kind == "literal" else None
+        if isinstance(c, float) and c < 0:
+            return f"-{latex_number(-c)}{op}{right}", NEG
         return f"{wrap(a[0], PRODUCT)}{op}{right}", PRODUCT
     if k == "transpose":
         if e.args[0].kind == "inv":  # (X^{-1})^T is X^{-T}
@@ -81,21 +90,22 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     if k == "inv":
         return f"{wrap(a[0], ATOM)}{_INVERSE}", POSTFIX
     if k == "mpow":
-        return f"{wrap(a[0], ATOM)}^{{{e.param}}}", POSTFIX
+        return f"{wrap(a[0], ATOM)}^{{{matrix_exponent(e)}}}", POSTFIX
     if k == "sqrtm":
         return f"{wrap(a[0], ATOM)}^{{1/2}}", POSTFIX
     if k == "power":
-        return f"{wrap(a[0], ATOM)}^{{\\circ {latex_number(e.param)}}}", POSTFIX
+        return f"{wrap(a[0], ATOM)}^{{\\circ {latex_number(power_exponent(e))}}}", POSTFIX
     if k == "norm":
         return f"\\|{a[0][0]}\\|_F", POSTFIX
     if k == "normsq":
         return f"\\|{a[0][0]}\\|_F^2", POSTFIX
     if k == "ew":
-        if e.param == "sqrt":
+        function = function_name(e)
+        if function == "sqrt":
             return f"\\sqrt{{{a[0][0]}}}", ATOM
-        if e.param == "abs":
+        if function == "abs":
             return f"|{a[0][0]}|", ATOM
-        name = _FUNCTIONS.get(e.param) or r"\operatorname{" + e.param + "}"
+        name = _FUNCTIONS.get(function) or r"\operatorname{" + function + "}"
         return f"{name}({a[0][0]})", ATOM
     if k == "sylvester":
         return f"\\operatorname{{sylv}}({', '.join(t for t, _ in a)})", ATOM

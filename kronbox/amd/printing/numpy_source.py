@@ -14,7 +14,19 @@ import keyword
 import math
 from collections import Counter
 
-from kronbox.amd.expressions.expr import LEAF_KINDS, SYMBOL_KINDS, Expr, topological
+from kronbox.amd.expressions.expr import (
+    LEAF_KINDS,
+    SYMBOL_KINDS,
+    Expr,
+    eye_size,
+    fill_shape,
+    function_name,
+    like_axis,
+    literal_value,
+    matrix_exponent,
+    power_exponent,
+    topological,
+)
 from kronbox.amd.printing.fold import PRODUCT, plus, wrap
 
 # Python's binding strengths: sums < products (@ * /) < unary minus < postfix (.T, calls) < atoms.
@@ -44,7 +56,7 @@ def _logdet(A):
 '''
 
 
-def _number(x) -> str:
+def _number(x: float | complex) -> str:
     return repr(x) if isinstance(x, complex) or math.isfinite(x) else f"float({str(x)!r})"
 
 
@@ -52,18 +64,22 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     """``(Python source, binding strength)`` of the node ``e`` from its arguments' sources ``a``."""
     k = e.kind
     if k in SYMBOL_KINDS:
-        return e.param[0], _ATOM
+        return e.name, _ATOM
     if k == "literal":
-        text = _number(e.param)
+        text = _number(literal_value(e))
         return text, _UNARY if text.startswith("-") else _ATOM
     if k == "eye":
-        if e.param is None:
+        size = eye_size(e)
+        if size is None:
             raise ValueError("to_numpy: the size of an identity I is not known; give the symbols shapes")
-        return f"np.eye({e.param})", _ATOM
+        return f"np.eye({size})", _ATOM
     if k == "eye_like":
-        return f"np.eye(np.shape({a[0][0]})[{e.param}])", _ATOM
+        return f"np.eye(np.shape({a[0][0]})[{like_axis(e)}])", _ATOM
     if k in ("zeros", "ones"):
-        return f"np.{k}({e.param})", _ATOM
+        shape = fill_shape(e)
+        if shape is None:
+            raise ValueError(f"to_numpy: the size of {k} is not known; give the symbols shapes")
+        return f"np.{k}({shape})", _ATOM
     if k == "add":
         return plus(a, _UNARY)
     if k == "neg":
@@ -73,11 +89,11 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     if k == "transpose":
         return f"{wrap(a[0], _POSTFIX)}.T", _POSTFIX
     if k == "mpow":
-        return f"np.linalg.matrix_power({a[0][0]}, {e.param})", _ATOM
+        return f"np.linalg.matrix_power({a[0][0]}, {matrix_exponent(e)})", _ATOM
     if k == "power":
-        return f"np.power({a[0][0]}, {_number(e.param)})", _ATOM
+        return f"np.power({a[0][0]}, {_number(power_exponent(e))})", _ATOM
     if k == "ew":
-        return _ELEMENTWISE[e.param].format(a[0][0]), _ATOM
+        return _ELEMENTWISE[function_name(e)].format(a[0][0]), _ATOM
     if k == "sylvester":
         return f"scipy.linalg.solve_sylvester({', '.join(t for t, _ in a)})", _ATOM
     if k == "solve":
@@ -88,7 +104,7 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
 def to_numpy(e: Expr, name: str = "f") -> str:
     """The source of ``def name(<symbols sorted by name>)`` computing ``e`` with numpy (see the module)."""
     order = topological([e])
-    symbols = sorted({n.param[0] for n in order if n.kind in SYMBOL_KINDS})
+    symbols = sorted({n.name for n in order if n.kind in SYMBOL_KINDS})
     for word in (name, *symbols):
         if not word.isidentifier() or keyword.iskeyword(word) or word in ("np", "scipy", "_logdet") or \
                 word.startswith("_t"):

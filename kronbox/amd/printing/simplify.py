@@ -39,6 +39,7 @@ from kronbox.amd.expressions.expr import (
     is_literal,
     is_zero,
     literal,
+    literal_value,
     matmul,
     mul,
     rebuild,
@@ -116,7 +117,8 @@ class Simplifier:
     def _read(self, n: Expr, kids: list[Lin]) -> Lin:
         k = n.kind
         if k == "literal":
-            return Lin((Term(n.param, (), ()),), None) if n.param != 0 else Lin((), None)
+            c = literal_value(n)
+            return Lin((Term(c, (), ()),), None) if c != 0 else Lin((), None)
         if k == "zeros":
             return Lin((), n)
         if k in _ATOMIC_LEAVES:
@@ -331,7 +333,8 @@ def _rewrite_parts(session: Simplifier, M: LinearMap) -> LinearMap:
     args = tuple(_rewrite_map(session, a) if isinstance(a, LinearMap) else session.shorter(a, at_least) for a in M.args)
     if M.kind not in ("kron", "box", "outer"):
         return LinearMap(M.kind, args, M.in_shape, M.out_shape)
-    pulled = [scalar_factor(a) for a in args]  # (c A) ⊗ B = c (A ⊗ B): scalars out of the factors
+    exprs = [a for a in args if isinstance(a, Expr)]  # the factors of ⊗, ⊠ and outer: expressions
+    pulled = [scalar_factor(a) for a in exprs]  # (c A) ⊗ B = c (A ⊗ B): scalars out of the factors
     # a 1×1 ones(1, 1) factor is the 1×1 identity: written I
     factors = tuple(eye(1) if is_unit(rest) and rest.shape == (1, 1) else rest for _, rest in pulled)
     if M.kind == "kron" and all(map(is_unit, factors)):  # I ⊗ I = I (a 1×1 one is an identity too)

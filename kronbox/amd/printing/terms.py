@@ -74,9 +74,10 @@ def gather(L: Lin, signed: bool, scalars: bool = True) -> tuple[Number, tuple[Ex
         abs(coefs[0]) if real and len({abs(c) for c in coefs}) == 1 else 1.0
     if not (g != 0 and abs(g) < float("inf")):  # inf and nan are not common factors: inf/inf is nan
         g = 1.0
+    reals = [c for c in coefs if isinstance(c, float)]
     if real:
-        negatives = sum(c < 0 for c in coefs)
-        flip = signed and (2 * negatives > len(coefs) or (2 * negatives == len(coefs) and coefs[0] < 0))
+        negatives = sum(c < 0 for c in reals)
+        flip = signed and (2 * negatives > len(reals) or (2 * negatives == len(reals) and reals[0] < 0))
         g = -abs(g) if flip else abs(g)
     rest = tuple(Term(number(t.coef / g), _without(t.scalars, common), t.factors) for t in terms)
     return g, common, Lin(rest, L.zero)
