@@ -7,6 +7,7 @@ does not promote the dtype of a sum or product they take part in (float32 stays 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,21 @@ class Diag(Operator):
         return f"Diag({shape_text(tuple(self.d.shape))})"
 
 
+class _ScaledPath:
+    """``x ↦ c A x``, scaling ``A``'s new result in place: the thin path of a scaled operator whose
+    operator has one and whose coefficient keeps its dtype."""
+
+    __slots__ = ("c", "vector")
+
+    def __init__(self, c, vector: Callable[[np.ndarray], np.ndarray]):
+        self.c, self.vector = c, vector
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        y = self.vector(x)
+        y *= self.c
+        return y
+
+
 class Scaled(Operator):
     """``c · A`` for a scalar ``c``; nested scalings fold into one (the scalar is hoisted)."""
 
@@ -155,6 +171,8 @@ class Scaled(Operator):
         self.op: Operator = op
         self.weak_dtype = all_weak(op, self.c)
         super().__init__(result_dtype(op, self.c), op.shape, op.in_shape, op.out_shape, (op,))
+        if op._vector is not None and self.dtype == op.dtype:
+            self._vector = _ScaledPath(self.c, op._vector)
 
     def _matmat(self, X):
         return self.c * self.op._matmat(X)
