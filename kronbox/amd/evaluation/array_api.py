@@ -23,7 +23,7 @@ numbers, and numpy 0-d arrays, are scalars and mix with anything.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cached_property
 
 import numpy as np
@@ -55,7 +55,7 @@ class ArrayApiContext(Context):
         return unsupported(what, self.backend.library, alternative)
 
 
-def context(arrays: dict, given: dict, uses: Counter, roots: set[int]) -> ArrayApiContext:
+def context(arrays: dict, given: Mapping[str, object], uses: Counter, roots: set[int]) -> ArrayApiContext:
     """The context of an evaluation of the symbols' ``arrays``, with values ``given`` of which some
     are foreign arrays (they decide the library, read or not); two libraries are refused.
 
@@ -66,6 +66,8 @@ def context(arrays: dict, given: dict, uses: Counter, roots: set[int]) -> ArrayA
                 if is_foreign(v) or (isinstance(v, np.ndarray) and v.ndim > 0)}
     described = ", ".join(f"{k!r} {library(v) or 'numpy'}" for k, v in matrices.items())
     backend, _ = join_all(matrices.values(), f"the values bound ({described})")
+    if backend is None:
+        raise ValueError("an Array API evaluation needs a value of a library other than numpy")
     if backend is None:
         raise ValueError("an Array API evaluation needs a value of a library other than numpy")
     return ArrayApiContext(arrays, uses, roots, backend)

@@ -22,7 +22,7 @@ An error in a compiled function is raised again by the interpreter, which names 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class _Writer:
     def _flags_read(self) -> set[int]:
         """The nodes whose symmetry some step reads: children of transposes, of kernels called from the
         table, and (transitively) the operands of elementwise steps whose own symmetry is read."""
-        plan, needed = self.plan, set()
+        plan, needed = self.plan, set[int]()
         for n in reversed(plan.order):
             if id(n) in plan.fused:
                 continue
@@ -124,7 +124,7 @@ class _Writer:
         self.names[id(n)] = target
         k = n.kind
         if k in SYMBOL_KINDS:
-            self.names[id(n)] = f"a_{n.param[0]}"
+            self.names[id(n)] = f"a_{n.name}"
             self.flags[id(n)] = "False"
             return
         if k == "literal":
@@ -260,7 +260,7 @@ class _Writer:
         for e in self.plan.exprs:
             name = self.name(e)
             results.append(f"_scalar({name})" if e.shape == () else name)
-        symbols = [f"a_{n.param[0]}" for n in self.plan.symbols]
+        symbols = [f"a_{n.name}" for n in self.plan.symbols]
         head = ["def _compiled(_arrays, " + ", ".join(symbols) + "):"]
         if self.context:
             head.append("    _c = _Context(_arrays, _uses, _roots)")
@@ -303,9 +303,9 @@ class CompiledPlan:
         self.plan = plan
         self.calls = 0
         self.run: Callable[..., list] | None = None
-        self.symbols = [(n.param[0], n.shape, n.value) for n in plan.symbols]
+        self.symbols = [(n.name, n.shape, n.value) for n in plan.symbols]
 
-    def __call__(self, values: dict) -> list | None:
+    def __call__(self, values: Mapping[str, object]) -> list | None:
         run = self.run
         if run is None:
             self.calls += 1

@@ -12,7 +12,9 @@ with the Array API kernels of :mod:`kronbox.amd.evaluation.array_api`, in that l
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,12 +22,12 @@ from kronbox.amd.evaluation import array_api
 from kronbox.amd.evaluation.compiled import CompiledPlan
 from kronbox.amd.evaluation.context import Context
 from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS
-from kronbox.amd.evaluation.plan import bound_values, program, specialize
+from kronbox.amd.evaluation.plan import Program, bound_values, program, specialize
 from kronbox.amd.expressions.expr import Expr, ShapeError
 from kronbox.backend import is_foreign
 
 
-def evaluate(exprs: list[Expr], values: dict) -> list:
+def evaluate(exprs: list[Expr], values: Mapping[str, Any]) -> list[Any]:
     """The values of ``exprs`` at ``values`` (name → array or number), computed together: by the
     compiled plan of ``exprs`` once it is hot (:mod:`kronbox.amd.evaluation.compiled`), else by
     :func:`interpret`, which also raises any error a compiled plan met (naming the subexpression)."""
@@ -42,19 +44,24 @@ def compiled_plan(exprs: tuple[Expr, ...]) -> CompiledPlan:
     return CompiledPlan(program(exprs))
 
 
-def interpret(exprs: list[Expr], values: dict) -> list:
+def interpret(exprs: list[Expr], values: Mapping[str, Any]) -> list[Any]:
     """The values of ``exprs`` at ``values``, node by node with the kernels of the values' library."""
     arrays = bound_values(exprs, values)
     plan = program(tuple(exprs))
     if not plan.shaped:
         plan = program(tuple(specialize(exprs, arrays)))
-    fused = plan.fused
+    roots = {id(e) for e in plan.exprs}
     if any(is_foreign(v) for v in arrays.values()) or any(is_foreign(v) for v in values.values()):
-        ctx = array_api.context(arrays, values, plan.uses, {id(e) for e in plan.exprs})
-        kernels = array_api.ARRAY_API_KERNELS
-    else:
-        ctx, kernels = Context(arrays, plan.uses, {id(e) for e in plan.exprs}), NUMPY_KERNELS
-    vals = ctx.values
+        return _run(plan, array_api.context(arrays, values, plan.uses, roots), array_api.ARRAY_API_KERNELS)
+    return _run(plan, Context(arrays, plan.uses, roots), NUMPY_KERNELS)
+
+
+C = TypeVar("C", bound=Context)
+
+
+def _run(plan: Program, ctx: C, kernels: Mapping[str, Callable[[Expr, C], object]]) -> list[Any]:
+    """Every node of ``plan`` by ``kernels`` in the context ``ctx`` (numpy's, or another library's)."""
+    vals, fused = ctx.values, plan.fused
     for n in plan.order:
         if id(n) in fused:
             continue
@@ -72,7 +79,7 @@ def _located(err: Exception, n: Expr) -> str:
     return text if str(n) in text else f"{text} (in {n})"
 
 
-def _result(v):
+def _result(v: Any) -> Any:
     if isinstance(v, np.ndarray) and v.ndim == 0:
         return v[()]
     return v

@@ -9,6 +9,7 @@ and checked against the declared shapes; symbols of unknown shape take the shape
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -44,11 +45,11 @@ def program(exprs: tuple[Expr, ...]) -> Program:
     return Program(exprs)
 
 
-def bound_values(exprs: list[Expr], values: dict) -> dict[str, np.ndarray]:
+def bound_values(exprs: list[Expr], values: Mapping[str, object]) -> dict[str, np.ndarray]:
     """The value of every symbol in ``exprs``: from ``values`` or the constant's own; errors name it."""
     out = {}
     for n in program(tuple(exprs)).symbols:
-        name = n.param[0]
+        name = n.name
         if name in values:
             v = values[name]
         elif n.value is not None:
@@ -71,13 +72,13 @@ def specialize(exprs: list[Expr], arrays: dict[str, np.ndarray]) -> list[Expr]:
     if not unshaped:
         return exprs
     for n in unshaped:
-        name = n.param[0]
+        name = n.name
         unshaped[n] = var(name, tuple(arrays[name].shape)) if n.kind == "var" else _shaped_const(n, arrays[name])
     return [substitute(e, unshaped) for e in exprs]
 
 
 def _shaped_const(n: Expr, array: np.ndarray) -> Expr:
-    return const(n.param[0], shape=tuple(array.shape))
+    return const(n.name, shape=tuple(array.shape))
 
 
 def _plan(order: list[Expr], roots: list[Expr]) -> tuple[Counter, set[int]]:
@@ -85,13 +86,15 @@ def _plan(order: list[Expr], roots: list[Expr]) -> tuple[Counter, set[int]]:
     ``trace(A B)``, ``sum(A ∘ B)`` and ``A + (−B)`` (a subtraction) when nothing else needs them."""
     uses = Counter(id(a) for n in order for a in n.args)
     root_ids = {id(r) for r in roots}
-    fused = set()
+    fused: set[int] = set()
 
     def alone(child: Expr) -> bool:
         return uses[id(child)] == 1 and id(child) not in root_ids
 
     for n in order:
-        child = n.args[0] if n.args else None
+        if not n.args:
+            continue
+        child = n.args[0]
         if n.kind == "trace" and child.kind == "matmul" and alone(child):
             fused.add(id(child))
         elif n.kind == "sum" and child.kind == "mul" and child.shape != () and alone(child):
