@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import numbers
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NoReturn, SupportsFloat, TypeAlias
 
 import numpy as np
 
 from kronbox import services
-from kronbox.backend import is_foreign, numeric_array
-from kronbox.backend import of as backend_of
+from kronbox.backend import is_foreign, numeric_array, of_foreign
 
 Shape = tuple[int, ...] | None
 # The shape a symbol is declared with: open sizes (None) are allowed, ``(None, 1)`` a column of a length yet to come.
 DeclaredShape = tuple[int | None, ...] | None
+# What the operators of an expression take besides an expression: a number (a literal) or an array (a constant).
+Operand: TypeAlias = "Expr | complex | np.ndarray | np.generic | list[Any] | tuple[Any, ...]"
 
 # Kinds whose value is a scalar whatever the argument.
 SCALAR_VALUED = frozenset({"trace", "det", "logdet", "sum", "norm", "normsq"})
@@ -45,7 +47,7 @@ class ShapeError(ValueError):
     """Shapes that do not fit together; the message shows the subexpression and the shapes."""
 
 
-def shape_text(shape) -> str:
+def shape_text(shape: DeclaredShape) -> str:
     """``3×4``, ``scalar``, ``unknown``, and ``?×1`` for a declared shape with an open size."""
     if shape is None:
         return "unknown"
@@ -73,19 +75,19 @@ class Expr:
     shape: Shape
     value: np.ndarray | None
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError("expressions are immutable")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> NoReturn:
         raise AttributeError("expressions are immutable")
 
-    def __copy__(self):
+    def __copy__(self) -> Expr:
         return self  # immutable and hash-consed: a copy is the node itself
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, object]) -> Expr:
         return self
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., Expr], tuple[object, ...]]:
         # unpickled through node(), so a loaded expression is hash-consed like a built one
         return _restore, (self.kind, self.args, self.param, self.shape, self.value)
 
@@ -109,55 +111,56 @@ class Expr:
         return symbol in self.nodes()
 
     # -- evaluation ------------------------------------------------------------------------------
-    def eval(self, values: dict | None = None, **named):
-        """The value at ``values`` (symbol name → array or number); a float for a scalar."""
+    def eval(self, values: Mapping[str, Any] | None = None, **named: Any) -> Any:
+        """The value at ``values`` (symbol name → array or number): a numpy array, a number for a scalar, or an
+        array of the values' library when they are of another (so ``Any``: that library's type)."""
         return services.call("amd.evaluate", [self], {**(values or {}), **named})[0]
 
     # -- algebra ---------------------------------------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other: Operand) -> Expr:
         return add(self, as_expr(other))
 
-    def __radd__(self, other):
+    def __radd__(self, other: Operand) -> Expr:
         return add(as_expr(other), self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Operand) -> Expr:
         return add(self, neg(as_expr(other)))
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Operand) -> Expr:
         return add(as_expr(other), neg(self))
 
-    def __neg__(self):
+    def __neg__(self) -> Expr:
         return neg(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Expr:
         return self
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Operand) -> Expr:
         return matmul(self, as_expr(other))
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Operand) -> Expr:
         return matmul(as_expr(other), self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Operand) -> Expr:
         return mul(self, as_expr(other))
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Operand) -> Expr:
         return mul(as_expr(other), self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Operand) -> Expr:
         return div(self, as_expr(other))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Operand) -> Expr:
         return div(as_expr(other), self)
 
-    def __pow__(self, k):
+    def __pow__(self, k: float) -> Expr:
         return mpow(self, k)
 
     @property
     def T(self) -> Expr:
         return transpose(self)
 
-    def __bool__(self):
+    def __bool__(self) -> NoReturn:
         raise TypeError("the truth value of a matrix expression is undefined; compare values with .eval()")
 
     def to_format(self, fmt: str = "amd", simplify: bool = True) -> str:
@@ -180,16 +183,16 @@ def _describe_symbol(n: Expr) -> str:
     return f"a {kind} of shape {shape_text(declared_shape(n))}{bound}"
 
 
-def symbol_table(nodes) -> dict[str, Expr]:
+def symbol_table(nodes: Iterable[Expr]) -> dict[str, Expr]:
     """The symbols among ``nodes`` by name; two different symbols of one name are an error
     (a value bound by that name could not tell them apart)."""
     table: dict[str, Expr] = {}
     for n in nodes:
         if n.kind not in SYMBOL_KINDS:
             continue
-        other = table.setdefault(n.param[0], n)
+        other = table.setdefault(n.name, n)
         if other is not n:
-            raise ValueError(f"two different symbols are named {n.param[0]!r}: {_describe_symbol(other)} and "
+            raise ValueError(f"two different symbols are named {n.name!r}: {_describe_symbol(other)} and "
                              f"{_describe_symbol(n)}; give them different names")
     return table
 
@@ -241,8 +244,8 @@ def _check_shape(shape, who: str, open_sizes: bool = False):
     if isinstance(shape, numbers.Integral):
         shape = (int(shape), 1)
     shape = tuple(shape)
-    allowed = (lambda s: s is None or (isinstance(s, numbers.Integral) and s >= 1)) if open_sizes else \
-        (lambda s: isinstance(s, numbers.Integral) and s >= 1)
+    allowed = (lambda s: s is None or (isinstance(s, numbers.Integral) and int(s) >= 1)) if open_sizes else \
+        (lambda s: isinstance(s, numbers.Integral) and int(s) >= 1)
     if len(shape) not in (0, 2) or not all(allowed(s) for s in shape) or (len(shape) and isinstance(shape[0], bool)):
         raise ShapeError(f"{who}: a shape is () for a scalar or (rows, columns) of positive integers, got {shape!r}")
     return tuple(None if s is None else int(s) for s in shape)
@@ -356,17 +359,23 @@ def numeric_value(value, who: str):
     array = numeric_array(value, who, ndims=(0, 1, 2))
     if array.ndim != 1:
         return array
-    return array[:, None] if not is_foreign(array) else backend_of(array).xp.reshape(array, (array.shape[0], 1))
+    return array[:, None] if not is_foreign(array) else of_foreign(array).xp.reshape(array, (array.shape[0], 1))
 
 
-def literal(x) -> Expr:
+def literal(x: object) -> Expr:
     """A numeric scalar constant."""
     if isinstance(x, np.generic | np.ndarray):
         x = x.item()
     if isinstance(x, bool) or not isinstance(x, numbers.Number):
         raise TypeError(f"a literal is a number, got {type(x).__name__}")
-    x = complex(x) if isinstance(x, complex) and x.imag else float(x.real if isinstance(x, complex) else x)
-    return node("literal", (), x + 0.0, ())
+    if isinstance(x, numbers.Complex):
+        z = complex(x)
+    elif isinstance(x, SupportsFloat):  # a number of another kind, such as a Decimal
+        z = complex(float(x))
+    else:
+        raise TypeError(f"a literal is a number that converts to a float or a complex, got {type(x).__name__}")
+    value = z if z.imag else z.real
+    return node("literal", (), value + 0.0, ())
 
 
 def eye(n: int | None = None) -> Expr:
@@ -412,7 +421,7 @@ SHAPE_ONLY = frozenset({"eye_like", "ones_like", "zeros_like"})
 _anonymous = iter(range(1, 1 << 62))
 
 
-def as_expr(x) -> Expr:
+def as_expr(x: Operand) -> Expr:
     """``x`` as an expression: numbers become literals, arrays anonymous constants."""
     if isinstance(x, Expr):
         return x
@@ -433,12 +442,12 @@ def ieee(op: Callable, *xs):
 
 
 def is_finite_literal(e: Expr) -> bool:
-    return e.kind == "literal" and bool(np.isfinite(e.param))
+    return e.kind == "literal" and bool(np.isfinite(literal_value(e)))
 
 
 def has_nonfinite_literal(e: Expr) -> bool:
     """Whether a literal ``inf`` or ``nan`` occurs in ``e`` (such an ``e`` is never folded away)."""
-    return any(n.kind == "literal" and not np.isfinite(n.param) for n in e.nodes())
+    return any(n.kind == "literal" and not np.isfinite(literal_value(n)) for n in e.nodes())
 
 
 def is_literal(e: Expr, value=None) -> bool:
@@ -532,11 +541,11 @@ def neg(a: Expr) -> Expr:
     if a.kind == "neg":
         return a.args[0]
     if a.kind == "literal":
-        return literal(-a.param)
+        return literal(-literal_value(a))
     if a.kind == "zeros":
         return a
     if a.kind == "mul" and is_literal(a.args[0]) and a.args[0].shape == ():
-        return mul(literal(-a.args[0].param), a.args[1])  # −(c A) = (−c) A
+        return mul(literal(-literal_value(a.args[0])), a.args[1])  # −(c A) = (−c) A
     return node("neg", (a,), None, a.shape)
 
 
@@ -552,7 +561,7 @@ def mul(a: Expr, b: Expr) -> Expr:
     shape = _same_or_broadcast("*", a, b)
     if is_literal(a) and is_literal(b):
         return literal(ieee(np.multiply, a.param, b.param))
-    if a.kind == "literal" and not np.isfinite(a.param):  # inf · X, nan · X: nothing folds away
+    if a.kind == "literal" and not np.isfinite(literal_value(a)):  # inf · X, nan · X: nothing folds away
         c, rest = scalar_factor(b)
         if c is not None and is_literal(c):
             return mul(literal(ieee(np.multiply, a.param, c.param)), rest)
@@ -613,9 +622,10 @@ def matmul(a: Expr, b: Expr) -> Expr:
     cb, rb = scalar_factor(b)
     if ca is not None or cb is not None:
         c = ca if cb is None else cb if ca is None else mul(ca, cb)
-        return mul(c, matmul(ra, rb))
+        if c is not None:  # one of them is not None
+            return mul(c, matmul(ra, rb))
     shape = None if sa is None or sb is None else (sa[0], sb[1])
-    if a.kind == b.kind == "ones" and shape is not None:  # a product of all-ones matrices: k · ones
+    if a.kind == b.kind == "ones" and sa is not None and shape is not None:  # all-ones matrices: k · ones
         return mul(literal(float(sa[1])), ones(shape))
     return node("matmul", (a, b), None, shape)
 
@@ -625,8 +635,8 @@ def transpose(a: Expr) -> Expr:
         return a.args[0]
     if a.shape == () or is_eye(a):
         return a
-    if a.kind in ("zeros", "ones"):
-        return node(a.kind, (), a.shape[::-1], a.shape[::-1])
+    if a.kind in ("zeros", "ones"):  # of an unknown shape: the transpose is the same node
+        return a if a.shape is None else node(a.kind, (), a.shape[::-1], a.shape[::-1])
     if a.kind == "neg":
         return neg(transpose(a.args[0]))
     c, rest = scalar_factor(a)
@@ -711,7 +721,7 @@ def normsq(a: Expr) -> Expr:
     return node("normsq", (a,), None, ())
 
 
-def mpow(a: Expr, k) -> Expr:
+def mpow(a: Expr, k: float) -> Expr:
     """``A ** k``: integer matrix powers (negative ones through the inverse), ``k = ±1/2`` the square root."""
     if a.shape == ():
         return power(a, k)
@@ -798,7 +808,7 @@ def elementwise(fname: str, a: Expr) -> Expr:
     return node("ew", (a,), fname, a.shape)
 
 
-def power(a: Expr, p) -> Expr:
+def power(a: Expr, p: float) -> Expr:
     """The elementwise power ``a .^ p`` for a number ``p``."""
     if not isinstance(p, numbers.Real) or isinstance(p, bool):
         raise TypeError(f"power({a}, {p!r}): the exponent is a number")
@@ -810,7 +820,7 @@ def power(a: Expr, p) -> Expr:
     if a.kind == "norm" and p == 2.0:
         return normsq(a.args[0])
     if a.kind == "power":
-        return power(a.args[0], a.param * p)
+        return power(a.args[0], power_exponent(a) * p)
     return node("power", (a,), p, a.shape)
 
 
@@ -837,13 +847,13 @@ def rebuild(e: Expr, args: tuple[Expr, ...]) -> Expr:
     if args == e.args:
         return e
     if e.kind == "mpow":
-        return mpow(args[0], e.param)
+        return mpow(args[0], matrix_exponent(e))
     if e.kind == "ew":
-        return elementwise(e.param, args[0])
+        return elementwise(function_name(e), args[0])
     if e.kind == "power":
-        return power(args[0], e.param)
+        return power(args[0], power_exponent(e))
     if e.kind == "eye_like":
-        return eye_like(args[0], e.param)
+        return eye_like(args[0], like_axis(e))
     return BUILDERS[e.kind](*args)
 
 
