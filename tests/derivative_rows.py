@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 from amd_reference import near_identity, spd
 from zoo import box_twin
 
@@ -476,6 +477,82 @@ def _(rng):
     closed = -np.linalg.solve(L, np.kron(Z, np.eye(2)))  # A dZ + dZ B = −Z dB
     F = amd.sylvester(amd.const("A", A), var(X), amd.const("C", C))
     return Row(F, lambda X: sylvester_numpy(A, X, C), X, closed, (kb.Inverse, kb.KronSum))
+
+
+# ---------------------------------------------------------------- matrix functions and decompositions
+def frechet_by_blocks(f, X: np.ndarray) -> np.ndarray:
+    """The Jacobian of ``f`` at ``X`` column by column: ``L_f(X)[E]`` is the top right block of
+    ``f([[X, E], [0, X]])`` (Mathias), for every basis matrix ``E``."""
+    n = X.shape[0]
+    columns = []
+    for k in range(n * n):
+        E = np.zeros(n * n)
+        E[k] = 1.0
+        columns.append(f(np.block([[X, E.reshape(n, n)], [np.zeros((n, n)), X]]))[:n, n:].ravel())
+    return np.stack(columns, axis=1)
+
+
+def commutation(n: int) -> np.ndarray:
+    """``K vec(X) = vec(Xᵀ)`` for an ``n × n`` X (row-major)."""
+    return box_twin(np.eye(n), np.eye(n))
+
+
+@row("expm(X)")
+def _(rng):
+    X = spd(rng, 3) / 2  # symmetric: the Daleckii–Krein operator (directions of any symmetry)
+    return Row(amd.expm(var(X)), scipy.linalg.expm, X, frechet_by_blocks(scipy.linalg.expm, X), (kb.Kron, kb.Diag),
+               ("dexpm(X)",))
+
+
+@row("eigvalsh(X + X^T)")
+def _(rng):
+    X = rng.standard_normal((3, 3))
+    Q = np.linalg.eigh(X + X.T)[1]
+    closed = 2 * np.einsum("ki,li->ikl", Q, Q).reshape(3, 9)  # dλᵢ = qᵢᵀ (dX + dXᵀ) qᵢ
+    return Row(amd.eigvalsh(var(X) + var(X).T), lambda X: np.linalg.eigvalsh(X + X.T)[:, None], X, closed,
+               (kb.Kron, kb.Diag))
+
+
+@row("eigvecs(X + X^T)")
+def _(rng):
+    X = rng.standard_normal((3, 3))
+    w, Q = np.linalg.eigh(X + X.T)
+
+    def eigenvectors(Y):  # the signs of the columns held to those at X, so that differences see a function
+        V = np.linalg.eigh(Y + Y.T)[1]
+        return V * np.sign(np.sum(V * Q, axis=0))
+
+    gaps = w[None, :] - w[:, None]
+    omega = np.where(np.eye(3) == 1, 0.0, 1 / np.where(np.eye(3) == 1, 1.0, gaps))  # 1/(λⱼ − λᵢ)
+    closed = np.kron(Q, np.eye(3)) @ np.diag(omega.ravel()) @ np.kron(Q.T, Q.T) @ (np.eye(9) + commutation(3))
+    return Row(amd.eigvecs(var(X) + var(X).T), eigenvectors, X, closed, (kb.Kron, kb.Diag))
+
+
+@row("chol(X + X^T)")
+def _(rng):
+    X = spd(rng, 3) / 2
+    L = np.linalg.cholesky(X + X.T)
+    M = np.tril(np.ones((3, 3)), -1) + 0.5 * np.eye(3)
+    Linv = np.linalg.inv(L)
+    closed = np.kron(L, np.eye(3)) @ np.diag(M.ravel()) @ np.kron(Linv, Linv) @ (np.eye(9) + commutation(3))
+    return Row(amd.cholesky(var(X) + var(X).T), lambda X: np.linalg.cholesky(X + X.T), X, closed,
+               (kb.Kron, kb.Diag))
+
+
+@row("diag(X)")
+def _(rng):
+    X = rng.standard_normal((3, 3))
+    closed = np.zeros((3, 9))
+    closed[np.arange(3), np.arange(3) * 4] = 1.0
+    return Row(amd.diag(var(X)), lambda X: np.diagonal(X)[:, None], X, closed, (kb.Kron, kb.Diag))
+
+
+@row("diagm(x)")
+def _(rng):
+    x = rng.standard_normal((3, 1))
+    closed = np.zeros((9, 3))
+    closed[np.arange(3) * 4, np.arange(3)] = 1.0
+    return Row(amd.diagm(var(x)), lambda x: np.diagflat(x), x, closed, (kb.Kron, kb.Diag))
 
 
 NAMES = list(ROWS)

@@ -50,6 +50,7 @@ from kronbox.amd.expressions.functions import (
     tanh,
 )
 from kronbox.amd.expressions.linear_map import LinearMap
+from kronbox.amd.expressions.spectral import cholesky, diag, diagm, eigh, eigvalsh, eigvecs, expm, logm
 from kronbox.amd.optimize import Iteration, MinimizeResult, NotConvergedError, NotConvergedWarning, minimize
 from kronbox.amd.parsing import ParseError, parse, parse_map
 from kronbox.amd.printing import map_latex, map_text, to_format, to_latex, to_numpy, to_text
@@ -69,11 +70,18 @@ __all__ = [
     "arccos",
     "arcsin",
     "arctan",
+    "cholesky",
     "const",
     "cos",
     "det",
+    "diag",
+    "diagm",
+    "eigh",
+    "eigvalsh",
+    "eigvecs",
     "evaluate",
     "exp",
+    "expm",
     "eye",
     "grad",
     "hessian",
@@ -81,7 +89,9 @@ __all__ = [
     "inv",
     "jacobian",
     "log",
-    "logdet", "logsumexp",
+    "logdet",
+    "logm",
+    "logsumexp",
     "map_latex",
     "map_text",
     "minimize",
@@ -94,7 +104,8 @@ __all__ = [
     "sign",
     "simplify",
     "simplify_map",
-    "sin", "softmax",
+    "sin",
+    "softmax",
     "solve",
     "sqrt",
     "sqrtm",

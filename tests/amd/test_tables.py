@@ -19,6 +19,7 @@ from kronbox.amd.differentiation.rules import LOCAL
 from kronbox.amd.evaluation.array_api import ARRAY_API_KERNELS
 from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS
 from kronbox.amd.expressions import expr as E
+from kronbox.amd.expressions import spectral as S_
 
 N = 3
 X = amd.var("X", (N, N))
@@ -54,6 +55,16 @@ EXAMPLES: dict[str, Callable[[], amd.Expr]] = {
     "logsumexp": lambda: amd.logsumexp(X @ S),
     "softmax": lambda: amd.sum(amd.softmax(X) * S),
     "ew": lambda: amd.sum(amd.tanh(X)),
+    # matrix functions and decompositions: of X + Xᵀ where they need a symmetric matrix (so every entry of X
+    # may move in the differences); X0 below is symmetric positive definite, so logm and real powers exist
+    "matfun": lambda: amd.sum(amd.expm(X) * S) + amd.trace(amd.logm(X)) + amd.sum(X**0.3),
+    "frechet": lambda: amd.sum(S_.frechet(("expm",), X, S) * S),
+    "eigvalsh": lambda: amd.sum(amd.eigvalsh(X + X.T) * amd.diag(S)),
+    "eigvecs": lambda: amd.sum(amd.power(amd.eigvecs(X + X.T), 2) * S),
+    "cholesky": lambda: amd.sum(amd.cholesky(X + X.T) * S),
+    "trilhalf_like": lambda: amd.sum(S_.trilhalf_like(X) * X),
+    "diag": lambda: amd.sum(amd.diag(X) * amd.diag(S)),
+    "diagm": lambda: amd.trace(amd.diagm(amd.diag(X)) @ S),
     "eye_like": lambda: amd.trace(U + E.eye_like(U, 0)),
     "ones_like": lambda: amd.sum(U * E.ones_like(U)),
     "zeros_like": lambda: amd.trace(U) + amd.sum(E.zeros_like(U)),

@@ -50,6 +50,7 @@ from kronbox.amd.expressions.linear_map import (
     box,
     compose,
     diag,
+    frechet_map,
     identity,
     kron,
     kronsum_inverse,
@@ -59,6 +60,7 @@ from kronbox.amd.expressions.linear_map import (
     total,
     zero,
 )
+from kronbox.amd.expressions.spectral import eigvalsh, eigvecs, gap_inverse, trilhalf_like
 
 
 def _broadcast(F: Expr, arg: Expr) -> bool:
@@ -146,6 +148,62 @@ LOCAL: dict[str, Callable[[Expr, int], LinearMap]] = {
     "solve": lambda F, i: negate(kron(inv(F.args[0]), transpose(F))) if i == 0 else kron(inv(F.args[0]),
                                                                                           eye_like(F.args[1], 1)),
 }
+
+
+def _diagonal(F: Expr, i: int) -> LinearMap:
+    """``diag(X)``: ``vec(X) ↦ (X ∘ I) 1``, the diagonal as a column."""
+    return compose(kron(eye_like(F.args[0], 0), transpose(ones_like(F))), diag(eye_like(F.args[0], 0)))
+
+
+def _diagonal_matrix(F: Expr, i: int) -> LinearMap:
+    """``diagm(x)``: ``vec(x) ↦ vec(I ∘ (x 1ᵀ))``."""
+    return compose(diag(eye_like(F, 0)), kron(eye_like(F, 0), ones_like(F.args[0])))
+
+
+def _symmetric_part(X: Expr) -> LinearMap:
+    """``vec(dX) ↦ vec(sym(dX))``, ``sym(dX) = (dX + dXᵀ)/2``: ``½ (I + I ⊠ I)``."""
+    I = eye_like(X, 0)
+    return scaled(literal(0.5), total([identity(X.shape), box(I, I)], X.shape, X.shape))
+
+
+def _eigenvalues(F: Expr, i: int) -> LinearMap:
+    """``dλᵢ = qᵢᵀ dX qᵢ``: ``diag(Qᵀ dX Q)``."""
+    X = F.args[0]
+    Q = eigvecs(X, distinct=True)
+    I = eye_like(X, 0)
+    return compose(kron(I, transpose(ones_like(F))), diag(I), kron(transpose(Q), transpose(Q)))
+
+
+def _eigenvectors(F: Expr, i: int) -> LinearMap:
+    """``dQ = Q (Ω ∘ Qᵀ sym(dX) Q)``, ``Ωᵢⱼ = 1/(λⱼ − λᵢ)`` off the diagonal."""
+    X = F.args[0]
+    Q = eigvecs(X, distinct=True)
+    omega = gap_inverse(eigvalsh(X))
+    return compose(kron(Q, eye_like(X, 0)), diag(omega), kron(transpose(Q), transpose(Q)), _symmetric_part(X))
+
+
+def _cholesky(F: Expr, i: int) -> LinearMap:
+    """``dL = L (M ∘ L⁻¹ sym(dX) L⁻ᵀ)``, ``M`` ones below the diagonal and ``½`` on it."""
+    X, Linv = F.args[0], inv(F)
+    return compose(kron(F, eye_like(X, 0)), diag(trilhalf_like(X)), kron(Linv, Linv), _symmetric_part(X))
+
+
+def _frechet(F: Expr, i: int) -> LinearMap:
+    """``L⁽ᵏ⁾(X)[E₁, …, E_k]``: in ``X`` the next derivative, in ``Eᵢ`` the same one with ``Eᵢ`` the free slot."""
+    X, directions = F.args[0], F.args[1:]
+    fixed = directions if i == 0 else directions[:i - 1] + directions[i:]
+    return frechet_map(F.param, X, fixed)
+
+
+LOCAL.update({
+    "matfun": lambda F, i: frechet_map(F.param, F.args[0]),
+    "frechet": _frechet,
+    "eigvalsh": _eigenvalues,
+    "eigvecs": _eigenvectors,
+    "cholesky": _cholesky,
+    "diag": _diagonal,
+    "diagm": _diagonal_matrix,
+})
 
 
 for _kind in SHAPE_ONLY:  # I, ones and zeros of another node's size: constant

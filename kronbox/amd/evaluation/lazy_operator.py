@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from kronbox import operators as ops
+from kronbox.amd.evaluation import spectral
 from kronbox.amd.evaluation.evaluate import evaluate
 from kronbox.amd.expressions.expr import Expr, ShapeError, eye_size
 from kronbox.amd.expressions.linear_map import LinearMap
@@ -96,7 +97,57 @@ def _build(M: LinearMap, evaluated: dict[int, Any], backend: Backend | None = No
     if k == "kronsum_inv":
         A, B = (_matrix(factor(f)) for f in a)
         return ops.KronSum(A, B).inv()
+    if k == "frechet":
+        return _frechet_operator(M.param, [_matrix(factor(f)) for f in a], backend)
     raise AssertionError(k)
+
+
+def _frechet_operator(param: tuple, arrays: list, backend: Backend | None) -> ops.Operator:
+    """``U ↦ L_f^{(k)}(X)[E₁, …, U]``: for ``k = 1`` and a real symmetric ``X = Q diag(λ) Qᵀ`` the Daleckii–Krein
+    operator ``(Q ⊗ Q) diag(vec Φ) (Qᵀ ⊗ Qᵀ)``; else a matrix-free operator that computes the derivative at
+    each product (its transpose at ``Xᵀ``, ``Eᵢᵀ``)."""
+    X, fixed = arrays[0], arrays[1:]
+    xp = np if backend is None else backend.xp
+    what = "the matrix of the Fréchet derivative"
+    if not fixed and spectral.symmetric_to_rounding(xp, X):
+        w, Q = xp.linalg.eigh((X + X.T) / 2)
+        spectral.check_spectrum(param, w, what, xp)
+        return ops.Compose(ops.Kron(Q, Q), ops.Diag(spectral.divided_differences(xp, param, w)),
+                           ops.Kron(Q.T, Q.T))
+    return FrechetDerivative(param, X, fixed)
+
+
+class FrechetDerivative(ops.Operator):
+    """``vec(U) ↦ vec(L_f^{(k)}(X)[E₁, …, E_{k−1}, U])`` without a matrix: each product computes the derivative
+    (:func:`kronbox.amd.evaluation.spectral.frechet_derivative`); the transpose is the same at ``Xᵀ``, ``Eᵢᵀ``."""
+
+    def __init__(self, param: tuple, X: np.ndarray, fixed: list[np.ndarray]):
+        self.param, self.X, self.fixed = param, X, fixed
+        n = X.shape[0]
+        dtype = np.result_type(*(numpy_dtype(a.dtype) for a in (X, *fixed)), np.float64)
+        super().__init__(dtype, (n * n, n * n), (n, n), (n, n), (X, *fixed))
+
+    def _derivative(self, xp, U):
+        return spectral.frechet_derivative(xp, self, self.param, self.X, [*self.fixed, U],
+                                           "the matrix of the Fréchet derivative")
+
+    def _matmat(self, Y):
+        n = self.X.shape[0]
+        return np.stack([self._derivative(np, u.reshape(n, n)).ravel() for u in Y.T], axis=1)
+
+    def _apply_stack(self, xp, X3):
+        return xp.stack([self._derivative(xp, X3[c]) for c in range(X3.shape[0])])
+
+    def _transpose(self):
+        return FrechetDerivative(self.param, self.X.T, [E.T for E in self.fixed])
+
+    def _adjoint(self):
+        return FrechetDerivative(self.param, self.X.conj().T, [E.conj().T for E in self.fixed])
+
+    def __repr__(self) -> str:
+        name = self.param[0] if self.param[0] != "pow" else f"X^{self.param[1]}"
+        order = "" if not self.fixed else f"^({len(self.fixed) + 1})"
+        return f"FrechetDerivative{order}({name}, {self.X.shape[0]}×{self.X.shape[0]})"
 
 
 def to_operator(L: LinearMap, values: dict, order: str = "C", simplify: bool = True) -> ops.Operator:

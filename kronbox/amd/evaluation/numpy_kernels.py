@@ -15,6 +15,7 @@ import scipy.linalg
 
 from kronbox.amd.evaluation.context import Context, known_shape, known_size
 from kronbox.amd.evaluation.factorization import Factorization
+from kronbox.amd.evaluation.spectral import SPECTRAL_KERNELS
 from kronbox.amd.expressions.elementwise import FUNCTIONS
 from kronbox.amd.expressions.expr import (
     SYMBOL_KINDS,
@@ -210,4 +211,5 @@ NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "solve": lambda n, ctx: np.linalg.solve(_arg(n, ctx, 0), _arg(n, ctx, 1)),
     "ew": lambda n, ctx: FUNCTIONS[function_name(n)].numpy(_arg(n, ctx)),
     "power": lambda n, ctx: np.power(_arg(n, ctx), power_exponent(n)),
+    **SPECTRAL_KERNELS,
 }

@@ -39,6 +39,8 @@ LEAF_KINDS = SYMBOL_KINDS | {"literal", "eye", "zeros", "ones"}
 OPERATION_KINDS = frozenset({
     "add", "neg", "mul", "div", "matmul", "transpose", "inv", "trace", "det", "logdet", "sum", "norm", "normsq",
     "mpow", "power", "sqrtm", "sylvester", "solve", "logsumexp", "softmax", "ew", "eye_like", "ones_like", "zeros_like",
+    # matrix functions and decompositions (kronbox.amd.expressions.spectral)
+    "matfun", "frechet", "eigvalsh", "eigvecs", "cholesky", "diag", "diagm", "trilhalf_like",
 })
 KINDS = LEAF_KINDS | OPERATION_KINDS
 
@@ -415,7 +417,7 @@ def zeros_like(a: Expr) -> Expr:
 
 
 # Nodes whose value does not depend on their argument's entries, only on its shape.
-SHAPE_ONLY = frozenset({"eye_like", "ones_like", "zeros_like"})
+SHAPE_ONLY = frozenset({"eye_like", "ones_like", "zeros_like", "trilhalf_like"})
 
 
 _anonymous = iter(range(1, 1 << 62))
@@ -490,10 +492,11 @@ def _same_or_broadcast(kind_text: str, a: Expr, b: Expr) -> Shape:
     raise _clash(f"{a} {kind_text} {b}", [(a, sa), (b, sb)], "the shapes differ")
 
 
-def _square(e: Expr, what: str) -> Shape:
+def _square(e: Expr, what: Callable[[], str]) -> Shape:
+    """``e``'s shape, which must be square; ``what()`` names the call in the error (printed only then)."""
     s = e.shape
     if s is not None and (len(s) != 2 or s[0] != s[1]):
-        raise ShapeError(f"{what}: needs a square matrix, but {e} is {shape_text(s)}")
+        raise ShapeError(f"{what()}: needs a square matrix, but {e} is {shape_text(s)}")
     return s
 
 
@@ -585,7 +588,18 @@ def mul(a: Expr, b: Expr) -> Expr:
             return mul(literal(ieee(np.multiply, a.param, c.param)), rest)
         if b.kind == "neg":
             return neg(mul(a, b.args[0]))
+    for x, y in ((a, b), (b, a)):  # I ∘ (x 1ᵀ) = diagm(x), the diagonal matrix of a column
+        if is_eye(x) and y.kind == "matmul" and _is_ones(y.args[1], transposed=True) and shape is not None:
+            return node("diagm", (y.args[0],), None, shape)
     return node("mul", (a, b), None, shape)
+
+
+def _is_ones(e: Expr, transposed: bool) -> bool:
+    """``e`` is a column of ones of a known size (``transposed``: a row)."""
+    if transposed:
+        return (e.kind == "transpose" and _is_ones(e.args[0], False)) or \
+            (e.kind == "ones" and e.shape is not None and e.shape[0] == 1)
+    return e.kind in ("ones", "ones_like") and e.shape is not None and e.shape[1] == 1
 
 
 def div(a: Expr, b: Expr) -> Expr:
@@ -627,6 +641,16 @@ def matmul(a: Expr, b: Expr) -> Expr:
     shape = None if sa is None or sb is None else (sa[0], sb[1])
     if a.kind == b.kind == "ones" and sa is not None and shape is not None:  # all-ones matrices: k · ones
         return mul(literal(float(sa[1])), ones(shape))
+    if a.kind == "eigvecs" and b.kind == "transpose" and b.args[0].kind == "eigvecs" and \
+            a.args[0] is b.args[0].args[0]:  # Q Qᵀ = I for the orthonormal eigenvectors
+        return eye_like(a, 0)
+    if a.kind == "transpose" and a.args[0].kind == "eigvecs" and b.kind == "eigvecs" and \
+            a.args[0].args[0] is b.args[0]:  # Qᵀ Q = I
+        return eye_like(b, 1)
+    if a.kind == "mul" and _is_ones(b, transposed=False):  # (I ∘ Y) 1 = diag(Y), the diagonal as a column
+        eye_at = [i for i, x in enumerate(a.args) if is_eye(x)]
+        if eye_at and a.args[1 - eye_at[0]].shape == sa:
+            return node("diag", (a.args[1 - eye_at[0]],), None, shape)
     return node("matmul", (a, b), None, shape)
 
 
@@ -649,7 +673,7 @@ def inv(a: Expr) -> Expr:
     """The matrix inverse (the reciprocal of a scalar)."""
     if a.shape == ():
         return div(literal(1.0), a)
-    shape = _square(a, f"inv({a})")
+    shape = _square(a, lambda: f"inv({a})")
     if a.kind == "inv":
         return a.args[0]
     if is_eye(a):
@@ -661,13 +685,13 @@ def inv(a: Expr) -> Expr:
 
 def _scalar_of(kind: str, a: Expr, what: str | None = None) -> Expr:
     if what is not None:
-        _square(a, f"{what}({a})")
+        _square(a, lambda: f"{what}({a})")
     return node(kind, (a,), None, ())
 
 
 def trace(a: Expr) -> Expr:
     """The trace (sum of the diagonal) of a square matrix."""
-    _square(a, f"trace({a})")
+    _square(a, lambda: f"trace({a})")
     if a.shape == ():
         return a
     if a.kind in ("eye", "ones") and a.shape is not None:
@@ -722,7 +746,8 @@ def normsq(a: Expr) -> Expr:
 
 
 def mpow(a: Expr, k: float) -> Expr:
-    """``A ** k``: integer matrix powers (negative ones through the inverse), ``k = ±1/2`` the square root."""
+    """``A ** k``: integer matrix powers (negative ones through the inverse), ``k = ±1/2`` the square root,
+    any other real ``k`` the principal power (a ``matfun`` node)."""
     if a.shape == ():
         return power(a, k)
     if not isinstance(k, numbers.Real) or isinstance(k, bool):
@@ -732,11 +757,12 @@ def mpow(a: Expr, k: float) -> Expr:
     if k in (0.5, -0.5):
         root = sqrtm(a)
         return root if k > 0 else inv(root)
-    if not np.isfinite(k) or k != int(k):
-        raise ValueError(f"{a} ** {k}: a matrix power needs an integer exponent (or ±1/2 for the square root); "
-                         "use power() for elementwise powers")
+    if not np.isfinite(k):
+        raise ValueError(f"{a} ** {k}: the exponent of a matrix power is a finite number")
+    if k != int(k):  # the principal power expm(k logm(A)) (kronbox.amd.expressions.spectral)
+        return node("matfun", (a,), ("pow", float(k)), _square(a, lambda: f"{a} ** {k}"))
     k = int(k)
-    shape = _square(a, f"{a} ** {k}")
+    shape = _square(a, lambda: f"{a} ** {k}")
     if k < 0:
         return mpow(inv(a), -k)
     if k == 0:  # I, of the size of A (which the values may fix later)
@@ -750,7 +776,7 @@ def sqrtm(a: Expr) -> Expr:
     """The principal matrix square root ``A^{1/2}`` (``R`` with ``R² = A``)."""
     if a.shape == ():
         return power(a, 0.5)
-    shape = _square(a, f"sqrtm({a})")
+    shape = _square(a, lambda: f"sqrtm({a})")
     if a.kind == "eye":
         return a
     return node("sqrtm", (a,), None, shape)
@@ -759,7 +785,7 @@ def sqrtm(a: Expr) -> Expr:
 def sylvester(a: Expr, b: Expr, c: Expr) -> Expr:
     """The solution ``Z`` of ``A Z + Z B = C`` (``A``, ``B`` square)."""
     for m, role in ((a, "first"), (b, "second")):
-        _square(m, f"sylvester({a}, {b}, {c}): the {role} argument")
+        _square(m, lambda role=role: f"sylvester({a}, {b}, {c}): the {role} argument")
     if c.shape is not None:
         for m, axis in ((a, 0), (b, 1)):
             if m.shape is not None and m.shape[0] != c.shape[axis]:
@@ -774,7 +800,7 @@ def solve(a: Expr, b: Expr) -> Expr:
     """``A⁻¹ B``, the solution ``Z`` of ``A Z = B``, without forming ``A⁻¹`` (``A`` square, ``B`` with its rows)."""
     if a.shape == ():
         return div(b, a)
-    _square(a, f"solve({a}, {b})")
+    _square(a, lambda: f"solve({a}, {b})")
     if b.shape == ():
         raise ShapeError(f"solve({a}, {b}): the right-hand side must be a matrix or a column, {b} is a scalar")
     if a.shape is not None and b.shape is not None and a.shape[0] != b.shape[0]:
@@ -842,10 +868,16 @@ BUILDERS: dict[str, Callable[..., Expr]] = {
 }
 
 
+# Constructors of the kinds whose node carries a parameter: ``builder(param, *args)``.
+PARAMETRIC_BUILDERS: dict[str, Callable[..., Expr]] = {}
+
+
 def rebuild(e: Expr, args: tuple[Expr, ...]) -> Expr:
     """``e`` with new children, through its smart constructor (which rechecks shapes)."""
     if args == e.args:
         return e
+    if e.kind in PARAMETRIC_BUILDERS:
+        return PARAMETRIC_BUILDERS[e.kind](e.param, *args)
     if e.kind == "mpow":
         return mpow(args[0], matrix_exponent(e))
     if e.kind == "ew":

@@ -2,7 +2,8 @@
 
 A :class:`LinearMap` acts on ``vec(dX)`` (row-major) and is built from the same pieces as the
 kronbox operators, with expressions as factors: ``A ⊗ B``, ``A ⊠ B``, ``vec(U) vec(V)ᵀ``,
-``diag(vec D)``, ``c · L``, sums, compositions, the identity, zero, and ``(A ⊗ I + I ⊗ B)⁻¹``.
+``diag(vec D)``, ``c · L``, sums, compositions, the identity, zero, ``(A ⊗ I + I ⊗ B)⁻¹``, and the
+Fréchet derivative ``L_f(X)`` of a matrix function (``expm``, ``logm``, real powers).
 Two actions turn a map back into matrix expressions without ever forming it:
 
 - ``apply(L, U)``: ``vec⁻¹(L vec U)``, e.g. ``(A ⊗ B) vec U = vec(A U Bᵀ)``;
@@ -38,6 +39,7 @@ from kronbox.amd.expressions.expr import (
     transpose,
     zeros,
 )
+from kronbox.amd.expressions.spectral import frechet
 
 if TYPE_CHECKING:
     from kronbox import operators
@@ -59,10 +61,10 @@ class LinearMap:
     in_shape: MatrixShape
     out_shape: MatrixShape
 
-    __slots__ = ("args", "in_shape", "kind", "out_shape")
+    __slots__ = ("args", "in_shape", "kind", "out_shape", "param")
 
-    def __init__(self, kind: str, args: tuple, in_shape, out_shape):
-        self.kind, self.args = kind, args
+    def __init__(self, kind: str, args: tuple, in_shape, out_shape, param=None):
+        self.kind, self.args, self.param = kind, args, param
         self.in_shape, self.out_shape = _as_matrix_shape(in_shape), _as_matrix_shape(out_shape)
 
     def factors(self) -> list[Expr]:
@@ -137,6 +139,12 @@ def kronsum_inverse(A: Expr, B: Expr) -> LinearMap:
     """``(A ⊗ I + I ⊗ B)⁻¹``: ``vec(C) ↦ vec(Z)`` with ``A Z + Z Bᵀ = C``."""
     shape = _pair(_dims(A)[0], _dims(B)[0])
     return LinearMap("kronsum_inv", (A, B), shape, shape)
+
+
+def frechet_map(param: tuple, X: Expr, fixed: tuple[Expr, ...] = ()) -> LinearMap:
+    """``vec(U) ↦ vec(L_f^{(k)}(X)[E₁, …, E_{k−1}, U])`` for the matrix function ``param`` (``fixed`` holds
+    ``E₁, …, E_{k−1}``; none: the first derivative ``L_f(X)``), :mod:`kronbox.amd.expressions.spectral`."""
+    return LinearMap("frechet", (X, *fixed), X.shape, X.shape, param)
 
 
 def column_matrix(M: LinearMap) -> Expr | None:
@@ -331,6 +339,8 @@ def apply(L: LinearMap, U: Expr) -> Expr:
         return U
     if k == "kronsum_inv":
         return sylvester(a[0], transpose(a[1]), U)
+    if k == "frechet":
+        return frechet(L.param, a[0], *a[1:], U)
     raise AssertionError(k)
 
 
@@ -360,6 +370,9 @@ def unwind(L: LinearMap, G: Expr) -> Expr:
     if k == "kronsum_inv":
         # (A ⊗ I + I ⊗ B)ᵀ = Aᵀ ⊗ I + I ⊗ Bᵀ: solve Aᵀ Z + Z B = G.
         return sylvester(transpose(a[0]), a[1], G)
+    if k == "frechet":
+        # ⟨G, L⁽ᵏ⁾(X)[E₁, …, U]⟩ = ⟨L⁽ᵏ⁾(Xᵀ)[E₁ᵀ, …, G], U⟩: f has real coefficients, f(X)ᵀ = f(Xᵀ)
+        return frechet(L.param, transpose(a[0]), *map(transpose, a[1:]), G)
     raise AssertionError(k)
 
 

@@ -12,7 +12,10 @@ square matrix, the ordinary power of a scalar) and ``.^`` (elementwise power); n
 parentheses, names and calls. Functions: ``inv trace tr det logdet sqrtm norm1 norm2 sum``
 (``log(det(·))`` is ``logdet``; ``norm2`` is the Frobenius norm of a matrix), ``eye``/``I``,
 ``vector(c)``/``matrix(c)`` (all entries ``c``, size from the context), ``zeros(m, n)``,
-``ones(m, n)``, ``ones(size(A))``, ``sylvester(A, B, C)`` and, entry by entry,
+``ones(m, n)``, ``ones(size(A))``, ``sylvester(A, B, C)``, ``solve(A, B)``, ``expm logm`` (and ``X^p`` for a
+real ``p``), their Fréchet derivatives ``dexpm(X, E, …)``, ``dlogm(X, E, …)``, ``dpowm(X, p, E, …)``,
+``eigvalsh eigvecs chol``, ``diag`` (the diagonal of a matrix as a column, or the diagonal matrix of a
+vector, by the argument's shape; ``diagm`` for the latter always), ``trilhalf`` and, entry by entry,
 ``exp log sqrt sin cos tan tanh arcsin arccos arctan abs sign relu step``.
 
 Every other name is a symbol. Its shape comes from ``shapes`` (a shape or a value, by name); where
@@ -39,6 +42,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from kronbox.amd.expressions import expr as E
+from kronbox.amd.expressions import spectral as S
 from kronbox.amd.expressions.elementwise import FUNCTIONS
 from kronbox.amd.expressions.expr import Expr, ShapeError, shape_text
 
@@ -234,6 +238,17 @@ FUNCTION_TABLE: dict[str, Function] = {
     "solve": Function(2, "solve", E.solve),
     "logsumexp": Function(1, "scalar", E.logsumexp),
     "softmax": Function(1, "same", E.softmax),
+    "expm": Function(1, "square", S.expm),
+    "logm": Function(1, "square", S.logm),
+    "dexpm": Function((2, 3, 4), "frechet", lambda X, *es: S.frechet(("expm",), X, *es)),
+    "dlogm": Function((2, 3, 4), "frechet", lambda X, *es: S.frechet(("logm",), X, *es)),
+    "dpowm": Function((3, 4, 5), "frechet"),
+    "eigvalsh": Function(1, "square->column", S.eigvalsh),
+    "eigvecs": Function(1, "square", S.eigvecs),
+    "chol": Function(1, "square", S.cholesky),
+    "diag": Function(1, "diag"),
+    "diagm": Function(1, "diagm", S.diagm),
+    "trilhalf": Function(1, "square", S.trilhalf_like),
     "eye": Function((0, 1), "eye"),
     "vector": Function(1, "vector"),
     "matrix": Function(1, "matrix"),
@@ -433,6 +448,35 @@ class _Typing:
             return ()
         if kind == "scalar":
             return ()
+        if kind == "square->column":
+            self.square(t, node, name)
+            return t if t == () else (t[0], 1)
+        if kind == "diag":  # of a column: the diagonal matrix; of a matrix: its diagonal, as a column
+            if t == ():
+                return t
+            if _find(t[1]) == 1:
+                return (t[0], t[0])
+            self.square(t, node, name)
+            return (t[0], 1)
+        if kind == "diagm":
+            if t != ():
+                self.unify(t[1], 1, node, lambda: f"diagm(x) needs a column vector x, but {self.show(node.args[0])} "
+                                                  f"is {self.shape_text(t)}")
+                return (t[0], t[0])
+            return t
+        if kind == "frechet":  # dexpm(X, E, …), dpowm(X, p, E, …): the directions have X's shape
+            first = 2 if name == "dpowm" else 1
+            if name == "dpowm" and (ts[1] != () or node.args[1].op != "num"):
+                raise self.error(node, "dpowm(X, p, E, …) takes the exponent p as a number")
+            if t == ():
+                raise self.error(node, f"{name}(X, E, …): X must be a square matrix")
+            self.square(t, node, name)
+            for direction, te in zip(node.args[first:], ts[first:], strict=True):
+                if te == ():
+                    raise self.error(node, f"{name}(X, E, …): the direction {self.show(direction)} must be a matrix")
+                for x, y in ((t[0], te[0]), (t[1], te[1])):
+                    self.unify(x, y, node, lambda: f"{name}(X, E, …): the directions have the shape of X")
+            return t
         if kind == "sylvester":
             ta, tb, tc = ts
             for x, role, subject in ((ta, "A", node.args[0]), (tb, "B", node.args[1])):
@@ -578,6 +622,11 @@ class _Builder:
         if f.build is not None:
             return f.build(*args)
         kind = f.typing
+        if kind == "diag":
+            ta = self.typing.types[id(node.args[0])]
+            return S.diagm(args[0]) if ta != () and _find(ta[1]) == 1 else S.diag(args[0])
+        if kind == "frechet":  # dpowm(X, p, E, …)
+            return S.frechet(("pow", float(node.args[1].value)), args[0], *args[2:])
         if kind == "eye":
             return self.filled(E.eye, t)
         if kind in ("vector", "matrix"):

@@ -37,7 +37,10 @@ from kronbox.amd.parsing.grammar import Node, ParseError, parse, read
 Shape = tuple[int, int]
 Partial = tuple[int | None, int | None]  # a matrix shape with sizes still open (None)
 _EYE_NAMES = ("I", "eye")
-_FORMS = "A ⊗ B, A ⊠ B, vec(U)*vec(V)', diag(vec(E)), inv(A ⊗ I + I ⊗ B), I or 0"
+_FORMS = "A ⊗ B, A ⊠ B, vec(U)*vec(V)', diag(vec(E)), inv(A ⊗ I + I ⊗ B), dexpm(X), I or 0"
+# The Fréchet derivatives of the matrix functions, written as maps without their last direction: dexpm(X) is
+# U ↦ dexpm(X, U); dpowm(X, p) takes the exponent first.
+_FRECHET = {"dexpm": 1, "dlogm": 1, "dpowm": 2}
 
 
 def parse_map(text: str, shapes: Mapping[str, object] | None = None, *, in_shape: tuple[int, ...],
@@ -171,6 +174,8 @@ class _Reader:
             return any(self.is_map(a) or _is_vec(_unsigned(a)) for a in _chain(node, "*"))
         if op == "call" and node.value == "diag":
             return True
+        if op == "call" and node.value in _FRECHET and len(node.args) <= _FRECHET[node.value] + 2:
+            return True  # dexpm(X), dexpm(X, E): one direction short of the value dexpm(X, E[, F])
         return op == "call" and node.value == "inv" and len(node.args) == 1 and self.is_map(node.args[0])
 
     # -- maps ------------------------------------------------------------------------------------------
@@ -206,7 +211,18 @@ class _Reader:
             return L.diag(D)
         if op == "call" and node.value == "inv" and len(node.args) == 1 and self.is_map(node.args[0]):
             return self.kronsum_inverse(node, s or out)
+        if op == "call" and node.value in _FRECHET:
+            return self.frechet(node, s or out)
         return self.column_map(node, s, out)
+
+    def frechet(self, node: Node, s: Shape | None) -> LinearMap:
+        """``dexpm(X, E₁, …)`` as the map ``U ↦ dexpm(X, E₁, …, U)`` (``dpowm(X, p, …)`` likewise)."""
+        name, first = node.value, _FRECHET[node.value]
+        if name == "dpowm" and (len(node.args) < 2 or node.args[1].op != "num"):
+            raise self.error(node, "dpowm(X, p, …) takes the exponent p as a number")
+        param = ("pow", float(node.args[1].value)) if name == "dpowm" else (name[1:],)
+        X, *fixed = (self.matrix(a, s)[0] for a in (node.args[0], *node.args[first:]))
+        return L.frechet_map(param, X, tuple(fixed))
 
     def column_map(self, node: Node, s: Shape | None, out: Shape | None) -> LinearMap:
         """A matrix ``C`` written as a map on column vectors, ``x ↦ C x``: ``C ⊗ 1``."""

@@ -26,10 +26,14 @@ _GREEK = frozenset({
     "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 })
 _CALLS = {"trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "sum": r"\operatorname{sum}",
-          "logsumexp": r"\operatorname{logsumexp}", "softmax": r"\operatorname{softmax}"}
+          "logsumexp": r"\operatorname{logsumexp}", "softmax": r"\operatorname{softmax}",
+          "eigvalsh": r"\lambda", "eigvecs": r"\operatorname{eigvecs}", "cholesky": r"\operatorname{chol}",
+          "diag": r"\operatorname{diag}", "diagm": r"\operatorname{diag}",
+          "trilhalf_like": r"\operatorname{tril}_{1/2}"}
 _FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
               "arcsin": r"\arcsin", "arccos": r"\arccos", "arctan": r"\arctan"}
 _INVERSE = "^{-1}"
+_MATRIX_FUNCTIONS = {"expm": r"\exp", "logm": r"\log"}
 
 
 def latex_name(name: str) -> str:
@@ -109,9 +113,24 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{name}({a[0][0]})", ATOM
     if k == "sylvester":
         return f"\\operatorname{{sylv}}({', '.join(t for t, _ in a)})", ATOM
+    if k == "matfun":
+        if e.param[0] == "pow":
+            return f"{wrap(a[0], ATOM)}^{{{latex_number(e.param[1])}}}", POSTFIX
+        return f"{_MATRIX_FUNCTIONS[e.param[0]]}({a[0][0]})", ATOM
+    if k == "frechet":
+        return frechet_latex(e.param, [t for t, _ in a]), ATOM
     if k == "solve":  # A^{-1} B, computed without the inverse
         return f"{wrap(a[0], ATOM)}{_INVERSE} {wrap(a[1], PRODUCT + 1)}", PRODUCT
     return f"{_CALLS[k]}({a[0][0]})", ATOM
+
+
+def frechet_latex(param: tuple, args: list[str], free: bool = False) -> str:
+    r"""``L_{\exp}(X)[E]``, the Fréchet derivative (``L^{(k)}`` for the ``k``-th); ``free``: a slot left open,
+    the linear map ``L_{\exp}(X)[·]``."""
+    name = _MATRIX_FUNCTIONS[param[0]] if param[0] != "pow" else f"(\\cdot)^{{{latex_number(param[1])}}}"
+    directions = [*args[1:], r"\cdot"] if free else args[1:]
+    order = "" if len(directions) == 1 else f"^{{({len(directions)})}}"
+    return f"L{order}_{{{name}}}({args[0]})[{', '.join(directions)}]"
 
 
 def to_latex(e: Expr) -> str:
@@ -124,6 +143,7 @@ LATEX_MAPS = MapNotation(
     outer=r"\operatorname{{vec}}({}) \operatorname{{vec}}({})^{{\top}}",
     diag=r"\operatorname{{diag}}(\operatorname{{vec}}({}))", diag_of_vector=r"\operatorname{{diag}}({})",
     kronsum_inverse=r"({} \otimes I + I \otimes {})^{{-1}}",
+    frechet=lambda param, args: frechet_latex(param, args, free=True),
 )
 
 

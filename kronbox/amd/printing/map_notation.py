@@ -2,7 +2,8 @@
 
 A :class:`MapNotation` names the symbols of one format (``⊗`` or ``\\otimes``, how ``vec(U) vec(V)ᵀ``
 is written, ...) and the printer of its expressions; :func:`map_notation` writes a map with it:
-``-(inv(X) ⊗ inv(X)')``, ``vec(I)*vec(A)'``, ``inv(sqrtm(X) ⊗ I + I ⊗ sqrtm(X)')``.
+``-(inv(X) ⊗ inv(X)')``, ``vec(I)*vec(A)'``, ``inv(sqrtm(X) ⊗ I + I ⊗ sqrtm(X)')``, and the Fréchet
+derivative of a matrix function as the call without its last direction, ``dexpm(X)`` (``U ↦ dexpm(X, U)``).
 
 A term that maps column vectors to column vectors is the matrix that it multiplies them by, and is
 written so, as vector calculus writes it: ``A ⊗ 1`` as ``A``, ``vec(u) vec(v)ᵀ`` as ``u*v'``,
@@ -33,6 +34,7 @@ class MapNotation:
     diag: str
     diag_of_vector: str
     kronsum_inverse: str
+    frechet: Callable[[tuple, list[str]], str]  # (the function's parameter, printed X and fixed directions)
 
 
 def map_notation(L, notation: MapNotation) -> str:
@@ -66,6 +68,8 @@ def map_notation(L, notation: MapNotation) -> str:
             return notation.times.join(map(grouped, a))
         if k == "kronsum_inv":
             return notation.kronsum_inverse.format(wrap(printed(a[0]), PRODUCT), wrap(printed(a[1]), PRODUCT))
+        if k == "frechet":
+            return notation.frechet(M.param, [printed(x)[0] for x in a])
         raise AssertionError(k)
 
     def grouped(M) -> str:

@@ -36,12 +36,17 @@ _CALLS = {"inv": "np.linalg.inv({})", "trace": "np.trace({})", "det": "np.linalg
           "sum": "np.sum({})", "normsq": "np.sum(np.square({}))", "norm": "np.sqrt(np.sum(np.square({})))",
           "sqrtm": "scipy.linalg.sqrtm({})", "ones_like": "np.ones(np.shape({}))",
           "zeros_like": "np.zeros(np.shape({}))", "logsumexp": "scipy.special.logsumexp({})",
-          "softmax": "scipy.special.softmax({}, axis=None)"}
+          "softmax": "scipy.special.softmax({}, axis=None)", "eigvalsh": "np.linalg.eigvalsh({})[:, None]",
+          "eigvecs": "np.linalg.eigh({})[1]", "cholesky": "np.linalg.cholesky({})", "diag": "np.diagonal({})[:, None]",
+          "diagm": "np.diagflat({})", "trilhalf_like": "_trilhalf({})"}
+_MATRIX_FUNCTIONS = {"expm": "scipy.linalg.expm", "logm": "_real(scipy.linalg.logm)",
+                     "pow": "_real(scipy.linalg.fractional_matrix_power)"}
 _ELEMENTWISE = {"exp": "np.exp({})", "log": "np.log({})", "sqrt": "np.sqrt({})", "sin": "np.sin({})",
                 "cos": "np.cos({})", "tan": "np.tan({})", "tanh": "np.tanh({})", "arcsin": "np.arcsin({})",
                 "arccos": "np.arccos({})", "arctan": "np.arctan({})", "abs": "np.abs({})",
                 "sign": "np.sign({})", "relu": "np.maximum({}, 0)", "step": "(np.real({}) > 0) * 1.0"}
 _OPERATORS = {"matmul": " @ ", "mul": " * ", "div": " / "}
+_RESERVED = ("np", "scipy", "_logdet", "_real", "_frechet")  # names the generated source defines
 _MAX_NESTING = 50  # a deeper subexpression gets a temporary of its own
 
 _LOGDET = '''
@@ -53,6 +58,28 @@ def _logdet(A):
     if sign <= 0:
         raise ValueError("logdet: the determinant is not positive")
     return logabs
+'''
+
+
+_SPECTRAL = '''
+def _real(f):
+    """f with the imaginary rounding dropped from a real argument's result."""
+    return lambda A, *p: np.real(f(A, *p)) if np.isrealobj(A) else f(A, *p)
+
+
+def _frechet(f, X, *E):
+    """The k-th Frechet derivative of the matrix function f at X in the directions E: the top right
+    block of f of the block upper triangular matrix [[X_{j-1}, I (x) E_j], [0, X_{j-1}]], X_0 = X."""
+    n, B = len(X), X
+    for Ej in E:
+        m = len(B)
+        B = np.block([[B, np.kron(np.eye(m // n), Ej)], [np.zeros_like(B), B]])
+    return f(B)[:n, -n:]
+
+
+def _trilhalf(A):
+    """Ones below the diagonal, 1/2 on it (the mask of the Cholesky derivative)."""
+    return np.tril(np.ones(np.shape(A)), -1) + 0.5 * np.eye(len(A))
 '''
 
 
@@ -98,6 +125,12 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"scipy.linalg.solve_sylvester({', '.join(t for t, _ in a)})", _ATOM
     if k == "solve":
         return f"np.linalg.solve({', '.join(t for t, _ in a)})", _ATOM
+    if k in ("matfun", "frechet"):
+        f, power = _MATRIX_FUNCTIONS[e.param[0]], [_number(e.param[1])] if e.param[0] == "pow" else []
+        if k == "matfun":
+            return f"{f}({', '.join([a[0][0], *power])})", _ATOM
+        f = f if not power else f"lambda A: {f}(A, {power[0]})"
+        return f"_frechet({f}, {', '.join(t for t, _ in a)})", _ATOM
     return _CALLS[k].format(a[0][0]), _ATOM
 
 
@@ -106,8 +139,7 @@ def to_numpy(e: Expr, name: str = "f") -> str:
     order = topological([e])
     symbols = sorted({n.name for n in order if n.kind in SYMBOL_KINDS})
     for word in (name, *symbols):
-        if not word.isidentifier() or keyword.iskeyword(word) or word in ("np", "scipy", "_logdet") or \
-                word.startswith("_t"):
+        if not word.isidentifier() or keyword.iskeyword(word) or word in _RESERVED or word.startswith("_t"):
             raise ValueError(f"to_numpy: {word!r} cannot be a name in the generated Python source")
     uses = Counter(id(a) for n in order for a in n.args)
     body: list[str] = []
@@ -123,7 +155,8 @@ def to_numpy(e: Expr, name: str = "f") -> str:
     result = code[id(e)][0]
     body.append(f"    return float({result})" if e.shape == () else f"    return {result}")
     kinds = {n.kind for n in order}
-    header = ["import numpy as np"] + (["import scipy.linalg"] if kinds & {"sqrtm", "sylvester"} else []) + \
-        (["import scipy.special"] if kinds & {"logsumexp", "softmax"} else [])
-    helpers = [_LOGDET] if "logdet" in kinds else []
+    header = ["import numpy as np"] + (["import scipy.linalg"] if kinds & {"sqrtm", "sylvester", "matfun", "frechet"}
+                                       else []) + (["import scipy.special"] if kinds & {"logsumexp", "softmax"} else [])
+    helpers = ([_LOGDET] if "logdet" in kinds else []) + \
+        ([_SPECTRAL] if kinds & {"matfun", "frechet", "trilhalf_like"} else [])
     return "\n".join([*header, *helpers, "", f"def {name}({', '.join(symbols)}):", *body]) + "\n"

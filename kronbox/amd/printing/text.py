@@ -2,7 +2,9 @@
 elementwise, postfix ``'`` transpose, ``X^k`` matrix power, ``A.^p`` elementwise power, ``inv``,
 ``trace``, ``det``, ``logdet``, ``sqrtm``, ``norm2`` (Frobenius), ``sum``, ``I``, ``vector(c)`` and
 ``matrix(c)`` (all entries ``c``, the size given by the context, like ``I``'s), ``ones(size(X))``,
-``sylvester(A, B, C)`` and the elementwise functions by name.
+``sylvester(A, B, C)``, ``solve(A, B)``, the matrix functions ``expm``, ``logm`` and ``X^p`` with their Fréchet
+derivatives ``dexpm(X, E)``, ``dlogm(X, E)``, ``dpowm(X, p, E)``, ``eigvalsh``, ``eigvecs``, ``chol``,
+``diag`` (of a matrix: its diagonal; of a vector: the diagonal matrix) and the elementwise functions by name.
 
 Parentheses appear only where precedence needs them, so the text is short and reads as typed
 (``str(e)`` prints the simplified expression through the same printer); it is the dialect
@@ -26,7 +28,8 @@ from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, w
 from kronbox.amd.printing.map_notation import MapNotation, map_notation
 
 _CALLS = {"inv": "inv", "trace": "trace", "det": "det", "logdet": "logdet", "sum": "sum", "norm": "norm2",
-          "sqrtm": "sqrtm", "logsumexp": "logsumexp", "softmax": "softmax"}
+          "sqrtm": "sqrtm", "logsumexp": "logsumexp", "softmax": "softmax", "eigvalsh": "eigvalsh",
+          "eigvecs": "eigvecs", "cholesky": "chol", "diag": "diag", "trilhalf_like": "trilhalf"}
 
 
 def number_text(x: float | complex) -> str:
@@ -72,12 +75,16 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"-{wrap(a[0], PRODUCT)}", NEG
     if k in ("matmul", "mul", "div"):
         x, y = e.args
+        if k == "matmul" and y.kind == "inv" and y.shape == (1, 1):  # x*inv(q) for a 1×1 q is x/q, as parsed
+            q = a[1][0][len("inv("):-1]
+            return f"{wrap(a[0], PRODUCT)}/{q if q.isidentifier() else f'({q})'}", PRODUCT
         scalar = x.shape == () or y.shape == ()
         op = {"matmul": "*", "mul": "*" if scalar else ".*", "div": "/" if y.shape == () else "./"}[k]
         c = literal_value(x) if x.kind == "literal" else None
         if isinstance(c, float) and c < 0:
             return f"-{number_text(-c)}{op}{wrap(a[1], PRODUCT + 1)}", NEG  # -2*X, not (-2)*X
-        return f"{wrap(a[0], PRODUCT)}{op}{wrap(a[1], PRODUCT + 1)}", PRODUCT
+        right = PRODUCT if k == "mul" and x.shape == () else PRODUCT + 1  # c*(A*B) = c*A*B: a scaling associates
+        return f"{wrap(a[0], PRODUCT)}{op}{wrap(a[1], right)}", PRODUCT
     if k == "transpose":
         return f"{wrap(a[0], POSTFIX)}'", POSTFIX
     if k == "normsq":
@@ -90,6 +97,14 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{function_name(e)}({a[0][0]})", ATOM
     if k in ("sylvester", "solve"):
         return f"{k}({', '.join(t for t, _ in a)})", ATOM
+    if k == "matfun":
+        if e.param[0] == "pow":
+            return f"{wrap(a[0], ATOM)}^{number_text(e.param[1])}", POSTFIX
+        return f"{e.param[0]}({a[0][0]})", ATOM
+    if k == "frechet":  # dexpm(X, E), dlogm(X, E), dpowm(X, p, E)
+        return frechet_call(e.param, [t for t, _ in a]), ATOM
+    if k == "diagm":  # matrixcalculus.org's diag of a vector; diagm where the argument's shape is not known
+        return f"{'diag' if e.args[0].shape is not None else 'diagm'}({a[0][0]})", ATOM
     return f"{_CALLS[k]}({a[0][0]})", ATOM
 
 
@@ -98,8 +113,16 @@ def to_text(e: Expr) -> str:
     return Fold(amd_text)(e)[0]
 
 
+def frechet_call(param: tuple, args: list[str]) -> str:
+    """``dexpm(X, E₁, …)``, ``dlogm(…)``, ``dpowm(X, p, E₁, …)``: the Fréchet derivative's call."""
+    if param[0] == "pow":
+        return f"dpowm({', '.join([args[0], number_text(param[1]), *args[1:]])})"
+    return f"d{param[0]}({', '.join(args)})"
+
+
 TEXT_MAPS = MapNotation(printer=amd_text, kron="⊗", box="⊠", times="*", outer="vec({})*vec({})'",
-                        diag="diag(vec({}))", diag_of_vector="diag({})", kronsum_inverse="inv({} ⊗ I + I ⊗ {})")
+                        diag="diag(vec({}))", diag_of_vector="diag({})", kronsum_inverse="inv({} ⊗ I + I ⊗ {})",
+                        frechet=frechet_call)
 
 
 def map_text(L) -> str:

@@ -251,12 +251,18 @@ def test_unknown_elementwise_function():
         elementwise("foo", amd.var("X", (2, 2)))
 
 
-@pytest.mark.parametrize(("exponent", "kind"), [(1.5, ValueError), (-0.25, ValueError), ("2", TypeError),
-                                                 (None, TypeError), (True, TypeError)], ids=repr)
+@pytest.mark.parametrize(("exponent", "kind"), [(float("inf"), ValueError), (float("nan"), ValueError),
+                                                 ("2", TypeError), (None, TypeError), (True, TypeError)], ids=repr)
 def test_bad_matrix_powers(exponent, kind):
     X = amd.var("X", (2, 2))
     with raises(kind, "X ** "):
         X**exponent
+
+
+@pytest.mark.parametrize("exponent", [1.5, -0.25])
+def test_a_real_matrix_power_of_a_rectangular_matrix_is_refused(exponent):
+    with raises(amd.ShapeError, "needs a square matrix", "X is 2×3"):
+        amd.var("X", (2, 3)) ** exponent
 
 
 @pytest.mark.parametrize("operand", ["a", {1}, None, object()], ids=repr)

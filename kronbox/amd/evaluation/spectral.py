@@ -1,0 +1,265 @@
+"""Kernels of the matrix functions and decompositions (:mod:`kronbox.amd.expressions.spectral`), for numpy and
+for the Array API namespaces of other libraries alike (``xp`` is numpy's or the library's).
+
+- A real symmetric matrix goes through its eigendecomposition ``X = Q diag(λ) Qᵀ`` (``xp.linalg.eigh``):
+  ``f(X) = Q diag(f(λ)) Qᵀ`` and the Daleckii–Krein derivative ``L_f(X)[E] = Q (Φ ∘ Qᵀ E Q) Qᵀ``, with the
+  divided differences ``Φ`` in forms that do not cancel (``e^b expm1(a − b)/(a − b)``,
+  ``log1p((a − b)/b)/(a − b)``, ``b^{p−1} expm1(p log1p(r))/r`` with ``r = (a − b)/b``).
+- Any other matrix: scipy's ``expm``, ``logm`` and ``fractional_matrix_power`` (the library's ``expm`` for
+  torch, JAX and CuPy), ``expm_frechet`` for ``expm``'s first derivative, and for every other derivative
+  ``L^{(k)}(X)[E₁, …, E_k]`` the top right ``n × n`` block of ``f(X_k)``, ``X_j = [[X_{j−1}, I ⊗ E_j], [0, X_{j−1}]]``,
+  ``X_0 = X`` (size ``2ᵏ n``; Higham & Relton, *Higher order Fréchet derivatives of matrix functions*, 2014).
+
+What has no real value, or no derivative, is an error naming the function and the reason: a matrix that is
+not symmetric where one must be, an eigenvalue on the closed negative real axis for ``logm`` and real powers,
+a Cholesky factor of a matrix that is not positive definite, and the derivative of ``eigvalsh``/``eigvecs``
+at repeated eigenvalues.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import scipy.linalg
+
+from kronbox.amd.expressions.expr import Expr
+from kronbox.backend import BackendError, unsupported
+
+# The matrix exponential of other libraries: (module, attribute path).
+_EXPM = {"torch": ("torch", "linalg.matrix_exp"), "jax": ("jax.scipy.linalg", "expm"),
+         "cupy": ("cupyx.scipy.linalg", "expm")}
+
+
+def _xp(ctx):
+    return getattr(ctx, "xp", np)
+
+
+def _value(n: Expr, ctx, i: int = 0):
+    return ctx.values[id(n.args[i])]
+
+
+def _tolerance(xp, A) -> float:
+    """Rounding at the scale of ``A``: ``100 n ε max|aᵢⱼ|``."""
+    eps = float(np.finfo(np.float32 if "32" in str(A.dtype) else np.float64).eps)
+    return 100 * A.shape[0] * eps * float(xp.max(xp.abs(A)))
+
+
+def _is_real(xp, A) -> bool:
+    return not (np.iscomplexobj(A) if xp is np else xp.isdtype(A.dtype, "complex floating"))
+
+
+def symmetric_to_rounding(xp, A) -> bool:
+    return _is_real(xp, A) and float(xp.max(xp.abs(A - A.T))) <= _tolerance(xp, A)
+
+
+def symmetric_part(xp, A, who: str, what: object):
+    """``(A + Aᵀ)/2`` of a real matrix symmetric to rounding; anything else is an error."""
+    if not _is_real(xp, A):
+        raise ValueError(f"{who}: needs a real symmetric matrix, {what} is complex")
+    asymmetry = float(xp.max(xp.abs(A - A.T)))
+    if asymmetry > _tolerance(xp, A):
+        raise ValueError(f"{who}: needs a symmetric matrix, but {what} is not symmetric "
+                         f"(max |X - X'| = {asymmetry:.2e})")
+    return (A + A.T) / 2
+
+
+def _eigh(xp, A):
+    w, Q = xp.linalg.eigh(A)
+    return w, Q
+
+
+# ---------------------------------------------------------------------------------- scalar functions
+def _scalar(xp, param: tuple, w):
+    """``f(λ)`` on the eigenvalues."""
+    if param[0] == "expm":
+        return xp.exp(w)
+    if param[0] == "logm":
+        return xp.log(w)
+    return w ** param[1]
+
+
+def divided_differences(xp, param: tuple, w):
+    """``Φᵢⱼ = (f(λᵢ) − f(λⱼ)) / (λᵢ − λⱼ)``, ``f'(λᵢ)`` where ``λᵢ = λⱼ``, without cancellation."""
+    a, b = w[:, None], w[None, :]
+    d = a - b
+    same = d == 0
+    safe = xp.where(same, xp.ones_like(d), d)
+    if param[0] == "expm":
+        return xp.exp(b) * xp.where(same, xp.ones_like(d), xp.expm1(d) / safe)
+    r = d / b
+    if param[0] == "logm":
+        return xp.where(same, 1 / b, xp.log1p(r) / safe)
+    p = param[1]
+    safe_r = xp.where(same, xp.ones_like(r), r)
+    return b ** (p - 1) * xp.where(same, p * xp.ones_like(r), xp.expm1(p * xp.log1p(r)) / safe_r)
+
+
+def check_spectrum(param: tuple, w, what: object, xp) -> None:
+    """The real principal logarithm and powers need positive eigenvalues of a symmetric matrix."""
+    if param[0] != "expm" and float(xp.min(w)) <= 0:
+        name = "logm" if param[0] == "logm" else f"X^{param[1]}"
+        raise ValueError(f"{name}: {what} has the eigenvalue {float(xp.min(w)):.3g} <= 0, so it has no real "
+                         "principal " + ("logarithm" if param[0] == "logm" else "power"))
+
+
+def _check_general_spectrum(param: tuple, A, what: object) -> None:
+    """A real matrix with an eigenvalue on the closed negative real axis has no real principal log or power."""
+    if param[0] == "expm" or np.iscomplexobj(A):
+        return
+    ev = np.linalg.eigvals(A)
+    scale = max(float(np.abs(ev).max(initial=0.0)), 1e-300)
+    on_axis = (np.abs(ev.imag) <= 1e3 * np.finfo(float).eps * scale) & (ev.real <= 1e3 * np.finfo(float).eps * scale)
+    if on_axis.any():
+        name = "logm" if param[0] == "logm" else f"X^{param[1]}"
+        raise ValueError(f"{name}: {what} has the eigenvalue {ev[on_axis][0].real:.3g} on the closed negative real "
+                         "axis, so it has no real principal " + ("logarithm" if param[0] == "logm" else "power"))
+
+
+def _general_function(xp, ctx, param: tuple, A, what: object):
+    """``f(A)`` for any square ``A`` (no symmetry used)."""
+    if xp is np:
+        _check_general_spectrum(param, A, what)
+        if param[0] == "expm":
+            return scipy.linalg.expm(A)
+        F = scipy.linalg.logm(A) if param[0] == "logm" else scipy.linalg.fractional_matrix_power(
+            A, param[1])
+        return F.real if np.isrealobj(A) else F
+    library = ctx.backend.library
+    if param[0] == "expm" and library in _EXPM:
+        module, path = _EXPM[library]
+        f = importlib.import_module(module)
+        for attribute in path.split("."):
+            f = getattr(f, attribute)
+        return f(A)
+    name = param[0] if param[0] != "pow" else "a real matrix power"
+    raise unsupported(f"{name} of a matrix that is not symmetric", library,
+                      "evaluate with numpy values (scipy.linalg)")
+
+
+def matrix_function(xp, ctx, param: tuple, A, what: object):
+    """``f(A)``: by ``eigh`` when ``A`` is real symmetric, else by the general routines."""
+    if symmetric_to_rounding(xp, A):
+        w, Q = _eigh(xp, (A + A.T) / 2)
+        check_spectrum(param, w, what, xp)
+        return (Q * _scalar(xp, param, w)) @ Q.T
+    return _general_function(xp, ctx, param, A, what)
+
+
+def frechet_derivative(xp, ctx, param: tuple, X, directions: list, what: object):
+    """``L_f^{(k)}(X)[E₁, …, E_k]``: Daleckii–Krein for ``k = 1`` and a symmetric ``X``, ``expm_frechet`` for
+    ``expm``, the block triangular matrix otherwise."""
+    if len(directions) == 1 and symmetric_to_rounding(xp, X):
+        w, Q = _eigh(xp, (X + X.T) / 2)
+        check_spectrum(param, w, what, xp)
+        return Q @ (divided_differences(xp, param, w) * (Q.T @ directions[0] @ Q)) @ Q.T
+    if len(directions) == 1 and xp is np and param[0] == "expm":
+        return scipy.linalg.expm_frechet(X, directions[0], compute_expm=False, check_finite=False)
+    n = X.shape[0]
+    block = X
+    for E in directions:
+        m = block.shape[0]
+        spread = xp.zeros((m, m), dtype=xp.result_type(block, E)) if xp is not np else np.zeros(
+            (m, m), dtype=np.result_type(block, E))
+        for i in range(0, m, n):
+            spread = _placed(xp, spread, E, i, i)
+        top = xp.concat([block, spread], axis=1) if xp is not np else np.hstack([block, spread])
+        bottom = xp.concat([xp.zeros_like(block), block], axis=1) if xp is not np else np.hstack(
+            [np.zeros_like(block), block])
+        block = xp.concat([top, bottom], axis=0) if xp is not np else np.vstack([top, bottom])
+    return _general_function(xp, ctx, param, block, what)[:n, -n:]
+
+
+def _placed(xp, M, E, i: int, j: int):
+    """``M`` with ``E`` written at the block ``(i, j)`` (a copy for libraries whose arrays are immutable)."""
+    n = E.shape[0]
+    if xp is np:
+        M[i:i + n, j:j + n] = E
+        return M
+    try:
+        M[i:i + n, j:j + n] = E
+        return M
+    except (TypeError, BackendError):  # JAX arrays are immutable
+        return M.at[i:i + n, j:j + n].set(E)
+
+
+# ---------------------------------------------------------------------------------- kernels
+def _matfun(n: Expr, ctx):
+    return matrix_function(_xp(ctx), ctx, n.param, _value(n, ctx), f"the value of {n.args[0]}")
+
+
+def _frechet(n: Expr, ctx):
+    X = _value(n, ctx)
+    directions = [ctx.values[id(E)] for E in n.args[1:]]
+    return frechet_derivative(_xp(ctx), ctx, n.param, X, directions, f"the value of {n.args[0]}")
+
+
+def _eigen(n: Expr, ctx, who: str):
+    xp = _xp(ctx)
+    A = symmetric_part(xp, _value(n, ctx), who, f"the value of {n.args[0]}")
+    return _eigh(xp, A)
+
+
+def _eigvalsh(n: Expr, ctx):
+    w, _ = _eigen(n, ctx, "eigvalsh")
+    return _xp(ctx).reshape(w, (w.shape[0], 1))
+
+
+def _eigvecs(n: Expr, ctx):
+    xp = _xp(ctx)
+    w, Q = _eigen(n, ctx, "eigvecs")
+    if n.param == "distinct" and w.shape[0] > 1:
+        gap = float(xp.min(w[1:] - w[:-1]))
+        if gap <= _tolerance(xp, xp.reshape(w, (1, -1))):
+            raise ValueError(f"the derivative of eigvalsh and eigvecs does not exist at {n.args[0]}: it has a "
+                             f"repeated eigenvalue (the smallest gap is {gap:.1e}); spectral functions such as "
+                             "trace(expm(X)) stay differentiable there")
+    return Q
+
+
+def _cholesky(n: Expr, ctx):
+    xp = _xp(ctx)
+    what = f"the value of {n.args[0]}"
+    A = symmetric_part(xp, _value(n, ctx), "chol", what)
+    try:
+        L = np.linalg.cholesky(A) if xp is np else xp.linalg.cholesky(A)
+    except (np.linalg.LinAlgError, RuntimeError):
+        L = None
+    if L is None or not bool(xp.all(xp.isfinite(L))):
+        raise ValueError(f"chol: {what} is not positive definite, so it has no Cholesky factor")
+    return L
+
+
+def _trilhalf(n: Expr, ctx):
+    xp = _xp(ctx)
+    size = _value(n, ctx).shape[0]
+    i = xp.arange(size)
+    below, on = i[:, None] > i[None, :], i[:, None] == i[None, :]
+    dtype = ctx.dtype
+    return xp.astype(below, dtype) + 0.5 * xp.astype(on, dtype) if xp is not np else (
+        below.astype(dtype) + 0.5 * on.astype(dtype))
+
+
+def _diag(n: Expr, ctx):
+    xp, A = _xp(ctx), _value(n, ctx)
+    d = np.diagonal(A).copy() if xp is np else xp.linalg.diagonal(A)
+    return xp.reshape(d, (d.shape[0], 1))
+
+
+def _diagm(n: Expr, ctx):
+    xp, x = _xp(ctx), _value(n, ctx)
+    size = x.shape[0]
+    eye = np.eye(size, dtype=x.dtype) if xp is np else xp.eye(size, dtype=x.dtype, device=ctx.backend.device)
+    return x * eye  # row i of I scaled by xᵢ
+
+
+SPECTRAL_KERNELS = {
+    "matfun": _matfun,
+    "frechet": _frechet,
+    "eigvalsh": _eigvalsh,
+    "eigvecs": _eigvecs,
+    "cholesky": _cholesky,
+    "trilhalf_like": _trilhalf,
+    "diag": _diag,
+    "diagm": _diagm,
+}
