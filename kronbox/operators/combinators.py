@@ -71,8 +71,9 @@ class Sum(Operator):
             result_dtype(*terms), terms[0].shape, _matrix_shape(terms, "in_shape"), _matrix_shape(terms, "out_shape"),
             terms,
         )
-        if all(op._vector is not None and op.dtype == self.dtype for op in terms):
-            self._vector = _SumPath(tuple(op._vector for op in terms))
+        paths = [op._vector for op in terms if op._vector is not None and op.dtype == self.dtype]
+        if len(paths) == len(terms):
+            self._vector = _SumPath(tuple(paths))
 
     def _matmat(self, X):
         Y = self.ops[0]._matmat(X)
