@@ -10,7 +10,7 @@ so ``∂(A X B)/∂X = A ⊗ Bᵀ`` and ``∂Xᵀ/∂X = I ⊠ I``. Gradients ha
 """
 
 from kronbox.amd.differentiation import Derivative, grad, hessian, jacobian, taylor, value_and_grad
-from kronbox.amd.evaluation import evaluate
+from kronbox.amd.evaluation import CompiledFunction, compile, evaluate
 from kronbox.amd.expressions.expr import (
     Expr,
     ShapeError,
@@ -57,6 +57,7 @@ from kronbox.amd.printing import map_latex, map_text, to_format, to_latex, to_nu
 from kronbox.amd.printing.simplify import simplify, simplify_map
 
 __all__ = [
+    "CompiledFunction",
     "Derivative",
     "Expr",
     "Iteration",
@@ -71,6 +72,7 @@ __all__ = [
     "arcsin",
     "arctan",
     "cholesky",
+    "compile",
     "const",
     "cos",
     "det",

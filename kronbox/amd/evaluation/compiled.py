@@ -32,7 +32,7 @@ from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS, _symmetric_value
 from kronbox.amd.evaluation.plan import Program
 from kronbox.amd.expressions.expr import SYMBOL_KINDS, Expr
 
-_UFUNCS = {"add": "np.add", "mul": "np.multiply", "div": "np.divide"}
+_OPERATORS = {"np.add": "+", "np.subtract": "-", "np.multiply": "*", "np.divide": "/"}
 _FACTORED = frozenset({"inv", "det", "logdet"})  # kinds that read the factorization of their argument
 _ELEMENTWISE = frozenset({"add", "neg", "mul", "div"})  # kinds whose value is symmetric when their operands are
 _STEPS = _FACTORED | _ELEMENTWISE | {"literal", "matmul", "transpose", "trace", "sum", "normsq", "norm"}
@@ -163,6 +163,8 @@ class _Writer:
         self._elementwise_flag(n, n.args)
 
     def _binary(self, ufunc: str, n: Expr, a: Expr, b: Expr) -> str:
+        if n.shape == ():  # numbers: Python's operators, the same IEEE operations without a ufunc call
+            return f"{self.name(a)} {_OPERATORS[ufunc]} {self.name(b)}"
         out = self.scratch(n, a, b)
         if out == "None":
             return f"{ufunc}({self.name(a)}, {self.name(b)})"
@@ -171,7 +173,12 @@ class _Writer:
     def _neg(self, n: Expr, t: str) -> None:
         (a,) = n.args
         out = self.scratch(n, a)
-        self.emit(f"{t} = np.negative({self.name(a)})" if out == "None" else f"{t} = _negative({self.name(a)}, {out})")
+        if n.shape == ():
+            self.emit(f"{t} = -{self.name(a)}")
+        elif out == "None":
+            self.emit(f"{t} = np.negative({self.name(a)})")
+        else:
+            self.emit(f"{t} = _negative({self.name(a)}, {out})")
         self._elementwise_flag(n, (a,))
 
     def _matmul(self, n: Expr, t: str) -> None:
@@ -292,15 +299,15 @@ HOT = 2  # a plan is compiled at its second evaluation: a one-off evaluation is 
 
 
 class CompiledPlan:
-    """The compiled function of one tuple of shaped expressions, made at its :data:`HOT`-th call.
+    """The compiled function of one tuple of shaped expressions, made at its ``hot``-th call.
 
     Calling it with ``values`` (name → array) gives the values of the expressions, or ``None`` when
     the interpreter should evaluate instead: before the plan is hot, or when a value is not a numpy
     array of the declared shape and of a dtype used as given (numbers, vectors, integer arrays and
     arrays of other libraries are converted, checked or evaluated by the interpreter)."""
 
-    def __init__(self, plan: Program):
-        self.plan = plan
+    def __init__(self, plan: Program, hot: int = HOT):
+        self.plan, self.hot = plan, hot
         self.calls = 0
         self.run: Callable[..., list] | None = None
         self.symbols = [(n.name, n.shape, n.value) for n in plan.symbols]
@@ -309,7 +316,7 @@ class CompiledPlan:
         run = self.run
         if run is None:
             self.calls += 1
-            if self.calls < HOT or not self.plan.shaped:
+            if self.calls < self.hot or not self.plan.shaped:
                 return None
             run = self.run = compile_program(self.plan)
         arrays = {}

@@ -31,10 +31,15 @@ def evaluate(exprs: list[Expr], values: Mapping[str, Any]) -> list[Any]:
     """The values of ``exprs`` at ``values`` (name → array or number), computed together: by the
     compiled plan of ``exprs`` once it is hot (:mod:`kronbox.amd.evaluation.compiled`), else by
     :func:`interpret`, which also raises any error a compiled plan met (naming the subexpression)."""
-    compiled = compiled_plan(tuple(exprs))
+    return evaluate_with(compiled_plan(tuple(exprs)), exprs, values)
+
+
+def evaluate_with(compiled: CompiledPlan, exprs: list[Expr], values: Mapping[str, Any]) -> list[Any]:
+    """The values of ``exprs`` by their compiled plan, or by :func:`interpret` where the plan declines
+    (see :class:`CompiledPlan`) or fails: the interpreter then raises the error, naming the subexpression."""
     try:
         result = compiled(values)
-    except Exception:  # the interpreter raises it again, located
+    except Exception:  # evaluated again by the interpreter, which raises it located
         result = None
     return result if result is not None else interpret(exprs, values)
 

@@ -96,3 +96,19 @@ def test_arrays_of_other_libraries_are_evaluated_by_the_interpreter(library):
     expected = interpret([f, g], {"X": X0})
     np.testing.assert_allclose(float(value), expected[0], rtol=1e-12)
     np.testing.assert_allclose(to_numpy(G), expected[1], rtol=1e-12)
+
+
+def test_amd_compile_gives_the_values_of_evaluate_and_a_function_per_shape():
+    X = amd.var("X")  # no shape: one compiled function per shape of its value
+    f = amd.logdet(X) + amd.trace(amd.inv(X) @ X.T)
+    fn = amd.compile(f, amd.grad(f, X))
+    for n in (2, 5, 2):
+        X0 = spd(np.random.default_rng(n), n)
+        value, G = fn(X=X0)
+        expected = interpret([f, amd.grad(f, X)], {"X": X0})
+        assert value == expected[0] and np.array_equal(G, expected[1])
+    assert "def _compiled(_arrays, a_X):" in fn.source(X=np.eye(3))
+    with pytest.raises(ValueError, match="no value given for the variable 'X'"):
+        fn()
+    with pytest.raises(TypeError, match="compile takes amd expressions"):
+        amd.compile(f, "g")
