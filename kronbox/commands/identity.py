@@ -100,7 +100,7 @@ class _Evaluator:
         if op == "num":
             return node.value
         if op == "name":
-            name = str(node.value)
+            name = node.name
             if name in ("I", "eye"):
                 return _EYE
             if name not in self.matrices:

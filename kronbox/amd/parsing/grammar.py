@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -115,16 +116,32 @@ class Node:
 
     op: str
     args: tuple[Node, ...]
-    value: object
+    value: float | complex | str | None
     start: int
     end: int
     at: int
     grouped: bool = False
 
+    @property
+    def name(self) -> str:
+        """The name of a ``name`` or ``call`` node."""
+        if not isinstance(self.value, str):
+            raise TypeError(f"a {self.op} node has no name")
+        return self.value
 
-def _span(first, last) -> tuple[int, int]:
-    return (first.start_pos if isinstance(first, Token) else first.start,
-            last.end_pos if isinstance(last, Token) else last.end)
+    @property
+    def number(self) -> float | complex:
+        """The number of a ``num`` node."""
+        if self.op != "num" or not isinstance(self.value, float | complex):
+            raise TypeError(f"a {self.op} node is not a number")
+        return self.value
+
+
+def _span(first: Token | Node, last: Token | Node) -> tuple[int, int]:
+    start = first.start_pos if isinstance(first, Token) else first.start
+    end = last.end_pos if isinstance(last, Token) else last.end
+    assert start is not None and end is not None, "the tokens of a parse have their positions"
+    return start, end
 
 
 _NONFINITE = {"Inf": float("inf"), "inf": float("inf"), "NaN": float("nan"), "nan": float("nan")}
@@ -177,9 +194,10 @@ def read(text: str) -> Node:
         raise ParseError("empty formula", text, 0)
     _check_parentheses(text)
     try:
-        return _lark().parse(text)
+        root = _lark().parse(text)
     except UnexpectedCharacters as error:
-        raise ParseError(f"unexpected character {text[error.pos_in_stream]!r}", text, error.pos_in_stream) from None
+        at = error.pos_in_stream or 0
+        raise ParseError(f"unexpected character {text[at]!r}", text, at) from None
     except UnexpectedToken as error:
         token = error.token
         if token.type == "$END":
@@ -190,6 +208,8 @@ def read(text: str) -> Node:
         raise ParseError("the formula ends too early", text, len(text.rstrip())) from None
     except UnexpectedInput as error:  # any other lark complaint, with its position
         raise ParseError("cannot read the formula", text, getattr(error, "pos_in_stream", 0) or 0) from None
+    assert isinstance(root, Node), "the parser's transformer builds Nodes (lark types its result as a Tree)"
+    return root
 
 
 def _check_parentheses(text: str) -> None:
@@ -341,7 +361,7 @@ class _Typing:
                 f"{self.shape_text(tb)}")
 
     def symbol(self, node: Node) -> Type:
-        name = node.value
+        name = node.name
         if name in ("I", "eye"):
             d = _Dim()
             return (d, d)
@@ -352,7 +372,7 @@ class _Typing:
     def _declared(self, name: str, node: Node) -> Type:
         if name in self.shapes:
             given = self.shapes[name]
-            shape = given if isinstance(given, tuple) else np.shape(given)
+            shape = given if isinstance(given, tuple) else _shape_of(given)
             if len(shape) == 1:
                 shape = (shape[0], 1)
             if len(shape) not in (0, 2):
@@ -425,7 +445,7 @@ class _Typing:
         return (ta[0], tb[1])
 
     def call(self, node: Node, ts: list[Type]) -> Type:
-        name = node.value
+        name = node.name
         f = FUNCTION_TABLE.get(name)
         if f is None:
             known = ", ".join(sorted(n for n in FUNCTION_TABLE if n != "size"))
@@ -434,7 +454,7 @@ class _Typing:
         if len(ts) not in arities:
             wanted = " or ".join(map(str, arities))
             raise self.error(node, f"{name} takes {wanted} argument{'s' if arities != (1,) else ''}, got {len(ts)}")
-        t = ts[0] if ts else None
+        t: Type = ts[0] if ts else ()  # no argument: eye()
         kind = f.typing
         if kind == "same":
             return t
@@ -523,6 +543,12 @@ class _Typing:
         raise AssertionError(kind)
 
 
+def _shape_of(value: object) -> tuple[int, ...]:
+    """The shape of a value: an array of any library (its ``shape``), a number or nested lists."""
+    shape = getattr(value, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(np.asarray(value))
+
+
 def _dim_name(i: int) -> str:
     return "nmpqrs"[i % 6] + ("" if i < 6 else str(i // 6))
 
@@ -532,8 +558,10 @@ def _is_one(t: Type) -> bool:
 
 
 def _size_argument(node: Node) -> int | None:
-    if node.op == "num" and not isinstance(node.value, complex) and node.value == int(node.value) and node.value >= 1:
-        return int(node.value)
+    """The size written at ``node``: a positive whole number (``None`` for anything else, ``Inf`` and ``NaN`` too)."""
+    value = node.number if node.op == "num" else None
+    if isinstance(value, float) and math.isfinite(value) and value == int(value) and value >= 1:
+        return int(value)
     return None
 
 
@@ -583,11 +611,11 @@ class _Builder:
     def _build(self, node: Node, args: list[Expr]) -> Expr:
         op, t = node.op, self.typing.types[id(node)]
         if op == "num":
-            return E.literal(node.value)
+            return E.literal(node.number)
         if op == "name":
-            if node.value in ("I", "eye"):
-                return self.filled(E.eye, t)
-            symbol = E.var(node.value, self.shape(t))
+            if node.name in ("I", "eye"):
+                return self.filled(E.eye, t, node)
+            symbol = E.var(node.name, self.shape(t))
             self.symbols.append((symbol, t))
             return symbol
         if op == "neg":
@@ -612,13 +640,13 @@ class _Builder:
             return E.div(a, b)
         if op == "/":
             return E.matmul(a, E.inv(b))
-        if not E.is_literal(b) or isinstance(b.param, complex):  # ^ and .^
+        k = E.literal_value(b) if E.is_literal(b) else None
+        if not isinstance(k, float):  # ^ and .^
             raise self.typing.error(node, f"the exponent {self.typing.show(node.args[1])} must be a number")
-        k = b.param
         return E.power(a, k) if op == ".^" or ta == () else E.mpow(a, int(k) if np.isfinite(k) and k == int(k) else k)
 
     def call(self, node: Node, args: list[Expr], t: Type) -> Expr:
-        f = FUNCTION_TABLE[node.value]
+        f = FUNCTION_TABLE[node.name]
         if f.build is not None:
             return f.build(*args)
         kind = f.typing
@@ -626,9 +654,12 @@ class _Builder:
             ta = self.typing.types[id(node.args[0])]
             return S.diagm(args[0]) if ta != () and _find(ta[1]) == 1 else S.diag(args[0])
         if kind == "frechet":  # dpowm(X, p, E, …)
-            return S.frechet(("pow", float(node.args[1].value)), args[0], *args[2:])
+            p = node.args[1].number
+            if isinstance(p, complex):
+                raise self.typing.error(node, "dpowm(X, p, E, …) takes a real exponent p")
+            return S.frechet(("pow", p), args[0], *args[2:])
         if kind == "eye":
-            return self.filled(E.eye, t)
+            return self.filled(E.eye, t, node)
         if kind in ("vector", "matrix"):
             return E.mul(args[0], self.filled(E.ones, t, node))
         if kind == "filled":
@@ -640,7 +671,7 @@ class _Builder:
             return args[0]
         raise AssertionError(kind)
 
-    def filled(self, make: Callable, t: Type, node: Node | None = None) -> Expr:
+    def filled(self, make: Callable[..., Expr], t: Type, node: Node) -> Expr:
         """The identity (``make = eye``) or the all-ones matrix of type ``t``, sized now if the sizes
         are known, else by a symbol of the same dimensions (``ones_like(x)``, ``eye_like(A, 0)``)."""
         shape = self.shape(t)
@@ -666,7 +697,7 @@ class _Builder:
 
 
 def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size: int | None = None,
-          result_shape: tuple | None = None) -> Expr:
+          result_shape: tuple[int | None, ...] | None = None) -> Expr:
     """The expression written in ``text`` (see the module docstring for the syntax).
 
     ``shapes`` gives symbols their shapes, by name: a shape tuple (``()``, ``(n, 1)``, ``(m, n)``;

@@ -217,10 +217,14 @@ class _Reader:
 
     def frechet(self, node: Node, s: Shape | None) -> LinearMap:
         """``dexpm(X, E₁, …)`` as the map ``U ↦ dexpm(X, E₁, …, U)`` (``dpowm(X, p, …)`` likewise)."""
-        name, first = node.value, _FRECHET[node.value]
+        name = node.name
+        first = _FRECHET[name]
         if name == "dpowm" and (len(node.args) < 2 or node.args[1].op != "num"):
             raise self.error(node, "dpowm(X, p, …) takes the exponent p as a number")
-        param = ("pow", float(node.args[1].value)) if name == "dpowm" else (name[1:],)
+        p = node.args[1].number if name == "dpowm" else None
+        if isinstance(p, complex):
+            raise self.error(node, "dpowm(X, p, …) takes a real exponent p")
+        param = ("pow", p) if p is not None else (name[1:],)
         X, *fixed = (self.matrix(a, s)[0] for a in (node.args[0], *node.args[first:]))
         return L.frechet_map(param, X, tuple(fixed))
 
