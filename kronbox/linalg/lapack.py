@@ -11,10 +11,10 @@ loaded (found by threadpoolctl; its LAPACK symbols are ``scipy_dpotrf_64_`` and 
 numpy's wheels). Where that library or its symbols are not there (numpy built against MKL or
 Accelerate), scipy's LAPACK is used instead.
 
-Small matrices (``n ≤ 64``) go through scipy's LAPACK wrappers all the same: OpenBLAS factorizes
-them on one thread, so there is no pool to switch, and a call through ctypes costs 2 µs more than
-scipy's compiled wrapper (``potrf`` + ``potri`` at n = 64: 41 µs against 68 µs here, one thread;
-at n = 8, 3 µs against 13 µs).
+This holds for small matrices too: with two threads per pool, Cholesky and its inverse of a 16×16
+matrix by scipy's wrappers right after a numpy product took 33 ms (the pools' threads fighting for
+the cores), against 10 µs in numpy's pool, although scipy's compiled wrappers save 2 µs per call
+over ctypes when both pools run one thread.
 
 Every function works in place on a C-ordered matrix ``W``, whose memory read in Fortran order is
 ``Wᵀ``. For a symmetric ``W`` that is ``W`` again, and the lower triangle in Fortran order is the
@@ -96,14 +96,6 @@ def _numpy_routines() -> _Routines | None:
     return None
 
 
-SMALL = 64  # up to this size OpenBLAS factorizes on one thread: scipy's wrappers, without ctypes
-
-
-def _routines(W: np.ndarray) -> _Routines | None:
-    """numpy's OpenBLAS routines for ``W``, or ``None`` to call scipy's LAPACK (small ``W``, or no such library)."""
-    return _numpy_routines() if W.shape[0] > SMALL else None
-
-
 @cache
 def _scipy_routine(routine: str, char: str):
     return scipy_lapack.get_lapack_funcs((routine,), dtype=np.dtype(char))[0]
@@ -125,7 +117,7 @@ def _check(routine: str, W: np.ndarray, dtypes: tuple) -> None:
 
 def _call(routine: str, W: np.ndarray) -> int:
     _check(routine, W, (np.float64, np.float32))
-    routines = _routines(W)
+    routines = _numpy_routines()
     return routines.triangle(routine, W) if routines is not None else _scipy_call(routine, W)
 
 
@@ -149,7 +141,7 @@ def lu_in_place(W: np.ndarray) -> tuple[np.ndarray, int]:
     """LU-factorize ``Wᵀ`` (Fortran view of the C-ordered ``W``) in place: ``(pivots, info)``,
     ``info > 0`` when ``W`` is exactly singular. ``det W = (−1)^(swaps) Π diag``; pivots are 1-based."""
     _check("getrf", W, LU_TYPES)
-    routines = _routines(W)
+    routines = _numpy_routines()
     if routines is not None:
         return routines.lu(W)
     getrf = _scipy_routine("getrf", W.dtype.char)
@@ -161,7 +153,7 @@ def lu_in_place(W: np.ndarray) -> tuple[np.ndarray, int]:
 
 def inverse_from_lu_in_place(W: np.ndarray, pivots: np.ndarray) -> bool:
     """Overwrite ``W`` (from :func:`lu_in_place`) with ``W⁻¹``; False if it is singular."""
-    routines = _routines(W)
+    routines = _numpy_routines()
     if routines is not None:
         return routines.lu_inverse(W, pivots) == 0
     getri = _scipy_routine("getri", W.dtype.char)
