@@ -11,10 +11,10 @@ loaded (found by threadpoolctl; its LAPACK symbols are ``scipy_dpotrf_64_`` and 
 numpy's wheels). Where that library or its symbols are not there (numpy built against MKL or
 Accelerate), scipy's LAPACK is used instead.
 
-This holds for small matrices too: with two threads per pool, Cholesky and its inverse of a 16×16
-matrix by scipy's wrappers right after a numpy product took 33 ms (the pools' threads fighting for
-the cores), against 10 µs in numpy's pool, although scipy's compiled wrappers save 2 µs per call
-over ctypes when both pools run one thread.
+Small matrices go the same way. With one thread per pool scipy's compiled wrappers would save about
+2 µs per call over ctypes (n ≤ 64), but with two threads per pool on a busy 2-core machine a 16×16
+Cholesky and inverse took from 10 µs to 50 ms a call, whichever pool ran it: the cost of a second
+pool's threads is not worth the 2 µs.
 
 Every function works in place on a C-ordered matrix ``W``, whose memory read in Fortran order is
 ``Wᵀ``. For a symmetric ``W`` that is ``W`` again, and the lower triangle in Fortran order is the
