@@ -32,7 +32,7 @@ from kronbox.amd.differentiation.derivative import hessian as hessian_of
 from kronbox.amd.differentiation.derivative import jacobian as jacobian_of
 from kronbox.amd.evaluation import bound_values, evaluate
 from kronbox.amd.expressions.elementwise import FUNCTIONS
-from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.expr import Expr, is_symmetric_variable
 from kronbox.check.operator_checks import Report
 from kronbox.vec import check_order
 
@@ -168,7 +168,10 @@ def random_values(e: Expr, seed: int = 0, attempts: int = 30) -> dict[str, np.nd
     return values
 
 
-_SCHUR_BASED = frozenset({"sqrtm", "sylvester"})
+# Kinds evaluated through a Schur form or a symmetric eigendecomposition: not analytic in the entries as computed.
+_SCHUR_BASED = frozenset({"sqrtm", "sylvester", "matfun", "frechet", "eigvalsh", "eigvecs", "cholesky"})
+# Kinds defined on symmetric matrices only: where one takes the variable, directions are symmetric.
+_ON_SYMMETRIC = frozenset({"eigvalsh", "eigvecs", "cholesky"})
 
 
 def analytic(e: Expr) -> bool:
@@ -191,12 +194,19 @@ class _Probe:
         self.rng = np.random.default_rng(seed + 1)
         self.h = 1e-5 * max(1.0, float(np.abs(self.X).max(initial=0.0)))
         self.analytic = analytic(e)
+        # directions of the space the derivative lives on: symmetric for a symmetric variable, and for one that a
+        # function of symmetric matrices takes (the derivative is then the one on symmetric directions)
+        self.symmetric = is_symmetric_variable(self.x) or (
+            self.X.ndim == 2 and self.X.shape[0] == self.X.shape[1] and
+            any(n.kind in _ON_SYMMETRIC and n.depends_on(self.x) for n in e.nodes()))
 
     def at(self, expr: Expr, X) -> np.ndarray:
         return np.asarray(expr.eval({**self.values, self.x.name: X}))
 
     def direction(self) -> np.ndarray:
         V = self.rng.standard_normal(self.X.shape)
+        if self.symmetric:
+            V = (V + V.T) / 2
         return V / np.linalg.norm(V)
 
     def central(self, expr: Expr, V, h=None) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the formula, e.g. 'logdet(X)' or \"x'*A*x\" (- reads it from standard input)")
     parser.add_argument("--file", metavar="PATH", help="read the formula from a file (for long formulas)")
     parser.add_argument("--wrt", help="the variable (default X when present, else the only matrix symbol)")
+    parser.add_argument("--symmetric", metavar="NAME", action="append", default=[],
+                        help="a symbol that is a symmetric matrix (repeat for several): its gradient is symmetric")
     parser.add_argument("--format", choices=FORMATS, default="amd", help="how to print (default amd)")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--jacobian", action="store_true", help="print the Jacobian operator (Kron/Box/Outer form)")
@@ -94,11 +96,12 @@ def default_wrt(e: Expr) -> str:
     raise ValueError("the formula has no symbol to differentiate with respect to")
 
 
-def derive(text: str, wrt: str | None = None, kind: str = "auto", size: int = 4) -> Derivation:
-    """Parse ``text`` (open sizes from ``size`` on) and differentiate it."""
+def derive(text: str, wrt: str | None = None, kind: str = "auto", size: int = 4,
+           symmetric: Iterable[str] = ()) -> Derivation:
+    """Parse ``text`` (open sizes from ``size`` on; the ``symmetric`` symbols symmetric) and differentiate it."""
     if size < 2:
         raise ValueError("--size must be at least 2")
-    f = amd.parse(text, default_size=size)
+    f = amd.parse(text, default_size=size, symmetric=symmetric)
     x = find_symbol(f, wrt if wrt is not None else default_wrt(f))
     scalar = is_scalar_shape(f.shape)
     if kind == "hessian":
@@ -161,7 +164,7 @@ def _command(args: argparse.Namespace) -> int:
     kind = "hessian" if args.hessian else "jacobian" if args.jacobian else "auto"
     try:
         text = read_formula(args.expr, args.file)
-        d = derive(text, args.wrt, kind, args.size)
+        d = derive(text, args.wrt, kind, args.size, args.symmetric)
         function, derivative = d.text(args.format)
         passed = run_checks(d, args.seed) if args.check else True
     except (ParseError, ShapeError, ValueError, TypeError, np.linalg.LinAlgError) as error:

@@ -587,3 +587,88 @@ def test_sylvester_solution_derivative(rng):
     close_fd(jacobian_fd(lambda C: sla.solve_sylvester(A, B, C), C), Li)
     close_fd(jacobian_fd(lambda A: sla.solve_sylvester(A, B, C), A), -Li @ kron(I(n), Z.T))
     close_fd(jacobian_fd(lambda B: sla.solve_sylvester(A, B, C), B), -Li @ kron(Z, I(m)))
+
+
+# --------------------------------------------------------------- derivatives.md: matrix functions, decompositions
+def _central(f, X, V, h=1e-6):
+    return (f(X + h * V) - f(X - h * V)) / (2 * h)
+
+
+def _spd(rng, n):
+    A = rand(rng, n, n)
+    return A @ A.T / n + np.eye(n)
+
+
+def _divided_differences(f, df, w):
+    a, b = w[:, None], w[None, :]
+    same = np.isclose(a, b, rtol=0, atol=1e-300)
+    return np.where(same, df(a + 0 * b), (f(a) - f(b)) / np.where(same, 1.0, a - b))
+
+
+MATRIX_FUNCTIONS = {
+    "expm": (sla.expm, np.exp, np.exp),
+    "logm": (lambda X: np.real(sla.logm(X)), np.log, lambda x: 1 / x),
+    "X^0.3": (lambda X: np.real(sla.fractional_matrix_power(X, 0.3)), lambda x: x**0.3, lambda x: 0.3 * x**-0.7),
+}
+
+
+@pytest.mark.parametrize("name", list(MATRIX_FUNCTIONS))
+def test_daleckii_krein(rng, name):
+    """``L_f(X)[E] = Q (Φ ∘ Qᵀ E Q) Qᵀ`` at a symmetric ``X``, for any ``E``; ``(Q ⊗ Q) diag(vec Φ) (Qᵀ ⊗ Qᵀ)``."""
+    F, f, df = MATRIX_FUNCTIONS[name]
+    X, E = _spd(rng, 4), rand(rng, 4, 4)
+    w, Q = np.linalg.eigh(X)
+    Phi = _divided_differences(f, df, w)
+    close_fd(Q @ (Phi * (Q.T @ E @ Q)) @ Q.T, _central(F, X, E))
+    close(kron(Q, Q) @ np.diag(vec(Phi)) @ kron(Q.T, Q.T) @ vec(E), vec(Q @ (Phi * (Q.T @ E @ Q)) @ Q.T))
+
+
+def _block(F, X, *E):
+    """``L_f^{(k)}(X)[E₁, …, E_k]``: the top right block of ``f([[X_{j−1}, I ⊗ E_j], [0, X_{j−1}]])``."""
+    n, B = len(X), X
+    for Ej in E:
+        m = len(B)
+        B = np.block([[B, kron(I(m // n), Ej)], [np.zeros_like(B), B]])
+    return F(B)[:n, -n:]
+
+
+@pytest.mark.parametrize("name", list(MATRIX_FUNCTIONS))
+def test_frechet_derivatives_by_blocks_and_their_transposes(rng, name):
+    F = MATRIX_FUNCTIONS[name][0]
+    X = 2 * I(3) + 0.3 * rand(rng, 3, 3)  # not symmetric, eigenvalues near 2
+    E, U, G = rand(rng, 3, 3), rand(rng, 3, 3), rand(rng, 3, 3)
+    close_fd(_block(F, X, E), _central(F, X, E))
+    close_fd(_block(F, X, E, U), _central(lambda Y: _block(F, Y, E), X, U))  # the second derivative
+    close(_block(F, X, E, U), _block(F, X, U, E))  # symmetric in the directions
+    # transposes: ⟨G, L(X)[E, U]⟩ = ⟨L(Xᵀ)[Eᵀ, G], U⟩
+    close(np.sum(G * _block(F, X, U)), np.sum(_block(F, X.T, G) * U))
+    close(np.sum(G * _block(F, X, E, U)), np.sum(_block(F, X.T, E.T, G) * U))
+    derivative_at_identity = {"expm": sla.expm(X), "logm": np.linalg.inv(X),  # L_f(X)[I] = f'(X)
+                              "X^0.3": 0.3 * np.real(sla.fractional_matrix_power(X, -0.7))}[name]
+    close(_block(F, X, I(3)), derivative_at_identity)
+
+
+def test_symmetric_decompositions(rng):
+    """``dλᵢ = qᵢᵀ dX qᵢ``, ``dQ = Q (Ω ∘ Qᵀ dX Q)``, ``dL = L (M ∘ L⁻¹ dX L⁻ᵀ)`` along symmetric ``dX``."""
+    n = 4
+    X = _spd(rng, n)
+    V = rand(rng, n, n)
+    V = V + V.T
+    w, Q = np.linalg.eigh(X)
+    close_fd(np.diag(Q.T @ V @ Q), _central(np.linalg.eigvalsh, X, V))
+    Omega = np.where(np.eye(n) == 1, 0.0, 1 / np.where(np.eye(n) == 1, 1.0, w[None, :] - w[:, None]))
+
+    def vectors(Y):
+        P = np.linalg.eigh(Y)[1]
+        return P * np.sign(np.sum(P * Q, axis=0))
+
+    close_fd(Q @ (Omega * (Q.T @ V @ Q)), _central(vectors, X, V))
+    L = np.linalg.cholesky(X)
+    M = np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)
+    Li = np.linalg.inv(L)
+    close_fd(L @ (M * (Li @ V @ Li.T)), _central(np.linalg.cholesky, X, V))
+    close(kron(L, I(n)) @ np.diag(vec(M)) @ kron(Li, Li) @ vec(V), vec(L @ (M * (Li @ V @ Li.T))))
+    # diag and diagm: (I ⊗ 1ᵀ) diag(vec I) selects the diagonal, diag(vec I) (I ⊗ 1) spreads it
+    S = kron(I(n), np.ones((1, n))) @ np.diag(vec(I(n)))
+    close(S @ vec(X), np.diagonal(X))
+    close(np.diag(vec(I(n))) @ kron(I(n), np.ones((n, 1))) @ w, vec(np.diag(w)))

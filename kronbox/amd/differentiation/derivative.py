@@ -30,13 +30,17 @@ from kronbox.amd.expressions.expr import (
     ShapeError,
     add,
     declared_shape,
+    eye_like,
     is_eye,
     is_scalar_shape,
+    is_symmetric_variable,
+    known_symmetric,
     literal,
     matmul,
     matrix_exponent,
     mpow,
     mul,
+    neg,
     ones,
     scalar_factor,
     shape_text,
@@ -44,7 +48,15 @@ from kronbox.amd.expressions.expr import (
     transpose,
     zeros_like,
 )
-from kronbox.amd.expressions.linear_map import LinearMap, compose, identity, total, unwind, zero
+from kronbox.amd.expressions.linear_map import (
+    LinearMap,
+    compose,
+    identity,
+    symmetric_part,
+    total,
+    unwind,
+    zero,
+)
 
 
 def find_symbol(e: Expr, wrt: str | Expr) -> Expr:
@@ -69,7 +81,13 @@ def _dependents(order: list[Expr], x: Expr) -> set[int]:
 
 
 def linearize(F: Expr, x: Expr) -> LinearMap:
-    """``∂vec(F)/∂vec(x)ᵀ`` as a linear map (forward mode)."""
+    """``∂vec(F)/∂vec(x)ᵀ`` as a linear map (forward mode); ``J Π`` for a symmetric variable ``x``, the
+    derivative on symmetric directions (``Π vec(V) = vec(sym V)``)."""
+    J = _linearize(F, x)
+    return compose(J, symmetric_part(x)) if is_symmetric_variable(x) and J.kind != "zero" else J
+
+
+def _linearize(F: Expr, x: Expr) -> LinearMap:
     order = topological([F])
     dep = _dependents(order, x)
     J: dict[int, LinearMap] = {id(x): identity(x.shape)}
@@ -218,8 +236,12 @@ class Derivative:
 
 
 def linearize_gradient(f: Expr, x: Expr) -> LinearMap:
-    """The Hessian's map: the Jacobian of the gradient (a module function, so that a Derivative pickles)."""
-    return linearize(gradient(f, x), x)
+    """The Hessian's map: the Jacobian of the gradient (a module function, so that a Derivative pickles);
+    ``Π H Π`` for a symmetric variable."""
+    G = gradient(f, x)
+    if is_symmetric_variable(x):
+        return compose(symmetric_part(x), linearize(G, x))
+    return linearize(G, x)
 
 
 def jacobian(F: Expr, wrt: str | Expr) -> Derivative:
@@ -227,9 +249,31 @@ def jacobian(F: Expr, wrt: str | Expr) -> Derivative:
     return Derivative(F, find_symbol(F, wrt), linearize)
 
 
-def grad(f: Expr, wrt: str | Expr) -> Expr:
-    """The gradient of the scalar ``f`` with respect to ``wrt``: a matrix expression (reverse mode)."""
-    return gradient(f, find_symbol(f, wrt))
+CONVENTIONS = ("sym", "triangle")
+
+
+def grad(f: Expr, wrt: str | Expr, *, convention: str = "sym") -> Expr:
+    """The gradient of the scalar ``f`` with respect to ``wrt``: a matrix expression (reverse mode).
+
+    For a variable declared symmetric (``var(…, symmetric=True)``) the gradient ``G`` with every entry
+    independent is taken onto the symmetric matrices: ``convention="sym"`` gives ``sym(G) = (G + Gᵀ)/2``, the
+    Frobenius-consistent gradient (``⟨sym G, V⟩`` is the derivative along a symmetric ``V``; what gradient
+    descent and :func:`~kronbox.amd.minimize` use); ``"triangle"`` gives the Matrix Cookbook's
+    ``G + Gᵀ − I ∘ G``, the derivatives with respect to the entries of one triangle."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"grad: convention is one of {', '.join(map(repr, CONVENTIONS))}, not {convention!r}")
+    x = find_symbol(f, wrt)
+    G = gradient(f, x)
+    if not is_symmetric_variable(x):
+        return G
+    if convention == "triangle":
+        return _triangle(G)
+    return G if known_symmetric(G) else mul(literal(0.5), add(G, transpose(G)))
+
+
+def _triangle(G: Expr) -> Expr:
+    """``G + Gᵀ − I ∘ G``."""
+    return add(add(G, transpose(G)), neg(mul(eye_like(G, 0), G)))
 
 
 def hessian(f: Expr, wrt: str | Expr) -> Derivative:

@@ -35,13 +35,17 @@ from kronbox.amd.expressions.expr import (
     Expr,
     div,
     eye_like,
+    function_name,
     inv,
     is_scalar_shape,
     literal,
+    matrix_exponent,
+    matrix_function_of,
     mpow,
     neg,
     ones,
     ones_like,
+    power_exponent,
     softmax,
     transpose,
 )
@@ -57,6 +61,7 @@ from kronbox.amd.expressions.linear_map import (
     negate,
     outer,
     scaled,
+    symmetric_part,
     total,
     zero,
 )
@@ -115,7 +120,7 @@ def _sylvester(F: Expr, i: int) -> LinearMap:
 
 
 def _elementwise(F: Expr, i: int) -> LinearMap:
-    return diag(FUNCTIONS[F.param].derivative(F, F.args[0]))
+    return diag(FUNCTIONS[function_name(F)].derivative(F, F.args[0]))
 
 
 def _trace(F: Expr, i: int) -> LinearMap:
@@ -130,7 +135,7 @@ LOCAL: dict[str, Callable[[Expr, int], LinearMap]] = {
     "matmul": _matmul,
     "transpose": lambda F, i: box(eye_like(F.args[0], 1), eye_like(F.args[0], 0)),
     "inv": lambda F, i: negate(kron(F, transpose(F))),
-    "mpow": lambda F, i: _power(F, F.param),
+    "mpow": lambda F, i: _power(F, matrix_exponent(F)),
     "sqrtm": lambda F, i: kronsum_inverse(F, transpose(F)),
     "trace": _trace,
     "det": lambda F, i: outer(F, transpose(inv(F.args[0]))),
@@ -139,7 +144,7 @@ LOCAL: dict[str, Callable[[Expr, int], LinearMap]] = {
     "normsq": lambda F, i: outer(literal(2.0), F.args[0]),
     "norm": lambda F, i: outer(literal(1.0), div(F.args[0], F)),
     "ew": _elementwise,
-    "power": lambda F, i: _scalar_arg_map(F, F.args[0], power_derivative(F, F.args[0], F.param)),
+    "power": lambda F, i: _scalar_arg_map(F, F.args[0], power_derivative(F, F.args[0], power_exponent(F))),
     "sylvester": _sylvester,
     # ∇ logsumexp(a) = softmax(a); ∂softmax(a) = diag(vec p) − vec(p) vec(p)ᵀ with p = softmax(a)
     "logsumexp": lambda F, i: outer(literal(1.0), softmax(F.args[0])),
@@ -160,12 +165,6 @@ def _diagonal_matrix(F: Expr, i: int) -> LinearMap:
     return compose(diag(eye_like(F, 0)), kron(eye_like(F, 0), ones_like(F.args[0])))
 
 
-def _symmetric_part(X: Expr) -> LinearMap:
-    """``vec(dX) ↦ vec(sym(dX))``, ``sym(dX) = (dX + dXᵀ)/2``: ``½ (I + I ⊠ I)``."""
-    I = eye_like(X, 0)
-    return scaled(literal(0.5), total([identity(X.shape), box(I, I)], X.shape, X.shape))
-
-
 def _eigenvalues(F: Expr, i: int) -> LinearMap:
     """``dλᵢ = qᵢᵀ dX qᵢ``: ``diag(Qᵀ dX Q)``."""
     X = F.args[0]
@@ -179,24 +178,24 @@ def _eigenvectors(F: Expr, i: int) -> LinearMap:
     X = F.args[0]
     Q = eigvecs(X, distinct=True)
     omega = gap_inverse(eigvalsh(X))
-    return compose(kron(Q, eye_like(X, 0)), diag(omega), kron(transpose(Q), transpose(Q)), _symmetric_part(X))
+    return compose(kron(Q, eye_like(X, 0)), diag(omega), kron(transpose(Q), transpose(Q)), symmetric_part(X))
 
 
 def _cholesky(F: Expr, i: int) -> LinearMap:
     """``dL = L (M ∘ L⁻¹ sym(dX) L⁻ᵀ)``, ``M`` ones below the diagonal and ``½`` on it."""
     X, Linv = F.args[0], inv(F)
-    return compose(kron(F, eye_like(X, 0)), diag(trilhalf_like(X)), kron(Linv, Linv), _symmetric_part(X))
+    return compose(kron(F, eye_like(X, 0)), diag(trilhalf_like(X)), kron(Linv, Linv), symmetric_part(X))
 
 
 def _frechet(F: Expr, i: int) -> LinearMap:
     """``L⁽ᵏ⁾(X)[E₁, …, E_k]``: in ``X`` the next derivative, in ``Eᵢ`` the same one with ``Eᵢ`` the free slot."""
     X, directions = F.args[0], F.args[1:]
     fixed = directions if i == 0 else directions[:i - 1] + directions[i:]
-    return frechet_map(F.param, X, fixed)
+    return frechet_map(matrix_function_of(F), X, fixed)
 
 
 LOCAL.update({
-    "matfun": lambda F, i: frechet_map(F.param, F.args[0]),
+    "matfun": lambda F, i: frechet_map(matrix_function_of(F), F.args[0]),
     "frechet": _frechet,
     "eigvalsh": _eigenvalues,
     "eigvecs": _eigenvectors,

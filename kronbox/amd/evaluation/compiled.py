@@ -30,7 +30,8 @@ from kronbox.amd.evaluation.context import _FRESH, Context, _ValueOf
 from kronbox.amd.evaluation.factorization import Factorization
 from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS, _symmetric_value
 from kronbox.amd.evaluation.plan import Program
-from kronbox.amd.expressions.expr import SYMBOL_KINDS, Expr
+from kronbox.amd.evaluation.spectral import symmetric_to_rounding
+from kronbox.amd.expressions.expr import SYMBOL_KINDS, Expr, is_symmetric_variable
 
 _OPERATORS = {"np.add": "+", "np.subtract": "-", "np.multiply": "*", "np.divide": "/"}
 _FACTORED = frozenset({"inv", "det", "logdet"})  # kinds that read the factorization of their argument
@@ -311,6 +312,7 @@ class CompiledPlan:
         self.calls = 0
         self.run: Callable[..., list] | None = None
         self.symbols = [(n.name, n.shape, n.value) for n in plan.symbols]
+        self.symmetric = {n.name for n in plan.symbols if is_symmetric_variable(n)}  # values checked at each call
 
     def __call__(self, values: Mapping[str, object]) -> list | None:
         run = self.run
@@ -322,7 +324,8 @@ class CompiledPlan:
         arrays = {}
         for name, shape, own in self.symbols:
             v = values.get(name, own)
-            if type(v) is not np.ndarray or v.shape != shape or v.dtype not in _AS_GIVEN:
+            if type(v) is not np.ndarray or v.shape != shape or v.dtype not in _AS_GIVEN or \
+                    (name in self.symmetric and not symmetric_to_rounding(np, v)):
                 return None
             arrays[name] = v
         return run(arrays, *arrays.values())

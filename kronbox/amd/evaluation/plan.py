@@ -14,11 +14,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from kronbox.amd.evaluation.spectral import require_symmetric
 from kronbox.amd.expressions.expr import (
     Expr,
     ShapeError,
     const,
     declared_shape,
+    is_symmetric_variable,
     numeric_value,
     shape_text,
     substitute,
@@ -62,6 +64,8 @@ def bound_values(exprs: list[Expr], values: Mapping[str, object]) -> dict[str, n
         if declared is not None and (len(array.shape) != len(declared) or
                                      any(d is not None and d != a for d, a in zip(declared, array.shape, strict=True))):
             raise ShapeError(f"{name!r} is {shape_text(declared)} but the value given is {shape_text(array.shape)}")
+        if is_symmetric_variable(n):
+            require_symmetric(array, f"the symmetric variable {name!r}", "the value given")
         out[name] = array
     return out
 
@@ -73,7 +77,8 @@ def specialize(exprs: list[Expr], arrays: dict[str, np.ndarray]) -> list[Expr]:
         return exprs
     for n in unshaped:
         name = n.name
-        unshaped[n] = var(name, tuple(arrays[name].shape)) if n.kind == "var" else _shaped_const(n, arrays[name])
+        unshaped[n] = var(name, tuple(arrays[name].shape), symmetric=is_symmetric_variable(n)) if n.kind == "var" \
+            else _shaped_const(n, arrays[name])
     return [substitute(e, unshaped) for e in exprs]
 
 

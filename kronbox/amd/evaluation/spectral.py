@@ -19,12 +19,14 @@ at repeated eigenvalues.
 from __future__ import annotations
 
 import importlib
+import operator
 
 import numpy as np
 import scipy.linalg
 
-from kronbox.amd.expressions.expr import Expr
-from kronbox.backend import BackendError, unsupported
+from kronbox.amd.expressions.expr import Expr, matrix_function_of
+from kronbox.backend import BackendError, is_foreign, unsupported
+from kronbox.backend import of as backend_of
 
 # The matrix exponential of other libraries: (module, attribute path).
 _EXPM = {"torch": ("torch", "linalg.matrix_exp"), "jax": ("jax.scipy.linalg", "expm"),
@@ -53,15 +55,23 @@ def symmetric_to_rounding(xp, A) -> bool:
     return _is_real(xp, A) and float(xp.max(xp.abs(A - A.T))) <= _tolerance(xp, A)
 
 
-def symmetric_part(xp, A, who: str, what: object):
+def symmetric_part(xp, A, who: str, what: str):
     """``(A + Aᵀ)/2`` of a real matrix symmetric to rounding; anything else is an error."""
     if not _is_real(xp, A):
         raise ValueError(f"{who}: needs a real symmetric matrix, {what} is complex")
-    asymmetry = float(xp.max(xp.abs(A - A.T)))
-    if asymmetry > _tolerance(xp, A):
-        raise ValueError(f"{who}: needs a symmetric matrix, but {what} is not symmetric "
-                         f"(max |X - X'| = {asymmetry:.2e})")
+    require_symmetric(A, who, what)
     return (A + A.T) / 2
+
+
+def require_symmetric(A, who: str, what: str) -> None:
+    """An error unless the matrix ``A`` (of any library) is symmetric to rounding, ``A = Aᵀ`` (a complex one
+    too, not conjugated: the complex step of a real symmetric matrix)."""
+    if A.ndim == 2 and A.shape[0] > 0:
+        xp = np if not is_foreign(A) else backend_of(A).xp
+        asymmetry = float(xp.max(xp.abs(A - A.T)))
+        if asymmetry > _tolerance(xp, A):
+            raise ValueError(f"{who}: needs a symmetric matrix, but {what} is not symmetric "
+                             f"(max |X - X'| = {asymmetry:.2e})")
 
 
 def _eigh(xp, A):
@@ -128,10 +138,8 @@ def _general_function(xp, ctx, param: tuple, A, what: object):
     library = ctx.backend.library
     if param[0] == "expm" and library in _EXPM:
         module, path = _EXPM[library]
-        f = importlib.import_module(module)
-        for attribute in path.split("."):
-            f = getattr(f, attribute)
-        return f(A)
+        expm = operator.attrgetter(path)(importlib.import_module(module))
+        return expm(A)
     name = param[0] if param[0] != "pow" else "a real matrix power"
     raise unsupported(f"{name} of a matrix that is not symmetric", library,
                       "evaluate with numpy values (scipy.linalg)")
@@ -185,13 +193,13 @@ def _placed(xp, M, E, i: int, j: int):
 
 # ---------------------------------------------------------------------------------- kernels
 def _matfun(n: Expr, ctx):
-    return matrix_function(_xp(ctx), ctx, n.param, _value(n, ctx), f"the value of {n.args[0]}")
+    return matrix_function(_xp(ctx), ctx, matrix_function_of(n), _value(n, ctx), f"the value of {n.args[0]}")
 
 
 def _frechet(n: Expr, ctx):
     X = _value(n, ctx)
     directions = [ctx.values[id(E)] for E in n.args[1:]]
-    return frechet_derivative(_xp(ctx), ctx, n.param, X, directions, f"the value of {n.args[0]}")
+    return frechet_derivative(_xp(ctx), ctx, matrix_function_of(n), X, directions, f"the value of {n.args[0]}")
 
 
 def _eigen(n: Expr, ctx, who: str):

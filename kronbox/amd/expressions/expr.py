@@ -265,9 +265,9 @@ def _wrong_param(e: Expr, what: str) -> TypeError:
 
 def _symbol_param(e: Expr) -> tuple[str, DeclaredShape]:
     p = e.param
-    if e.kind not in SYMBOL_KINDS or not (isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)):
+    if e.kind not in SYMBOL_KINDS or not (isinstance(p, tuple) and len(p) in (2, 3) and isinstance(p[0], str)):
         raise _wrong_param(e, "a symbol's (name, declared shape)")
-    return p
+    return p[0], p[1]  # a symmetric variable's third entry is read by is_symmetric_variable
 
 
 def literal_value(e: Expr) -> float | complex:
@@ -326,18 +326,75 @@ def fill_shape(e: Expr) -> Shape:
     return p
 
 
+def matrix_function_of(e: Expr) -> tuple[Any, ...]:
+    """The matrix function of a ``matfun`` or ``frechet`` node: ``("expm",)``, ``("logm",)`` or ``("pow", p)``."""
+    p = e.param
+    if e.kind not in ("matfun", "frechet") or not (isinstance(p, tuple) and p and isinstance(p[0], str)):
+        raise _wrong_param(e, "a matrix function")
+    return p
+
+
 def _check_name(name, who: str) -> str:
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"{who}: a name is an identifier such as 'X' or 'Sigma', got {name!r}")
     return name
 
 
-def var(name: str, shape=None) -> Expr:
+def var(name: str, shape=None, *, symmetric: bool = False) -> Expr:
     """The variable ``name`` (differentiable); ``shape`` may be left to the values bound later,
-    wholly (``None``) or in part (``(None, 1)``: a column vector of a length yet to come)."""
+    wholly (``None``) or in part (``(None, 1)``: a column vector of a length yet to come).
+
+    ``symmetric=True`` declares a symmetric matrix: ``Xᵀ`` is ``X`` itself, a value must be symmetric, and
+    derivatives are taken on the space of symmetric matrices: the gradient is ``sym(G) = (G + Gᵀ)/2`` of the
+    gradient ``G`` with every entry independent (the Frobenius-consistent one, whose inner product with a
+    symmetric direction is the directional derivative), the Jacobian ``J Π`` and the Hessian ``Π H Π``, with
+    ``Π vec(V) = vec(sym V)``. (The Matrix Cookbook's ``G + Gᵀ − I ∘ G``, the derivative with respect to the
+    entries of one triangle, is ``amd.grad(f, X, convention="triangle")``.)"""
     declared = _check_shape(shape, f"var {name!r}", open_sizes=True)
     known = None if declared is None or None in declared else declared
-    return node("var", (), (_check_name(name, "var"), declared), known)
+    name = _check_name(name, "var")
+    if not symmetric:
+        return node("var", (), (name, declared), known)
+    if declared is not None and (len(declared) != 2 or (None not in declared and declared[0] != declared[1])):
+        raise ShapeError(f"var {name!r}: a symmetric variable is a square matrix, not {shape_text(declared)}")
+    return node("var", (), (name, declared, "symmetric"), known)
+
+
+def is_symmetric_variable(e: Expr) -> bool:
+    """``e`` is a variable declared symmetric (``var(name, shape, symmetric=True)``)."""
+    return e.kind == "var" and len(e.param) == 3  # type: ignore[arg-type]
+
+
+_SYMMETRY_KEEPING = frozenset({"inv", "mpow", "sqrtm", "matfun", "ew", "power", "neg"})
+
+
+def known_symmetric(e: Expr, depth: int = 6) -> bool:
+    """``e`` is symmetric by its structure (a cheap, incomplete test): a symmetric variable, ``I``, a matrix
+    function, inverse, power or entrywise function of a symmetric matrix, a sum or entrywise product of
+    symmetric matrices, ``A Aᵀ``, ``Aᵀ A`` and ``A S Aᵀ`` with ``S`` symmetric."""
+    if depth == 0 or (e.shape is not None and (len(e.shape) != 2 or e.shape[0] != e.shape[1])):
+        return False
+    k, a = e.kind, e.args
+    if is_symmetric_variable(e) or is_eye(e) or k == "diagm" or (k in ("zeros", "ones") and e.shape is not None):
+        return True
+    if k in _SYMMETRY_KEEPING:
+        return known_symmetric(a[0], depth - 1)
+    if k in ("add", "mul", "div"):
+        return all(x.shape == () or known_symmetric(x, depth - 1) for x in a)
+    if k == "matmul":
+        left, right = a
+        if _transposes(left, right) or (left is right and known_symmetric(left, depth - 1)):  # A Aᵀ, Aᵀ A, S S
+            return True
+        if left.kind == "matmul" and _transposes(left.args[0], right):  # (A S) Aᵀ
+            return known_symmetric(left.args[1], depth - 1)
+        if right.kind == "matmul" and _transposes(left, right.args[1]):  # A (S Aᵀ)
+            return known_symmetric(right.args[0], depth - 1)
+    return False
+
+
+def _transposes(a: Expr, b: Expr) -> bool:
+    """``b = aᵀ`` as nodes (no new node is built)."""
+    return (b.kind == "transpose" and b.args[0] is a) or (a.kind == "transpose" and a.args[0] is b)
 
 
 def const(name: str, value=None, *, shape=None) -> Expr:
@@ -657,7 +714,7 @@ def matmul(a: Expr, b: Expr) -> Expr:
 def transpose(a: Expr) -> Expr:
     if a.kind == "transpose":
         return a.args[0]
-    if a.shape == () or is_eye(a):
+    if a.shape == () or is_eye(a) or is_symmetric_variable(a) or (a.kind != "matmul" and known_symmetric(a, 3)):
         return a
     if a.kind in ("zeros", "ones"):  # of an unknown shape: the transpose is the same node
         return a if a.shape is None else node(a.kind, (), a.shape[::-1], a.shape[::-1])

@@ -28,6 +28,7 @@ from kronbox.amd.expressions.expr import (
     Expr,
     add,
     eye,
+    eye_like,
     inner,
     is_literal,
     is_zero,
@@ -139,6 +140,12 @@ def kronsum_inverse(A: Expr, B: Expr) -> LinearMap:
     """``(A ⊗ I + I ⊗ B)⁻¹``: ``vec(C) ↦ vec(Z)`` with ``A Z + Z Bᵀ = C``."""
     shape = _pair(_dims(A)[0], _dims(B)[0])
     return LinearMap("kronsum_inv", (A, B), shape, shape)
+
+
+def symmetric_part(X: Expr) -> LinearMap:
+    """``Π``: ``vec(V) ↦ vec(sym V)``, ``sym V = (V + Vᵀ)/2`` on ``X``'s shape, written ``½ (I + I ⊠ I)``."""
+    I = eye_like(X, 0)
+    return scaled(literal(0.5), total([identity(X.shape), box(I, I)], X.shape, X.shape))
 
 
 def frechet_map(param: tuple, X: Expr, fixed: tuple[Expr, ...] = ()) -> LinearMap:

@@ -38,7 +38,7 @@ import scipy.optimize
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
-from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.expr import Expr, is_symmetric_variable
 from kronbox.amd.optimize.newton import cone_preconditioner, identity_preconditioner, truncated_newton
 from kronbox.amd.optimize.objective import VecObjective, sym
 from kronbox.linalg import blas
@@ -179,6 +179,13 @@ def _start(objective: VecObjective, X0: np.ndarray) -> np.ndarray:
     return x0
 
 
+def _declared_symmetric(f: Expr, wrt: str | Expr | None) -> bool:
+    """Whether the variable to optimize over (``wrt``, or the only variable of ``f``) is declared symmetric."""
+    name = wrt if isinstance(wrt, str) or wrt is None else wrt.name
+    chosen = [s for s in f.symbols.values() if s.kind == "var" and (name is None or s.name == name)]
+    return len(chosen) == 1 and is_symmetric_variable(chosen[0])
+
+
 def _checked_start(X0, symmetric: bool) -> np.ndarray:
     X = np.asarray(X0)
     if X.dtype.kind not in "biuf":
@@ -271,7 +278,7 @@ def minimize(
     X0: ArrayLike,
     wrt: str | Expr | None = None,
     method: str = "newton-pcg",
-    symmetric: bool = False,
+    symmetric: bool | None = None,
     values: dict[str, Any] | None = None,
     tol: float = 1e-8,
     maxiter: int = 500,
@@ -294,7 +301,8 @@ def minimize(
     ``newton-pcg``: ``"auto"`` (``V ↦ X V X`` on the positive definite cone, none elsewhere),
     ``"cone"``, ``None``, or a function of ``X`` returning ``V ↦ M V`` with ``M`` symmetric positive
     definite, ``M ≈ H⁻¹``. ``symmetric``: optimize over symmetric
-    matrices (gradient ``(G + Gᵀ)/2``, Hessian ``Π H Π``); the start must be symmetric.
+    matrices (gradient ``(G + Gᵀ)/2``, Hessian ``Π H Π``); the start must be symmetric. By default on for a
+    variable declared symmetric (``amd.var(…, symmetric=True)``), whose gradient is that one.
     ``positive_definite``: keep iterates in the positive definite cone (each point is tested by a
     Cholesky factorization; outside, ``f = +∞``); by default on when ``symmetric`` and ``f`` takes
     ``logdet``, ``inv`` or ``sqrtm`` of the variable.
@@ -321,6 +329,8 @@ def minimize(
         raise ValueError(f"tol must be positive, got {tol!r}")
     if not (isinstance(maxiter, int | np.integer) and maxiter >= 1):
         raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+    if symmetric is None:
+        symmetric = _declared_symmetric(f, wrt)
     X0 = _checked_start(X0, symmetric)
     objective = VecObjective(f, wrt, X0, values, symmetric, positive_definite)
     precondition = _preconditioner(objective, preconditioner, name)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -589,8 +589,8 @@ def _post_order(root: Node) -> list[Node]:
 class _Builder:
     """Turns typed nodes into expressions through the smart constructors of :mod:`kronbox.amd.expressions.expr`."""
 
-    def __init__(self, typing: _Typing, sizes: Callable[[object], int | None]):
-        self.typing, self.sizes = typing, sizes
+    def __init__(self, typing: _Typing, sizes: Callable[[object], int | None], symmetric: frozenset[str] = frozenset()):
+        self.typing, self.sizes, self.symmetric = typing, sizes, symmetric
         self.built: dict[int, Expr] = {}
         self.symbols: list[tuple[Expr, Type]] = []
 
@@ -615,7 +615,7 @@ class _Builder:
         if op == "name":
             if node.name in ("I", "eye"):
                 return self.filled(E.eye, t, node)
-            symbol = E.var(node.name, self.shape(t))
+            symbol = E.var(node.name, self.shape(t), symmetric=node.name in self.symmetric)
             self.symbols.append((symbol, t))
             return symbol
         if op == "neg":
@@ -696,8 +696,23 @@ class _Builder:
                                       "give the shapes of the symbols")
 
 
+def _declare_symmetric(typing: _Typing, order: list[Node], text: str, names: Iterable[str]) -> frozenset[str]:
+    """The symbols declared symmetric, each a square matrix of the formula (made square if its size is open)."""
+    declared = frozenset([names] if isinstance(names, str) else names)
+    for name in sorted(declared):
+        place = next((n for n in order if n.op == "name" and n.name == name), None)
+        if place is None:
+            raise ParseError(f"{name!r} is declared symmetric but is not a symbol of the formula", text, 0)
+        t = typing.types[id(place)]
+        if t == ():
+            raise ParseError(f"{name!r} is declared symmetric but it is a scalar", text, place.at)
+        typing.unify(t[0], t[1], place, lambda t=t, name=name: f"{name!r} is declared symmetric but it is "
+                                                                 f"{typing.shape_text(t)}, not square")
+    return declared
+
+
 def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size: int | None = None,
-          result_shape: tuple[int | None, ...] | None = None) -> Expr:
+          result_shape: tuple[int | None, ...] | None = None, symmetric: Iterable[str] = ()) -> Expr:
     """The expression written in ``text`` (see the module docstring for the syntax).
 
     ``shapes`` gives symbols their shapes, by name: a shape tuple (``()``, ``(n, 1)``, ``(m, n)``;
@@ -706,6 +721,8 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
     then they become distinct sizes ``default_size, default_size + 1, …`` (for a random check).
     ``result_shape`` is the shape the whole formula must have, ``None`` for a size left open (it
     sizes a lone ``I``: a gradient printed as ``I`` is the identity of the variable's size).
+    ``symmetric`` names the symbols that are symmetric matrices (``var(…, symmetric=True)``: their gradients
+    are symmetric, their transposes themselves).
     Raises :class:`ParseError` for anything wrong with the text, shapes included.
     """
     root = read(text)
@@ -716,6 +733,7 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
         typing.type_of(node)
     if result_shape is not None:
         typing.expect(root, tuple(result_shape))
+    declared = _declare_symmetric(typing, order, text, symmetric)
     fresh = itertools.count(default_size) if default_size is not None else None
     chosen: dict[int, int] = {}
 
@@ -729,7 +747,7 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
             chosen[id(d)] = next(fresh)
         return chosen[id(d)]
 
-    builder = _Builder(typing, sizes)
+    builder = _Builder(typing, sizes, declared)
     for node in sorted(order, key=lambda n: n.op != "name"):  # symbols first: I and ones(…) are sized by them
         builder.build(node)
     return builder.built[id(root)]
