@@ -11,7 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from kronbox.amd.expressions.expr import Expr, is_eye, literal, matmul, mpow, mul, neg, transpose
+from kronbox.amd.expressions.expr import (
+    Expr,
+    div,
+    eye_like,
+    inv,
+    is_eye,
+    literal,
+    matmul,
+    mpow,
+    mul,
+    neg,
+    power,
+    transpose,
+)
 
 Number = float | complex
 
@@ -88,26 +101,73 @@ def flip(f: Expr) -> Expr:
     return f.args[0] if f.kind == "transpose" else transpose(f)
 
 
-def _as_power(f: Expr) -> tuple[Expr, int, bool]:
-    """A factor as ``(base, k, transposed)``: ``f = base^k``, or ``(base^k)ᵀ`` when transposed."""
+Power = tuple[Expr, int, bool]
+
+
+def as_power(f: Expr) -> Power:
+    """A factor as ``(base, k, transposed)``: ``f = base^k``, or ``(base^k)ᵀ`` when transposed, with
+    ``k < 0`` for inverses (``inv(X)`` is ``(X, -1)``, ``inv(X)^2`` and ``inv(X^2)`` are ``(X, -2)``)."""
     transposed = f.kind == "transpose"
     g = f.args[0] if transposed else f
-    return (g.args[0], g.param, transposed) if g.kind == "mpow" else (g, 1, transposed)
+    k = 1
+    if g.kind == "mpow":
+        g, k = g.args[0], g.param
+    if g.kind == "inv":
+        g, k = g.args[0], -k
+        if g.kind == "mpow":
+            g, k = g.args[0], k * g.param
+    return g, k, transposed
+
+
+def power_factor(base: Expr, k: int, transposed: bool) -> Expr:
+    """The factor ``base^k`` (``inv(base)^-k`` for ``k < 0``), transposed if asked."""
+    f = base if k == 1 else mpow(base, k)
+    return transpose(f) if transposed else f
 
 
 def merge_powers(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
-    """Neighbouring factors of one base joined into a matrix power: ``X X = X²``, ``X² X = X³``,
-    ``Xᵀ Xᵀ = (X²)ᵀ`` (powers of one matrix commute)."""
-    out: list[Expr] = []
+    """Neighbouring factors of one base joined: ``X X = X²``, ``X² X⁻³ = X⁻¹``, ``Xᵀ X⁻ᵀ = I`` (powers of
+    one square matrix commute, and ``X⁻¹`` exists only for a square ``X``); a cancelled run leaves
+    nothing, and a product that cancels whole is the identity of its base's size."""
+    out: list[Power] = []
     for f in factors:
-        if out:
-            base, k, transposed = _as_power(out[-1])
-            other, j, other_transposed = _as_power(f)
-            if base is other and transposed == other_transposed:
-                power = mpow(base, k + j)
-                out[-1] = transpose(power) if transposed else power
+        base, k, transposed = as_power(f)
+        if out and out[-1][0] is base and out[-1][2] == transposed:
+            k += out.pop()[1]
+            if k == 0:
                 continue
-        out.append(f)
+        out.append((base, k, transposed))
+    if not out and factors:
+        return (eye_like(as_power(factors[0])[0], 0),)
+    return tuple(power_factor(*p) for p in out)
+
+
+def inverse_factors(factors: tuple[Expr, ...]) -> tuple[Expr, ...] | None:
+    """``(F₁ ⋯ Fₖ)⁻¹ = Fₖ⁻¹ ⋯ F₁⁻¹`` as factors, when every ``Fᵢ`` is known to be square (the inverse of
+    a product of square matrices exists only if each does); ``None`` otherwise."""
+    if not all(f.shape is not None and f.shape[0] == f.shape[1] for f in factors):
+        return None
+    return tuple(power_factor(b, -k, t) for b, k, t in map(as_power, reversed(factors)))
+
+
+def joined_inverses(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    """Runs of inverses written as one: ``inv(B) inv(A) = inv(A B)`` (shorter by an ``inv`` per factor)."""
+    out: list[Expr] = []
+    run: list[Expr] = []  # the run's factors un-inverted, in the reversed order
+    previous = None  # the run's last factor as it was
+    for f in (*factors, None):
+        base, k, transposed = as_power(f) if f is not None else (None, 0, False)
+        if k < 0:
+            run.insert(0, power_factor(base, -k, transposed))
+            previous = f
+            continue
+        if len(run) == 1:
+            out.append(previous)
+        elif run:
+            out.append(inv(chain(tuple(run))))
+        run = []
+        if f is not None:
+            out.append(f)
     return tuple(out)
 
 
@@ -119,14 +179,48 @@ def chain(factors: tuple[Expr, ...]) -> Expr:
     return product
 
 
+def scalar_power(s: Expr) -> tuple[Expr, float]:
+    """A scalar atom as ``(base, p)``: ``s = base^p`` (``1/a`` is ``(a, -1)``)."""
+    return (s.args[0], s.param) if s.kind == "power" else (s, 1.0)
+
+
+def merge_scalars(scalars: Iterable[Expr]) -> list[Expr]:
+    """Equal scalar atoms joined into integer powers: ``a a = a²``, ``a / a = 1`` (a scalar's integer
+    powers commute); a base under a fractional power stays apart."""
+    exponents: dict[int, tuple[Expr, float]] = {}
+    rest: list[Expr] = []
+    for s in scalars:
+        base, p = scalar_power(s)
+        if p != int(p):
+            rest.append(s)
+            continue
+        old = exponents.get(id(base))
+        exponents[id(base)] = (base, p + (old[1] if old else 0.0))
+    return rest + [power(b, p) for b, p in exponents.values() if p != 0]
+
+
+def _below(p: float) -> bool:
+    """Whether a scalar atom of power ``p`` is written in the denominator (a negative integer power)."""
+    return p < 0 and p == int(p)
+
+
 def spell(coef: Number, scalars: tuple[Expr, ...], body: Expr | None) -> Expr:
-    """``coef · s₁ ⋯ sⱼ · body`` as a left-nested product with the sign in front (``-2*a*X``)."""
+    """``coef · s₁ ⋯ sⱼ · body / (d₁ ⋯ dᵢ)`` as a left-nested product with the sign in front (``-2*a*X/c``),
+    the scalars of negative integer power in the denominator."""
     negative = isinstance(coef, float) and coef < 0
     magnitude = -coef if negative else coef
-    parts = ([literal(magnitude)] if magnitude != 1 else []) + list(scalars) + ([body] if body is not None else [])
-    result = parts[0] if parts else literal(1.0)
+    over = [power(b, -p) for b, p in map(scalar_power, scalars) if _below(p)]
+    scalars = tuple(s for s in scalars if not _below(scalar_power(s)[1]))
+    parts = ([literal(magnitude)] if magnitude != 1 or (not scalars and body is None) else []) + list(scalars) + \
+        ([body] if body is not None else [])
+    result = parts[0]
     for p in parts[1:]:
         result = mul(result, p)
+    if over:
+        denominator = over[0]
+        for d in over[1:]:
+            denominator = mul(denominator, d)
+        result = div(result, denominator)
     return neg(result) if negative else result
 
 

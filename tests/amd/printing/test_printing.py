@@ -20,6 +20,7 @@ from zoo import box_twin
 from kronbox import amd
 from kronbox.amd.evaluation.lazy_operator import to_operator
 from kronbox.amd.expressions.expr import ones
+from kronbox.amd.printing.tokens import token_count
 
 # Functions of the vector x (gradients with respect to x), 1×1 where written with x'.
 VECTOR_FUNCTIONS: dict[str, Callable[[dict], amd.Expr]] = {
@@ -106,7 +107,7 @@ def test_simplify_keeps_the_value_and_never_lengthens(name):
     s = amd.simplify(e)
     for seed in (0, 1):
         assert_same_value(e, s, seed)
-    assert len(amd.to_text(s)) <= len(amd.to_text(e))
+    assert token_count(amd.to_text(s)) <= token_count(amd.to_text(e))
     assert amd.simplify(s) is s  # the result is its own simplification
 
 
@@ -115,15 +116,15 @@ def test_simplify_with_shapes_from_the_values(name):
     e = UNSHAPED[name]
     s = amd.simplify(e)
     assert_same_value(e, s)
-    assert len(amd.to_text(s)) <= len(amd.to_text(e))
+    assert token_count(amd.to_text(s)) <= token_count(amd.to_text(e))
 
 
 REQUIRED = {
     "grad logdet X": "inv(X)'",
     "grad trace(S inv X)": "-(inv(X)*S*inv(X))'",
-    "grad trace(A X B X)": "(A*X*B)' + (B*X*A)'",
+    "grad trace(A X B X)": "(A*X*B + B*X*A)'",
     "grad trace(X X)": "2*X'",
-    "grad x'Ax": "A'*x + A*x",
+    "grad x'Ax": "(A + A')*x",
 }
 
 
@@ -140,15 +141,15 @@ def test_simplify_rules_one_at_a_time():
         "I X + 0": (amd.eye(N) @ X + amd.zeros((N, N)), "X"),
         "-(-A)": (operator.neg(-A), "A"),
         "X' + X'": (X.T + X.T, "2*X'"),
-        "a T + c T": (a * (A @ X) + c * (A @ X), "(a + c)*(A*X)"),
+        "a T + c T": (a * (A @ X) + c * (A @ X), "(a + c)*A*X"),
         "cancelling": (A + X.T - X.T, "A"),
         "(A X)' - X' A'": (B + (A @ X).T - X.T @ A.T, "B"),
         "numbers folded": (2 * (3 * X) + 4 * X, "10*X"),
-        "scalar to the front": ((A @ (2 * X)) @ (a * B), "2*a*(A*X*B)"),
+        "scalar to the front": ((A @ (2 * X)) @ (a * B), "2*a*A*X*B"),
         "trace of a transpose": (amd.trace(A.T @ X.T), "trace(X*A)"),
         "inv of a transpose": (amd.inv(X.T), "inv(X)'"),
         "common scalar": (amd.trace(X) * A + amd.trace(X) * B + amd.trace(X) * X, "trace(X)*(A + B + X)"),
-        "sign of a factor sum": (A @ (-X - B) @ A, "-A*(X + B)*A"),
+        "sign of a factor sum": (A @ (-X - B) @ A, "-A*(B + X)*A"),
     }
     for what, (e, printed) in cases.items():
         out = amd.simplify(e)
@@ -164,7 +165,7 @@ def test_simplify_of_a_hessian_keeps_the_operator():
         v = values(3)
         np.testing.assert_allclose(to_operator(simplified, v).to_dense(), H.at(v).to_dense(), rtol=1e-10,
                                    atol=1e-12, err_msg=name)
-        assert len(amd.map_text(simplified)) <= len(amd.map_text(H.map)), name
+        assert token_count(amd.map_text(simplified)) <= token_count(amd.map_text(H.map)), name
 
 
 def test_simplified_hessian_of_trace_s_inv_x():
@@ -218,7 +219,7 @@ def test_simplified_text_parses_back(name):
 def test_simplify_keeps_the_value_of_random_trees(e):
     s = amd.simplify(e)
     assert_same_value(e, s)
-    assert len(amd.to_text(s)) <= len(amd.to_text(e))
+    assert token_count(amd.to_text(s)) <= token_count(amd.to_text(e))
 
 
 # -- numpy source ------------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def test_str_is_the_simplified_form_and_the_raw_form_is_on_request(formula):
     g = amd.grad(amd.parse(formula), wrt)
     assert str(g) == amd.to_format(g) == g.to_format()
     assert amd.to_text(g) == g.to_format(simplify=False) == amd.to_format(g, simplify=False)
-    assert "ones(" not in str(g) and len(str(g)) <= len(amd.to_text(g))
+    assert "ones(" not in str(g) and token_count(str(g)) <= token_count(amd.to_text(g))
     rng = np.random.default_rng(0)
     values = {"x": rng.standard_normal((4, 1)), "A": rng.standard_normal((4, 4)), "X": rng.standard_normal((4, 4)),
               "S": rng.standard_normal((4, 4)), "y": rng.standard_normal((4, 1)), "a": 0.7}
@@ -351,7 +352,7 @@ def test_the_gradient_of_norm1_prints_as_sign():
 
 
 def test_str_of_the_readme_example_is_readable():
-    assert str(amd.grad(amd.parse("x'*A*x"), "x")) == "A'*x + A*x"
+    assert str(amd.grad(amd.parse("x'*A*x"), "x")) == "(A + A')*x"
 
 
 @pytest.mark.parametrize(("formula", "wrt"), [("x'*A*x", "x"), ("trace(S*inv(X))", "X"), ("sum(log(x))", "x"),
@@ -359,4 +360,4 @@ def test_str_of_the_readme_example_is_readable():
 def test_str_of_a_linear_map_is_the_simplified_form(formula, wrt):
     H = amd.hessian(amd.parse(formula), wrt)
     assert str(H.map) == str(H) == amd.to_format(H.map)
-    assert "ones(size(" not in str(H.map) and len(str(H.map)) <= len(amd.map_text(H.map))
+    assert "ones(size(" not in str(H.map) and token_count(str(H.map)) <= token_count(amd.map_text(H.map))
