@@ -15,6 +15,7 @@ from kronbox.amd.expressions.expr import (
     function_name,
     literal_value,
     matrix_exponent,
+    matrix_function_of,
     power_exponent,
 )
 from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
@@ -114,11 +115,12 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     if k == "sylvester":
         return f"\\operatorname{{sylv}}({', '.join(t for t, _ in a)})", ATOM
     if k == "matfun":
-        if e.param[0] == "pow":
-            return f"{wrap(a[0], ATOM)}^{{{latex_number(e.param[1])}}}", POSTFIX
-        return f"{_MATRIX_FUNCTIONS[e.param[0]]}({a[0][0]})", ATOM
+        f = matrix_function_of(e)
+        if f[0] == "pow":
+            return f"{wrap(a[0], ATOM)}^{{{latex_number(f[1])}}}", POSTFIX
+        return f"{_MATRIX_FUNCTIONS[f[0]]}({a[0][0]})", ATOM
     if k == "frechet":
-        return frechet_latex(e.param, [t for t, _ in a]), ATOM
+        return frechet_latex(matrix_function_of(e), [t for t, _ in a]), ATOM
     if k == "solve":  # A^{-1} B, computed without the inverse
         return f"{wrap(a[0], ATOM)}{_INVERSE} {wrap(a[1], PRODUCT + 1)}", PRODUCT
     return f"{_CALLS[k]}({a[0][0]})", ATOM

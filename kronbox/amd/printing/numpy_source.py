@@ -24,6 +24,7 @@ from kronbox.amd.expressions.expr import (
     like_axis,
     literal_value,
     matrix_exponent,
+    matrix_function_of,
     power_exponent,
     topological,
 )
@@ -126,7 +127,8 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     if k == "solve":
         return f"np.linalg.solve({', '.join(t for t, _ in a)})", _ATOM
     if k in ("matfun", "frechet"):
-        f, power = _MATRIX_FUNCTIONS[e.param[0]], [_number(e.param[1])] if e.param[0] == "pow" else []
+        fn = matrix_function_of(e)
+        f, power = _MATRIX_FUNCTIONS[fn[0]], [_number(fn[1])] if fn[0] == "pow" else []
         if k == "matfun":
             return f"{f}({', '.join([a[0][0], *power])})", _ATOM
         f = f if not power else f"lambda A: {f}(A, {power[0]})"

@@ -22,6 +22,7 @@ from kronbox.amd.expressions.expr import (
     function_name,
     literal_value,
     matrix_exponent,
+    matrix_function_of,
     power_exponent,
 )
 from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
@@ -98,11 +99,12 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
     if k in ("sylvester", "solve"):
         return f"{k}({', '.join(t for t, _ in a)})", ATOM
     if k == "matfun":
-        if e.param[0] == "pow":
-            return f"{wrap(a[0], ATOM)}^{number_text(e.param[1])}", POSTFIX
-        return f"{e.param[0]}({a[0][0]})", ATOM
+        f = matrix_function_of(e)
+        if f[0] == "pow":
+            return f"{wrap(a[0], ATOM)}^{number_text(f[1])}", POSTFIX
+        return f"{f[0]}({a[0][0]})", ATOM
     if k == "frechet":  # dexpm(X, E), dlogm(X, E), dpowm(X, p, E)
-        return frechet_call(e.param, [t for t, _ in a]), ATOM
+        return frechet_call(matrix_function_of(e), [t for t, _ in a]), ATOM
     if k == "diagm":  # matrixcalculus.org's diag of a vector; diagm where the argument's shape is not known
         return f"{'diag' if e.args[0].shape is not None else 'diagm'}({a[0][0]})", ATOM
     return f"{_CALLS[k]}({a[0][0]})", ATOM
