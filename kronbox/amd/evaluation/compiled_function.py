@@ -28,7 +28,7 @@ class CompiledFunction:
     def __init__(self, exprs: tuple[Expr, ...]):
         self.exprs = exprs
         plan = program(exprs)
-        self._unshaped = tuple(n.param[0] for n in plan.symbols if n.shape is None)
+        self._unshaped = tuple(n.name for n in plan.symbols if n.shape is None)
         self._plans: dict[tuple[Any, ...], tuple[tuple[Expr, ...], CompiledPlan]] = {}
 
     def _plan(self, values: Mapping[str, Any]) -> tuple[tuple[Expr, ...], CompiledPlan]:

@@ -25,8 +25,7 @@ import numpy as np
 import scipy.linalg
 
 from kronbox.amd.expressions.expr import Expr, matrix_function_of
-from kronbox.backend import BackendError, is_foreign, unsupported
-from kronbox.backend import of as backend_of
+from kronbox.backend import BackendError, is_foreign, of_foreign, unsupported
 
 # The matrix exponential of other libraries: (module, attribute path).
 _EXPM = {"torch": ("torch", "linalg.matrix_exp"), "jax": ("jax.scipy.linalg", "expm"),
@@ -67,7 +66,7 @@ def require_symmetric(A, who: str, what: str) -> None:
     """An error unless the matrix ``A`` (of any library) is symmetric to rounding, ``A = Aᵀ`` (a complex one
     too, not conjugated: the complex step of a real symmetric matrix)."""
     if A.ndim == 2 and A.shape[0] > 0:
-        xp = np if not is_foreign(A) else backend_of(A).xp
+        xp = np if not is_foreign(A) else of_foreign(A).xp
         asymmetry = float(xp.max(xp.abs(A - A.T)))
         if asymmetry > _tolerance(xp, A):
             raise ValueError(f"{who}: needs a symmetric matrix, but {what} is not symmetric "

@@ -842,7 +842,10 @@ def sqrtm(a: Expr) -> Expr:
 def sylvester(a: Expr, b: Expr, c: Expr) -> Expr:
     """The solution ``Z`` of ``A Z + Z B = C`` (``A``, ``B`` square)."""
     for m, role in ((a, "first"), (b, "second")):
-        _square(m, lambda role=role: f"sylvester({a}, {b}, {c}): the {role} argument")
+        def what(role: str = role) -> str:
+            return f"sylvester({a}, {b}, {c}): the {role} argument"
+
+        _square(m, what)
     if c.shape is not None:
         for m, axis in ((a, 0), (b, 1)):
             if m.shape is not None and m.shape[0] != c.shape[axis]:

@@ -706,8 +706,10 @@ def _declare_symmetric(typing: _Typing, order: list[Node], text: str, names: Ite
         t = typing.types[id(place)]
         if t == ():
             raise ParseError(f"{name!r} is declared symmetric but it is a scalar", text, place.at)
-        typing.unify(t[0], t[1], place, lambda t=t, name=name: f"{name!r} is declared symmetric but it is "
-                                                                 f"{typing.shape_text(t)}, not square")
+        def why(t: Type = t, name: str = name) -> str:
+            return f"{name!r} is declared symmetric but it is {typing.shape_text(t)}, not square"
+
+        typing.unify(t[0], t[1], place, why)
     return declared
 
 

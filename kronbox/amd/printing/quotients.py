@@ -13,7 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kronbox.amd.expressions.expr import Expr, add, div, elementwise, is_literal, literal, mul, neg, power
+from kronbox.amd.expressions.expr import (
+    Expr,
+    add,
+    div,
+    elementwise,
+    is_literal,
+    literal,
+    mul,
+    neg,
+    power,
+    power_exponent,
+)
 
 Monomial = list[tuple[Expr, int]]
 
@@ -36,8 +47,8 @@ def monomial(factors: list[tuple[Expr, int]]) -> Monomial:
             continue
         if is_literal(e, 1.0):
             continue
-        if e.kind == "power" and _integer(e.param):
-            stack.append((a[0], k * int(e.param)))
+        if e.kind == "power" and _integer(power_exponent(e)):
+            stack.append((a[0], k * int(power_exponent(e))))
             continue
         old = exponents.get(id(e))
         exponents[id(e)] = (e, k + (old[1] if old else 0))

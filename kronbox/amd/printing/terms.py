@@ -19,10 +19,12 @@ from kronbox.amd.expressions.expr import (
     is_eye,
     literal,
     matmul,
+    matrix_exponent,
     mpow,
     mul,
     neg,
     power,
+    power_exponent,
     transpose,
 )
 
@@ -111,11 +113,11 @@ def as_power(f: Expr) -> Power:
     g = f.args[0] if transposed else f
     k = 1
     if g.kind == "mpow":
-        g, k = g.args[0], g.param
+        g, k = g.args[0], matrix_exponent(g)
     if g.kind == "inv":
         g, k = g.args[0], -k
         if g.kind == "mpow":
-            g, k = g.args[0], k * g.param
+            g, k = g.args[0], k * matrix_exponent(g)
     return g, k, transposed
 
 
@@ -154,14 +156,15 @@ def joined_inverses(factors: tuple[Expr, ...]) -> tuple[Expr, ...]:
     """Runs of inverses written as one: ``inv(B) inv(A) = inv(A B)`` (shorter by an ``inv`` per factor)."""
     out: list[Expr] = []
     run: list[Expr] = []  # the run's factors un-inverted, in the reversed order
-    previous = None  # the run's last factor as it was
+    previous: Expr | None = None  # the run's last factor as it was
     for f in (*factors, None):
-        base, k, transposed = as_power(f) if f is not None else (None, 0, False)
-        if k < 0:
+        power = as_power(f) if f is not None else None
+        if power is not None and power[1] < 0:
+            base, k, transposed = power
             run.insert(0, power_factor(base, -k, transposed))
             previous = f
             continue
-        if len(run) == 1:
+        if len(run) == 1 and previous is not None:
             out.append(previous)
         elif run:
             out.append(inv(chain(tuple(run))))
@@ -181,7 +184,7 @@ def chain(factors: tuple[Expr, ...]) -> Expr:
 
 def scalar_power(s: Expr) -> tuple[Expr, float]:
     """A scalar atom as ``(base, p)``: ``s = base^p`` (``1/a`` is ``(a, -1)``)."""
-    return (s.args[0], s.param) if s.kind == "power" else (s, 1.0)
+    return (s.args[0], power_exponent(s)) if s.kind == "power" else (s, 1.0)
 
 
 def merge_scalars(scalars: Iterable[Expr]) -> list[Expr]:
