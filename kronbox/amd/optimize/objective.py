@@ -23,12 +23,17 @@ outside has the value ``+∞`` (a trust region shrinks, a line search backtracks
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+
 import numpy as np
 
-from kronbox.amd.differentiation.derivative import find_symbol, grad, hessian
+from kronbox.amd.differentiation.derivative import Derivative, find_symbol, grad, hessian
 from kronbox.amd.evaluation import bound_values, evaluate, specialize
+from kronbox.amd.evaluation.compiled_map import CompiledMap, Term, thin_path
 from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, shape_text
-from kronbox.amd.optimize.projected import fewer_terms
+from kronbox.amd.optimize.projected import fewer_terms, symmetric_terms
+from kronbox.operators.symmetric_part import _SymmetricPath
 
 # Functions of a symmetric matrix variable that are taken on the positive definite cone.
 _CONE_FUNCTIONS = frozenset({"logdet", "inv", "sqrtm"})
@@ -51,6 +56,19 @@ def only_variable(f: Expr) -> Expr:
         listed = ", ".join(variables) or "none"
         raise ValueError(f"say which variable to minimize over with wrt= ({f} has the variables: {listed})")
     return f.symbols[variables[0]]
+
+
+@lru_cache(maxsize=16)
+def _derivatives(f: Expr, x: Expr) -> tuple[Expr, Derivative]:
+    """``∇f`` and the Hessian of ``f`` in ``x``, worked out once: expressions are shared nodes, so minimizing
+    the same objective again (from another start, with other options) finds them here."""
+    return grad(f, x), hessian(f, x)
+
+
+@lru_cache(maxsize=16)
+def _compiled_hessian(f: Expr, x: Expr) -> CompiledMap:
+    """The Hessian's map read once for binding by one compiled plan (made when first asked for)."""
+    return CompiledMap(_derivatives(f, x)[1].map)
 
 
 class VecObjective:
@@ -83,10 +101,11 @@ class VecObjective:
             raise ValueError("positive_definite=True needs symmetric=True: the cone is one of symmetric matrices")
         cone = symmetric and needs_positive_definite(self.f, self.x)
         self.positive_definite = cone if positive_definite is None else positive_definite
-        self.g = grad(self.f, self.x)
-        self._hessian = hessian(self.f, self.x)
-        self._recent: list[tuple[np.ndarray, float, np.ndarray]] = []
-        self._operator: tuple[np.ndarray, object, object] | None = None
+        self.g, self._hessian = _derivatives(self.f, self.x)
+        # the last points: (x, φ, ∇φ, the Hessian's bound terms when evaluated with them)
+        self._recent: list[tuple[np.ndarray, float, np.ndarray, list[Term] | None]] = []
+        self._with_hessian = False
+        self._product: tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]] | None = None
         self.nfev = self.nhess = self.nhessp = 0
         self.failure = ""
 
@@ -114,17 +133,18 @@ class VecObjective:
         """``(φ(x), ∇φ(x))``; ``(+∞, 0)`` outside the domain (not positive definite on the cone, or
         where ``f`` cannot be evaluated: a singular ``inv``, a negative ``det`` under ``logdet``), with
         the reason in ``failure``. The last three points are kept."""
-        for kept, value, gradient in self._recent:
+        for kept, value, gradient, _ in self._recent:
             if np.array_equal(kept, x):
                 return value, gradient
         X = self.matrix(x)
         self.nfev += 1
-        value, gradient = np.inf, np.zeros(X.size)
+        value, gradient, terms = np.inf, np.zeros(X.size), None
         if not self.inside(X):
             self.failure = "it is not positive definite (a Cholesky factorization failed)"
         else:
+            hessian = _compiled_hessian(self.f, self.x) if self._with_hessian else None
             try:
-                value, G = evaluate([self.f, self.g], self._bind(X))
+                value, G, *evaluated = self._evaluate(X, hessian.factors if hessian is not None else ())
             except ShapeError:
                 raise
             except (ValueError, np.linalg.LinAlgError) as error:  # outside the domain: singular, det < 0
@@ -134,8 +154,19 @@ class VecObjective:
                     raise TypeError(f"minimize needs a real objective, but {self.f} is complex at this point")
                 value, G = float(value), np.asarray(G, dtype=float).reshape(self.shape)
                 gradient = (sym(G) if self.symmetric else G).ravel()
-        self._recent = [(np.array(x, copy=True), value, gradient), *self._recent[:2]]
+                terms = hessian.bind(evaluated) if hessian is not None and evaluated else None
+        self._recent = [(np.array(x, copy=True), value, gradient, terms), *self._recent[:2]]
         return value, gradient
+
+    def _evaluate(self, X: np.ndarray, factors: tuple[Expr, ...]) -> list:
+        """``[φ, ∇φ, *factors]`` at ``X`` in one plan; ``[φ, ∇φ]`` where a Hessian factor cannot be evaluated."""
+        values = self._bind(X)
+        if factors:
+            try:
+                return evaluate([self.f, self.g, *factors], values)
+            except (ValueError, np.linalg.LinAlgError):
+                pass
+        return evaluate([self.f, self.g], values)
 
     def latest_value(self) -> float:
         """The value at the point evaluated last (a trial point the optimizer may have rejected)."""
@@ -147,28 +178,43 @@ class VecObjective:
 
     # -- Hessian -----------------------------------------------------------------------------------
     def operator(self, x: np.ndarray):
-        """The lazy Hessian at ``x`` (the free-entry one: ``H``, not ``Π H Π``), built once per point."""
-        return self._operators(x)[0]
+        """The lazy Hessian at ``x`` (the free-entry one: ``H``, not ``Π H Π``) as a kronbox operator."""
+        return self._hessian.at(self._bind(self.matrix(x)))
 
-    def _operators(self, x: np.ndarray):
-        """``(H, H')`` at ``x``: ``H'`` is ``H``, or for a symmetric variable ``Π H Π`` with fewer terms
-        (:func:`kronbox.amd.optimize.projected.fewer_terms`); built once per point."""
-        if self._operator is None or not np.array_equal(self._operator[0], x):
+    def _products(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """``p ↦ ∇²φ(x) p``, bound once per point: the Hessian's Kron and box terms evaluated by one compiled
+        plan and applied by their GEMMs (:mod:`kronbox.amd.evaluation.compiled_map`) where the Hessian has
+        that form, else its kronbox operator; for a symmetric variable ``Π H' Π`` with ``H'`` of fewer
+        terms (:mod:`kronbox.amd.optimize.projected`)."""
+        if self._product is None or not np.array_equal(self._product[0], x):
             self.nhess += 1
-            H = self._hessian.at(self._bind(self.matrix(x)))
-            self._operator = (np.array(x, copy=True), H, fewer_terms(H) if self.symmetric else H)
-        return self._operator[1:]
+            X = self.matrix(x)
+            terms = next((t for kept, *_, t in self._recent if t is not None and np.array_equal(kept, x)), None)
+            if terms is None:
+                terms = _compiled_hessian(self.f, self.x).terms_at(self._bind(X))
+                # from now on the factors are evaluated with f and ∇f, in their plan (when the map has the form)
+                self._with_hessian = terms is not None
+            if terms is None:
+                H = self.operator(x)
+                apply = (fewer_terms(H) if self.symmetric else H).__matmul__
+            elif self.symmetric:
+                apply = _SymmetricPath(X.shape[0], thin_path(symmetric_terms(terms), X.shape))
+            else:
+                apply = thin_path(terms, X.shape)
+            self._product = (np.array(x, copy=True), apply)
+        return self._product[1]
 
     def hessp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         """``∇²φ(x) p``: ``H p``, or ``vec(sym(H vec(sym P)))`` for a symmetric variable."""
         self.nhessp += 1
-        return self._operators(x)[1] @ p
+        return self._products(x)(p)
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         """The dense Hessian ``∇²φ(x)`` (``N × N``, ``N = X.size``): for small problems only.
 
         For a symmetric variable it is ``Π H Π``: entry ``[(ij), (kl)]`` is the mean of ``H`` over
         the four index orders ``(ij)/(ji)`` × ``(kl)/(lk)``."""
+        self.nhess += 1
         D = self.operator(x).to_dense()
         if not self.symmetric:
             return D

@@ -15,9 +15,12 @@ the price of adding two matrices. The Hessian of the covariance objective, three
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from kronbox import operators as ops
+from kronbox.amd.evaluation.compiled_map import Term
 
 
 def fewer_terms(H: ops.Operator) -> ops.SymmetricPart:
@@ -25,15 +28,28 @@ def fewer_terms(H: ops.Operator) -> ops.SymmetricPart:
     terms that share a factor merged (``H`` itself where nothing merges). ``H'`` alone is right only on
     symmetric inputs with the output symmetrized, so it never leaves the projection."""
     terms = H.ops if isinstance(H, ops.Sum) else (H,)
-    pairs: list[list] = []  # [shared factor, other factor] with the coefficient folded into the other
+    products: list[tuple[Any, np.ndarray, np.ndarray]] = []
     rest = []
     for term in terms:
         c, inner = (term.c, term.op) if isinstance(term, ops.Scaled) else (1.0, term)
-        if not (isinstance(inner, ops.Kron | ops.Box) and _dense(inner.A) and _dense(inner.B)):
+        if isinstance(inner, ops.Kron | ops.Box) and _dense(inner.A) and _dense(inner.B):
+            products.append((c, inner.A, inner.B))
+        else:
             rest.append(term)
-            continue
+    pairs = merged_pairs(products)
+    if len(pairs) == len(products):
+        return ops.SymmetricPart(H)
+    merged = [ops.Kron(A, B) for A, B in pairs] + rest
+    return ops.SymmetricPart(merged[0] if len(merged) == 1 else ops.Sum(*merged))
+
+
+def merged_pairs(products: list[tuple[Any, np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The terms ``c (A ∘ B)`` (Kron or Box alike, see the module) as Kronecker terms ``A ⊗ B'``, those
+    that share a factor merged: ``c A ⊗ B + d A ⊗ C = A ⊗ (c B + d C)``, a factor matched in either place."""
+    pairs: list[list[np.ndarray]] = []  # [shared factor, other factor] with the coefficient folded into the other
+    for c, A, B in products:
         for pair in pairs:
-            for mine, other in ((inner.A, inner.B), (inner.B, inner.A)):
+            for mine, other in ((A, B), (B, A)):
                 if _same(pair[0], mine) and pair[1].shape == other.shape:
                     pair[1] = pair[1] + c * other
                     break
@@ -41,11 +57,16 @@ def fewer_terms(H: ops.Operator) -> ops.SymmetricPart:
                 continue
             break
         else:
-            pairs.append([inner.A, c * inner.B if c != 1.0 else inner.B])
-    if len(pairs) + len(rest) == len(terms):
-        return ops.SymmetricPart(H)
-    merged = [ops.Kron(A, B) for A, B in pairs] + rest
-    return ops.SymmetricPart(merged[0] if len(merged) == 1 else ops.Sum(*merged))
+            pairs.append([A, c * B if c != 1.0 else B])
+    return [(A, B) for A, B in pairs]
+
+
+def symmetric_terms(terms: list[Term]) -> list[Term]:
+    """Bound terms (:mod:`kronbox.amd.evaluation.compiled_map`) of ``H`` as those of an ``H'`` with
+    ``Π H' Π = Π H Π``: the terms of square factors merged as :func:`fewer_terms` merges them."""
+    square = [(c, A, B) for c, _, A, B in terms if _dense(A) and _dense(B)]
+    rest = [t for t in terms if not (_dense(t[2]) and _dense(t[3]))]
+    return [(1.0, False, A, B) for A, B in merged_pairs(square)] + rest
 
 
 def _dense(F) -> bool:

@@ -1,0 +1,67 @@
+"""Hessians of Kron and box terms bound by one compiled plan apply as their kronbox operators do; other
+maps are left to the operators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from amd_reference import spd
+
+from kronbox import amd
+from kronbox.amd.evaluation.compiled_map import CompiledMap, thin_path
+from kronbox.amd.optimize.objective import VecObjective, sym
+from kronbox.amd.optimize.projected import fewer_terms
+
+N = 4
+X = amd.var("X", (N, N))
+S = amd.const("S", shape=(N, N))
+A = amd.const("A", shape=(N, N))
+FUNCTIONS = {
+    "covariance": -amd.logdet(X) - amd.trace(S @ amd.inv(X)) - amd.normsq(amd.inv(X)),
+    "logdet": amd.logdet(X),
+    "trace(A X S X)": amd.trace(A @ X @ S @ X),
+    "‖X⁻¹‖²": amd.normsq(amd.inv(X)),
+}
+
+
+def _values(seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    return {"X": spd(rng, N), "S": spd(rng, N), "A": rng.standard_normal((N, N))}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_bound_terms_apply_as_the_hessian_operator(name):
+    H = amd.hessian(FUNCTIONS[name], X)
+    compiled = CompiledMap(H.map)
+    values = _values()
+    terms = compiled.terms_at(values)
+    assert terms is not None, f"{name}: {H.map}"
+    v = np.random.default_rng(1).standard_normal(N * N)
+    np.testing.assert_allclose(thin_path(terms, (N, N))(v), H.at(values) @ v, rtol=1e-12, atol=1e-12)
+
+
+def test_maps_of_another_form_are_left_to_the_operators():
+    for f in (amd.normsq(X) + amd.trace(X @ X), amd.trace(S @ amd.inv(X)) * amd.logdet(X)):  # identities, outers
+        assert CompiledMap(amd.hessian(f, X).map).terms_at(_values()) is None
+    compiled = CompiledMap(amd.hessian(FUNCTIONS["covariance"], X).map)
+    assert compiled.terms_at({**_values(), "X": np.eye(N, dtype=int)}) is None  # values the plan does not take
+    assert compiled.terms_at({**_values(), "X": np.zeros((N, N))}) is None  # singular: the operator path reports it
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_the_objective_applies_the_hessian_as_its_operator_does(symmetric):
+    f = FUNCTIONS["covariance"]
+    values = _values(2)
+    X0 = values.pop("X")
+    objective = VecObjective(f, "X", X0, values, symmetric=symmetric)
+    x = X0.ravel()
+    rng = np.random.default_rng(3)
+    for p in rng.standard_normal((3, N * N)):
+        H = objective.operator(x)
+        expected = fewer_terms(H) @ p if symmetric else H @ p
+        np.testing.assert_allclose(objective.hessp(x, p), expected, rtol=1e-12, atol=1e-12)
+        objective.value_and_grad(x)  # the factors are now evaluated with f and ∇f: the same products
+    if symmetric:
+        P = rng.standard_normal((N, N))
+        np.testing.assert_allclose(objective.hessp(x, sym(P).ravel()).reshape(N, N),
+                                   sym((objective.operator(x) @ sym(P).ravel()).reshape(N, N)), rtol=1e-12, atol=1e-12)
