@@ -555,6 +555,30 @@ def _(rng):
     return Row(amd.diagm(var(x)), lambda x: np.diagflat(x), x, closed, (kb.Kron, kb.Diag))
 
 
+def by_basis(F, shape: tuple[int, int]) -> np.ndarray:
+    """The Jacobian of a linear ``F`` column by column: ``vec F(E)`` for every basis matrix ``E``."""
+    columns = []
+    for k in range(shape[0] * shape[1]):
+        E = np.zeros(shape[0] * shape[1])
+        E[k] = 1.0
+        columns.append(np.ravel(F(E.reshape(shape))))
+    return np.stack(columns, axis=1)
+
+
+@row("kron(X, B)")
+def _(rng):
+    X, B = rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
+    F = amd.kron(var(X), amd.const("B", B))
+    return Row(F, lambda X: np.kron(X, B), X, by_basis(lambda E: np.kron(E, B), X.shape), (), ("kron(·,B)",))
+
+
+@row("kron(A, X)")
+def _(rng):
+    A, X = rng.standard_normal((3, 2)), rng.standard_normal((2, 2))
+    F = amd.kron(amd.const("A", A), var(X))
+    return Row(F, lambda X: np.kron(A, X), X, by_basis(lambda E: np.kron(A, E), X.shape), (), ("kron(A,·)",))
+
+
 NAMES = list(ROWS)
 
 

@@ -49,6 +49,7 @@ from kronbox.amd.expressions.functions import (
     tan,
     tanh,
 )
+from kronbox.amd.expressions.kronecker import kron
 from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.amd.expressions.spectral import cholesky, diag, diagm, eigh, eigvalsh, eigvecs, expm, logm
 from kronbox.amd.optimize import Iteration, MinimizeResult, NotConvergedError, NotConvergedWarning, minimize
@@ -90,6 +91,7 @@ __all__ = [
     "inner",
     "inv",
     "jacobian",
+    "kron",
     "log",
     "logdet",
     "logm",

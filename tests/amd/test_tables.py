@@ -19,6 +19,7 @@ from kronbox.amd.differentiation.rules import LOCAL
 from kronbox.amd.evaluation.array_api import ARRAY_API_KERNELS
 from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS
 from kronbox.amd.expressions import expr as E
+from kronbox.amd.expressions import kronecker as K_
 from kronbox.amd.expressions import spectral as S_
 
 N = 3
@@ -65,6 +66,9 @@ EXAMPLES: dict[str, Callable[[], amd.Expr]] = {
     "trilhalf_like": lambda: amd.sum(S_.trilhalf_like(X) * X),
     "diag": lambda: amd.sum(amd.diag(X) * amd.diag(S)),
     "diagm": lambda: amd.trace(amd.diagm(amd.diag(X)) @ S),
+    "kron": lambda: amd.sum(amd.kron(X, S) * amd.kron(S, X)),
+    "kronfactor": lambda: amd.sum(K_.kronfactor(amd.kron(X @ X, S), S, 1) * X) + amd.sum(K_.kronfactor(
+        amd.kron(S, X @ X), S, 2) * X),
     "eye_like": lambda: amd.trace(U + E.eye_like(U, 0)),
     "ones_like": lambda: amd.sum(U * E.ones_like(U)),
     "zeros_like": lambda: amd.trace(U) + amd.sum(E.zeros_like(U)),

@@ -672,3 +672,23 @@ def test_symmetric_decompositions(rng):
     S = kron(I(n), np.ones((1, n))) @ np.diag(vec(I(n)))
     close(S @ vec(X), np.diagonal(X))
     close(np.diag(vec(I(n))) @ kron(I(n), np.ones((n, 1))) @ w, vec(np.diag(w)))
+
+
+def test_kronfactor_is_the_transpose_of_kron(rng):
+    """``⟨G, U ⊗ B⟩ = ⟨kronfactor(G, B, 1), U⟩``, ``⟨G, A ⊗ U⟩ = ⟨kronfactor(G, A, 2), U⟩``, and kronfactor's own
+    transposes, with kronfactor written as the sums of derivatives.md."""
+    (m1, n1), (m2, n2) = (2, 3), (4, 2)
+    A, B, U1, U2 = rand(rng, m1, n1), rand(rng, m2, n2), rand(rng, m1, n1), rand(rng, m2, n2)
+    G, W1, W2 = rand(rng, m1 * m2, n1 * n2), rand(rng, m1, n1), rand(rng, m2, n2)
+    G4 = G.reshape(m1, m2, n1, n2)  # G[(i k), (j l)] = G4[i, k, j, l]
+
+    def factor1(G4, B):
+        return np.einsum("ikjl,kl->ij", G4, B)
+
+    def factor2(G4, A):
+        return np.einsum("ikjl,ij->kl", G4, A)
+
+    close(np.sum(G * kron(U1, B)), np.sum(factor1(G4, B) * U1))
+    close(np.sum(G * kron(A, U2)), np.sum(factor2(G4, A) * U2))
+    close(np.sum(W1 * factor1(kron(U1, B).reshape(m1, m2, n1, n2), B)), np.sum(kron(W1, B) * kron(U1, B)))
+    close(np.sum(W1 * factor1(G4, U2)), np.sum(factor2(G4, W1) * U2))

@@ -61,6 +61,7 @@ from kronbox.amd.expressions.linear_map import (
     negate,
     outer,
     scaled,
+    slot_map,
     symmetric_part,
     total,
     zero,
@@ -194,7 +195,14 @@ def _frechet(F: Expr, i: int) -> LinearMap:
     return frechet_map(matrix_function_of(F), X, fixed)
 
 
+def _slot(F: Expr, i: int) -> LinearMap:
+    """A node bilinear in its arguments: its derivative in one is itself with that argument free."""
+    return slot_map(F.kind, F.param, i, F.args[:i] + F.args[i + 1:], F.args[i].shape, F.shape)
+
+
 LOCAL.update({
+    "kron": _slot,
+    "kronfactor": _slot,
     "matfun": lambda F, i: frechet_map(matrix_function_of(F), F.args[0]),
     "frechet": _frechet,
     "eigvalsh": _eigenvalues,

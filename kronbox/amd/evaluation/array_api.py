@@ -33,6 +33,7 @@ from kronbox.amd.evaluation.numpy_kernels import shifted_logsumexp, shifted_soft
 from kronbox.amd.evaluation.spectral import SPECTRAL_KERNELS
 from kronbox.amd.expressions.elementwise import FUNCTIONS
 from kronbox.amd.expressions.expr import Expr, function_name, like_axis, matrix_exponent, power_exponent
+from kronbox.amd.expressions.kronecker import factor_index, kron_value, kronfactor_value
 from kronbox.backend import Backend, is_foreign, join_all, library, unsupported
 from kronbox.linalg.symmetric_sylvester import SymmetricSylvester, solvable
 
@@ -233,4 +234,6 @@ ARRAY_API_KERNELS: dict[str, Callable[[Expr, ArrayApiContext], object]] = {
     "ew": lambda n, ctx: FUNCTIONS[function_name(n)].in_namespace(ctx.xp, _arg(n, ctx)),
     "power": lambda n, ctx: _arg(n, ctx) ** power_exponent(n),
     **SPECTRAL_KERNELS,
+    "kron": lambda n, ctx: kron_value(ctx.xp, _arg(n, ctx, 0), _arg(n, ctx, 1)),
+    "kronfactor": lambda n, ctx: kronfactor_value(ctx.xp, _arg(n, ctx, 0), _arg(n, ctx, 1), factor_index(n)),
 }

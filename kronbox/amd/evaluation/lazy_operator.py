@@ -16,6 +16,7 @@ from kronbox import operators as ops
 from kronbox.amd.evaluation import spectral
 from kronbox.amd.evaluation.evaluate import evaluate
 from kronbox.amd.expressions.expr import Expr, ShapeError, eye_size
+from kronbox.amd.expressions.kronecker import slot_adjoint, slot_value
 from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.backend import Backend, is_foreign, numpy_dtype, of_foreign
 from kronbox.backend import of as backend_of
@@ -99,6 +100,8 @@ def _build(M: LinearMap, evaluated: dict[int, Any], backend: Backend | None = No
         return ops.KronSum(A, B).inv()
     if k == "frechet":
         return _frechet_operator(M.param, [_matrix(factor(f)) for f in a], backend)
+    if k == "slot":
+        return SlotOperator(M.param, tuple(_matrix(factor(f)) for f in a), M.in_shape, M.out_shape)
     raise AssertionError(k)
 
 
@@ -161,3 +164,40 @@ def to_operator(L: LinearMap, values: dict, order: str = "C", simplify: bool = T
         (m, n), (p, q) = op.out_shape, op.in_shape
         op = ops.Compose(ops.Commutation(n, m), op, ops.Commutation(p, q))
     return op.simplify() if simplify else op
+
+
+class SlotOperator(ops.Operator):
+    """``vec(U) ↦ vec(kind(args with U at slot))`` for ``kron`` and ``kronfactor``, which are bilinear: one
+    broadcast product (and a sum for ``kronfactor``) per application, ``O(size of the result)``; the transpose is
+    the slot map of :func:`kronbox.amd.expressions.kronecker.slot_adjoint`."""
+
+    def __init__(self, param: tuple, others: tuple, in_shape, out_shape):
+        self.param, self.others = param, others
+        m, n = (int(np.prod(s)) for s in (out_shape, in_shape))
+        dtype = np.result_type(*(numpy_dtype(a.dtype) for a in others), np.float64)
+        super().__init__(dtype, (m, n), in_shape, out_shape, others)
+
+    def _value(self, xp, U):
+        kind, param, slot = self.param
+        return slot_value(xp, kind, param, (*self.others[:slot], U, *self.others[slot:]))
+
+    def _matmat(self, Y):
+        return np.stack([self._value(np, y.reshape(self.in_shape)).ravel() for y in Y.T], axis=1)
+
+    def _apply_stack(self, xp, X3):
+        return xp.stack([self._value(xp, X3[c]) for c in range(X3.shape[0])])
+
+    def _transpose(self):
+        kind, param, slot = self.param
+        adjoint = slot_adjoint(kind, param, slot, self.others)
+        return SlotOperator(adjoint[:3], adjoint[3], self.out_shape, self.in_shape)
+
+    def _adjoint(self):
+        return self._transpose() if self.dtype.kind != "c" else super()._adjoint()
+
+    def __repr__(self) -> str:
+        kind, _, slot = self.param
+        shown = ["×".join(map(str, a.shape)) for a in self.others]
+        shown.insert(slot, "·")
+        return f"SlotOperator({kind}({', '.join(shown)}))"
+

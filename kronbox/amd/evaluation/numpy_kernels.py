@@ -25,6 +25,7 @@ from kronbox.amd.expressions.expr import (
     matrix_exponent,
     power_exponent,
 )
+from kronbox.amd.expressions.kronecker import factor_index, kron_value, kronfactor_value
 from kronbox.kernels.symmetric import is_symmetric
 
 
@@ -212,4 +213,6 @@ NUMPY_KERNELS: dict[str, Callable[[Expr, Context], object]] = {
     "ew": lambda n, ctx: FUNCTIONS[function_name(n)].numpy(_arg(n, ctx)),
     "power": lambda n, ctx: np.power(_arg(n, ctx), power_exponent(n)),
     **SPECTRAL_KERNELS,
+    "kron": lambda n, ctx: kron_value(np, _arg(n, ctx, 0), _arg(n, ctx, 1)),
+    "kronfactor": lambda n, ctx: kronfactor_value(np, _arg(n, ctx, 0), _arg(n, ctx, 1), factor_index(n)),
 }

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import numbers
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn, SupportsFloat, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from kronbox import services
 from kronbox.backend import is_foreign, numeric_array, of_foreign
@@ -29,6 +30,9 @@ Shape = tuple[int, ...] | None
 DeclaredShape = tuple[int | None, ...] | None
 # What the operators of an expression take besides an expression: a number (a literal) or an array (a constant).
 Operand: TypeAlias = "Expr | complex | np.ndarray | np.generic | list[Any] | tuple[Any, ...]"
+# A shape as var and const take it: (rows, columns), () for a scalar, n for a column of n; None (whole or a
+# size) to be given by the values.
+ShapeLike: TypeAlias = "int | Sequence[int | None] | None"
 
 # Kinds whose value is a scalar whatever the argument.
 SCALAR_VALUED = frozenset({"trace", "det", "logdet", "sum", "norm", "normsq"})
@@ -41,6 +45,8 @@ OPERATION_KINDS = frozenset({
     "mpow", "power", "sqrtm", "sylvester", "solve", "logsumexp", "softmax", "ew", "eye_like", "ones_like", "zeros_like",
     # matrix functions and decompositions (kronbox.amd.expressions.spectral)
     "matfun", "frechet", "eigvalsh", "eigvecs", "cholesky", "diag", "diagm", "trilhalf_like",
+    # the Kronecker product in formulas and its adjoint (kronbox.amd.expressions.kronecker)
+    "kron", "kronfactor",
 })
 KINDS = LEAF_KINDS | OPERATION_KINDS
 
@@ -340,7 +346,7 @@ def _check_name(name, who: str) -> str:
     return name
 
 
-def var(name: str, shape=None, *, symmetric: bool = False) -> Expr:
+def var(name: str, shape: ShapeLike = None, *, symmetric: bool = False) -> Expr:
     """The variable ``name`` (differentiable); ``shape`` may be left to the values bound later,
     wholly (``None``) or in part (``(None, 1)``: a column vector of a length yet to come).
 
@@ -362,7 +368,7 @@ def var(name: str, shape=None, *, symmetric: bool = False) -> Expr:
 
 def is_symmetric_variable(e: Expr) -> bool:
     """``e`` is a variable declared symmetric (``var(name, shape, symmetric=True)``)."""
-    return e.kind == "var" and len(e.param) == 3  # type: ignore[arg-type]
+    return e.kind == "var" and isinstance(e.param, tuple) and len(e.param) == 3
 
 
 _SYMMETRY_KEEPING = frozenset({"inv", "mpow", "sqrtm", "matfun", "ew", "power", "neg"})
@@ -397,15 +403,15 @@ def _transposes(a: Expr, b: Expr) -> bool:
     return (b.kind == "transpose" and b.args[0] is a) or (a.kind == "transpose" and a.args[0] is b)
 
 
-def const(name: str, value=None, *, shape=None) -> Expr:
+def const(name: str, value: ArrayLike | None = None, *, shape: ShapeLike = None) -> Expr:
     """The constant ``name``, with a bound ``value`` or a ``shape`` (or neither, bound at eval)."""
     name = _check_name(name, "const")
+    declared = _check_shape(shape, f"const {name!r}")
     if value is None:
-        shape = _check_shape(shape, f"const {name!r}")
-        return node("const", (), (name, shape), shape)
+        return node("const", (), (name, declared), declared)
     array = numeric_value(value, f"const {name!r}")
-    if shape is not None and _check_shape(shape, f"const {name!r}") != array.shape:
-        raise ShapeError(f"const {name!r}: the value is {shape_text(array.shape)}, not {shape_text(tuple(shape))}")
+    if declared is not None and declared != array.shape:
+        raise ShapeError(f"const {name!r}: the value is {shape_text(array.shape)}, not {shape_text(declared)}")
     return node("const", (), (name, array.shape), array.shape, value=array, key_extra=(id(array),))
 
 

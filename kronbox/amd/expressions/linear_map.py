@@ -40,7 +40,8 @@ from kronbox.amd.expressions.expr import (
     transpose,
     zeros,
 )
-from kronbox.amd.expressions.spectral import frechet
+from kronbox.amd.expressions.kronecker import build_slot, slot_adjoint
+from kronbox.amd.expressions.spectral import diagm, frechet
 
 if TYPE_CHECKING:
     from kronbox import operators
@@ -142,6 +143,23 @@ def kronsum_inverse(A: Expr, B: Expr) -> LinearMap:
     return LinearMap("kronsum_inv", (A, B), shape, shape)
 
 
+def slot_map(kind: str, param, slot: int, others: tuple[Expr, ...], in_shape, out_shape) -> LinearMap:
+    """``vec(U) ↦ vec(kind(args with U at slot))`` for a node bilinear in its arguments (``kron``, ``kronfactor``:
+    :mod:`kronbox.amd.expressions.kronecker`); ``others`` are the arguments that stay."""
+    return LinearMap("slot", others, in_shape, out_shape, (kind, param, slot))
+
+
+def _slot_args(L: LinearMap, U: Expr) -> tuple[Expr, ...]:
+    slot = L.param[2]
+    return (*L.args[:slot], U, *L.args[slot:])
+
+
+def slot_transpose(L: LinearMap) -> LinearMap:
+    """The transpose of a slot map, another slot map (:func:`kronbox.amd.expressions.kronecker.slot_adjoint`)."""
+    kind, param, slot = L.param
+    return slot_map(*slot_adjoint(kind, param, slot, L.args), L.out_shape, L.in_shape)
+
+
 def symmetric_part(X: Expr) -> LinearMap:
     """``Π``: ``vec(V) ↦ vec(sym V)``, ``sym V = (V + Vᵀ)/2`` on ``X``'s shape, written ``½ (I + I ⊠ I)``."""
     I = eye_like(X, 0)
@@ -167,6 +185,8 @@ def column_matrix(M: LinearMap) -> Expr | None:
         return a[0]
     if k == "box" and is_column(a[0]) and a[1].shape is not None and a[1].shape[0] == 1:
         return matmul(a[0], a[1])
+    if k == "diag" and is_column(a[0]):  # diag(vec(d)) of a column d: the diagonal matrix diag(d)
+        return diagm(a[0])
     if k == "outer" and is_column(a[1]) and (is_column(a[0]) or a[0].shape == ()):
         return (mul if a[0].shape == () else matmul)(a[0], transpose(a[1]))
     found = [column_matrix(b) for b in a if isinstance(b, LinearMap)]
@@ -348,6 +368,8 @@ def apply(L: LinearMap, U: Expr) -> Expr:
         return sylvester(a[0], transpose(a[1]), U)
     if k == "frechet":
         return frechet(L.param, a[0], *a[1:], U)
+    if k == "slot":
+        return build_slot(L.param[0], L.param[1], _slot_args(L, U))
     raise AssertionError(k)
 
 
@@ -380,6 +402,8 @@ def unwind(L: LinearMap, G: Expr) -> Expr:
     if k == "frechet":
         # ⟨G, L⁽ᵏ⁾(X)[E₁, …, U]⟩ = ⟨L⁽ᵏ⁾(Xᵀ)[E₁ᵀ, …, G], U⟩: f has real coefficients, f(X)ᵀ = f(Xᵀ)
         return frechet(L.param, transpose(a[0]), *map(transpose, a[1:]), G)
+    if k == "slot":
+        return apply(slot_transpose(L), G)
     raise AssertionError(k)
 
 

@@ -43,6 +43,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from kronbox.amd.expressions import expr as E
+from kronbox.amd.expressions import kronecker as K
 from kronbox.amd.expressions import spectral as S
 from kronbox.amd.expressions.elementwise import FUNCTIONS
 from kronbox.amd.expressions.expr import Expr, ShapeError, shape_text
@@ -72,6 +73,7 @@ GRAMMAR = r"""
     | NAME                         -> name
     | NAME LPAR [sum (COMMA sum)*] RPAR -> call
     | LPAR sum RPAR                -> group
+    | SLOT                         -> slot
 
 PLUS: "+"
 KRON: "⊗"
@@ -88,6 +90,7 @@ DOTQUOTE: ".'"
 LPAR: "("
 RPAR: ")"
 COMMA: ","
+SLOT: "·"
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
 NUMBER: /(\d+\.(?![*\/^'])\d*|\.\d+|\d+)([eE][+-]?\d+)?/
 IMAGINARY: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ij](?![A-Za-z0-9_])/
@@ -173,6 +176,9 @@ class _Tree(Transformer):
     def call(self, c):
         args = tuple(a for a in c[2:-1] if isinstance(a, Node))
         return Node("call", args, str(c[0]), *_span(c[0], c[-1]), at=c[0].start_pos)
+
+    def slot(self, c):  # the free argument of a linear map, kron(·, B): read by parse_map
+        return Node("slot", (), None, *_span(c[0], c[0]), at=c[0].start_pos)
 
     def group(self, c):  # the span takes in the parentheses, so that it is a formula of its own
         return dataclasses.replace(c[1], start=c[0].start_pos, end=c[2].end_pos, grouped=True)
@@ -269,6 +275,8 @@ FUNCTION_TABLE: dict[str, Function] = {
     "diag": Function(1, "diag"),
     "diagm": Function(1, "diagm", S.diagm),
     "trilhalf": Function(1, "square", S.trilhalf_like),
+    "kron": Function(2, "kron", K.kron),
+    "kronfactor": Function(3, "kronfactor"),
     "eye": Function((0, 1), "eye"),
     "vector": Function(1, "vector"),
     "matrix": Function(1, "matrix"),
@@ -308,6 +316,7 @@ class _Typing:
         self.scalings: set[int] = set()  # products A*B in which a 1×1 A or B scales the other
         self.symbols: dict[str, Type] = {}
         self.dim_names: dict[int, str] = {}  # open sizes as they are shown in messages: n, m, p, ...
+        self.products: list[tuple[object, object, object]] = []  # (d, x, y): the size d is x·y (kron)
 
     def error(self, node: Node, message: str) -> ParseError:
         return ParseError(message, self.text, node.at)
@@ -336,6 +345,15 @@ class _Typing:
             a.parent = b
         else:
             b.parent = a
+
+    def kron_size(self, x, y):
+        """The size ``x·y``: a number when both are known, else an open size that parse's sizes multiply."""
+        x, y = _find(x), _find(y)
+        if isinstance(x, int) and isinstance(y, int):
+            return x * y
+        d = _Dim()
+        self.products.append((d, x, y))
+        return d
 
     def square(self, t: Type, node: Node, what: str, subject: Node | None = None) -> None:
         """The type ``t`` of ``subject`` (by default ``node``'s first argument) must be square."""
@@ -415,6 +433,9 @@ class _Typing:
             return self.same(ts[0], ts[1], node, op)
         if op in ("⊗", "⊠"):
             raise self.error(node, f"{op} builds a linear map, not a matrix: read Kron/Box notation with "
+                                   "amd.parse_map")
+        if op == "slot":
+            raise self.error(node, "· marks the free argument of a linear map, such as kron(·, B): read it with "
                                    "amd.parse_map")
         if op == "*":
             return self.product(node, ts[0], ts[1])
@@ -497,6 +518,23 @@ class _Typing:
                 for x, y in ((t[0], te[0]), (t[1], te[1])):
                     self.unify(x, y, node, lambda: f"{name}(X, E, …): the directions have the shape of X")
             return t
+        if kind == "kron":  # sizes multiply: known ones now, open ones when sizes are given (parse's sizes)
+            if () in ts:
+                return ts[0] if ts[1] == () else ts[1]
+            return tuple(self.kron_size(x, y) for x, y in zip(ts[0], ts[1], strict=True))
+        if kind == "kronfactor":  # kronfactor(G, M, k): G's sizes are the result's times M's
+            if ts[0] == () or ts[1] == () or node.args[2].op != "num" or node.args[2].value not in (1, 2):
+                raise self.error(node, "kronfactor(G, M, k) takes two matrices and k = 1 or 2")
+            result: list = []
+            for g, m in zip(ts[0], ts[1], strict=True):
+                g, m = _find(g), _find(m)
+                if isinstance(g, int) and isinstance(m, int):
+                    result.append(g // m)
+                else:  # G's size is the result's times M's
+                    r = _Dim()
+                    self.products.append((g, r, m))
+                    result.append(r)
+            return tuple(result)
         if kind == "sylvester":
             ta, tb, tc = ts
             for x, role, subject in ((ta, "A", node.args[0]), (tb, "B", node.args[1])):
@@ -653,6 +691,8 @@ class _Builder:
         if kind == "diag":
             ta = self.typing.types[id(node.args[0])]
             return S.diagm(args[0]) if ta != () and _find(ta[1]) == 1 else S.diag(args[0])
+        if kind == "kronfactor":
+            return K.kronfactor(args[0], args[1], int(node.args[2].number.real))
         if kind == "frechet":  # dpowm(X, p, E, …)
             p = node.args[1].number
             if isinstance(p, complex):
@@ -739,10 +779,31 @@ def parse(text: str, shapes: Mapping[str, object] | None = None, *, default_size
     fresh = itertools.count(default_size) if default_size is not None else None
     chosen: dict[int, int] = {}
 
-    def sizes(d) -> int | None:
+    def known(d) -> int | None:
+        d = _find(d)
+        return d if isinstance(d, int) else chosen.get(id(d))
+
+    def sizes(d, seen: frozenset[int] = frozenset()) -> int | None:
         d = _find(d)
         if isinstance(d, int):
             return d
+        if id(d) in chosen or id(d) in seen:
+            return chosen.get(id(d))
+        seen |= {id(d)}
+        # the sizes of Kronecker products (kron, kronfactor), p = x·y: a product from its factors, a factor from
+        # a product and the other factor that are known
+        for product, x, y in typing.products:
+            if _find(product) is d:
+                sx, sy = sizes(x, seen), sizes(y, seen)
+                if sx is not None and sy is not None:
+                    chosen[id(d)] = sx * sy
+                    return sx * sy
+        for product, x, y in typing.products:
+            if d in (_find(x), _find(y)):
+                sp, so = known(product), known(y if d is _find(x) else x)
+                if sp is not None and so and sp % so == 0:
+                    chosen[id(d)] = sp // so
+                    return sp // so
         if fresh is None:
             return None
         if id(d) not in chosen:

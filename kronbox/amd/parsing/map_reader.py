@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from kronbox.amd.expressions import expr as E
 from kronbox.amd.expressions import linear_map as L
 from kronbox.amd.expressions.expr import Expr, ShapeError, shape_text
+from kronbox.amd.expressions.kronecker import SLOT_KINDS, build_slot
 from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.amd.parsing.grammar import Node, ParseError, parse, read
 
@@ -176,6 +177,8 @@ class _Reader:
             return True
         if op == "call" and node.value in _FRECHET and len(node.args) <= _FRECHET[node.value] + 2:
             return True  # dexpm(X), dexpm(X, E): one direction short of the value dexpm(X, E[, F])
+        if op == "call" and any(a.op == "slot" for a in node.args):
+            return True  # kron(·, B): the map of the free argument
         return op == "call" and node.value == "inv" and len(node.args) == 1 and self.is_map(node.args[0])
 
     # -- maps ------------------------------------------------------------------------------------------
@@ -213,7 +216,28 @@ class _Reader:
             return self.kronsum_inverse(node, s or out)
         if op == "call" and node.value in _FRECHET:
             return self.frechet(node, s or out)
+        if op == "call" and any(a.op == "slot" for a in node.args):
+            return self.slot(node, s, out)
         return self.column_map(node, s, out)
+
+    def slot(self, node: Node, s: Shape | None, out: Shape | None) -> LinearMap:
+        """``kron(·, B)``, ``kron(A, ·)``, ``kronfactor(·, M, k)``, ``kronfactor(G, ·, k)``: the bilinear node
+        with the argument at ``·`` free (:mod:`kronbox.amd.expressions.kronecker`)."""
+        name, args = node.value, node.args
+        slots = [i for i, a in enumerate(args) if a.op == "slot"]
+        if name not in SLOT_KINDS or len(slots) != 1 or len(args) != (2 if name == "kron" else 3) or slots[0] > 1:
+            raise self.error(node, "· marks one matrix argument of kron(A, B) or kronfactor(G, M, k)")
+        if s is None:
+            raise self.error(node, f"the shape of the free argument of {name} cannot be told here")
+        param = None
+        if name == "kronfactor":
+            if args[2].op != "num" or args[2].value not in (1, 2):
+                raise self.error(node, "kronfactor(G, M, k) takes k = 1 or 2")
+            param = int(args[2].number.real)
+        others = tuple(self.matrix(a)[0] for i, a in enumerate(args[:2]) if i != slots[0])
+        free = E.zeros(s)  # a placeholder of the free argument's shape
+        shape = build_slot(name, param, (*others[:slots[0]], free, *others[slots[0]:])).shape
+        return L.slot_map(name, param, slots[0], others, s, shape)
 
     def frechet(self, node: Node, s: Shape | None) -> LinearMap:
         """``dexpm(X, E₁, …)`` as the map ``U ↦ dexpm(X, E₁, …, U)`` (``dpowm(X, p, …)`` likewise)."""

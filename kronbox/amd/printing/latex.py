@@ -18,6 +18,7 @@ from kronbox.amd.expressions.expr import (
     matrix_function_of,
     power_exponent,
 )
+from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
 from kronbox.amd.printing.map_notation import MapNotation, map_notation
 
@@ -121,6 +122,8 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{_MATRIX_FUNCTIONS[f[0]]}({a[0][0]})", ATOM
     if k == "frechet":
         return frechet_latex(matrix_function_of(e), [t for t, _ in a]), ATOM
+    if k in ("kron", "kronfactor"):
+        return slot_latex((k, e.param), [wrap(x, PRODUCT + 1) for x in a]), PRODUCT
     if k == "solve":  # A^{-1} B, computed without the inverse
         return f"{wrap(a[0], ATOM)}{_INVERSE} {wrap(a[1], PRODUCT + 1)}", PRODUCT
     return f"{_CALLS[k]}({a[0][0]})", ATOM
@@ -135,6 +138,19 @@ def frechet_latex(param: tuple, args: list[str], free: bool = False) -> str:
     return f"L{order}_{{{name}}}({args[0]})[{', '.join(directions)}]"
 
 
+def slot_latex(kind: tuple, args: list[str]) -> str:
+    r"""``A \otimes B``; ``\operatorname{kronfactor}_{k}(G, M)`` (see :mod:`kronbox.amd.expressions.kronecker`)."""
+    name, param = kind
+    if name == "kron":
+        return f"{args[0]} \\otimes {args[1]}"
+    return f"\\operatorname{{kronfactor}}_{{{param}}}({', '.join(args)})"
+
+
+def _slot_map_latex(param: tuple, args: list[str]) -> str:
+    kind, node_param, slot = param
+    return "(" + slot_latex((kind, node_param), [*args[:slot], r"\cdot", *args[slot:]]) + ")"
+
+
 def to_latex(e: Expr) -> str:
     r"""``e`` in LaTeX math (without the ``$``), e.g. ``-\log\det(X) - \operatorname{tr}(S X^{-1})``."""
     return Fold(latex_text)(e)[0]
@@ -146,9 +162,10 @@ LATEX_MAPS = MapNotation(
     diag=r"\operatorname{{diag}}(\operatorname{{vec}}({}))", diag_of_vector=r"\operatorname{{diag}}({})",
     kronsum_inverse=r"({} \otimes I + I \otimes {})^{{-1}}",
     frechet=lambda param, args: frechet_latex(param, args, free=True),
+    slot=_slot_map_latex,
 )
 
 
-def map_latex(L) -> str:
+def map_latex(L: LinearMap) -> str:
     r"""A linear map in LaTeX: ``-(X^{-1} \otimes X^{-\top})``."""
     return map_notation(L, LATEX_MAPS)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kronbox.amd.expressions.expr import Expr, is_literal
-from kronbox.amd.expressions.linear_map import column_matrix, is_column
+from kronbox.amd.expressions.linear_map import LinearMap, column_matrix, is_column
 from kronbox.amd.printing.fold import ATOM, PRODUCT, Fold, wrap
 
 
@@ -35,9 +35,10 @@ class MapNotation:
     diag_of_vector: str
     kronsum_inverse: str
     frechet: Callable[[tuple, list[str]], str]  # (the function's parameter, printed X and fixed directions)
+    slot: Callable[[tuple, list[str]], str]  # (kind, its parameter, the free slot), the other arguments printed
 
 
-def map_notation(L, notation: MapNotation) -> str:
+def map_notation(L: LinearMap, notation: MapNotation) -> str:
     """``L`` written in ``notation`` (factors printed once each, whatever their sharing)."""
     printed = Fold(notation.printer)
 
@@ -70,6 +71,8 @@ def map_notation(L, notation: MapNotation) -> str:
             return notation.kronsum_inverse.format(wrap(printed(a[0]), PRODUCT), wrap(printed(a[1]), PRODUCT))
         if k == "frechet":
             return notation.frechet(M.param, [printed(x)[0] for x in a])
+        if k == "slot":
+            return notation.slot(M.param, [printed(x)[0] for x in a])
         raise AssertionError(k)
 
     def grouped(M) -> str:

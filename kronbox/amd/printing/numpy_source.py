@@ -47,7 +47,7 @@ _ELEMENTWISE = {"exp": "np.exp({})", "log": "np.log({})", "sqrt": "np.sqrt({})",
                 "arccos": "np.arccos({})", "arctan": "np.arctan({})", "abs": "np.abs({})",
                 "sign": "np.sign({})", "relu": "np.maximum({}, 0)", "step": "(np.real({}) > 0) * 1.0"}
 _OPERATORS = {"matmul": " @ ", "mul": " * ", "div": " / "}
-_RESERVED = ("np", "scipy", "_logdet", "_real", "_frechet")  # names the generated source defines
+_RESERVED = ("np", "scipy", "_logdet", "_real", "_frechet", "_kronfactor")  # names the generated source defines
 _MAX_NESTING = 50  # a deeper subexpression gets a temporary of its own
 
 _LOGDET = '''
@@ -76,6 +76,14 @@ def _frechet(f, X, *E):
         m = len(B)
         B = np.block([[B, np.kron(np.eye(m // n), Ej)], [np.zeros_like(B), B]])
     return f(B)[:n, -n:]
+
+
+def _kronfactor(G, M, k):
+    """k = 1: sum_kl G[(i k), (j l)] M[k, l]; k = 2: sum_ij G[(i k), (j l)] M[i, j]."""
+    (p, q), (r, s) = G.shape, M.shape
+    if k == 1:
+        return np.einsum("iajb,ab->ij", G.reshape(p // r, r, q // s, s), M)
+    return np.einsum("iajb,ij->ab", G.reshape(r, p // r, s, q // s), M)
 
 
 def _trilhalf(A):
@@ -126,6 +134,10 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"scipy.linalg.solve_sylvester({', '.join(t for t, _ in a)})", _ATOM
     if k == "solve":
         return f"np.linalg.solve({', '.join(t for t, _ in a)})", _ATOM
+    if k == "kron":
+        return f"np.kron({a[0][0]}, {a[1][0]})", _ATOM
+    if k == "kronfactor":
+        return f"_kronfactor({a[0][0]}, {a[1][0]}, {e.param})", _ATOM
     if k in ("matfun", "frechet"):
         fn = matrix_function_of(e)
         f, power = _MATRIX_FUNCTIONS[fn[0]], [_number(fn[1])] if fn[0] == "pow" else []
@@ -160,5 +172,5 @@ def to_numpy(e: Expr, name: str = "f") -> str:
     header = ["import numpy as np"] + (["import scipy.linalg"] if kinds & {"sqrtm", "sylvester", "matfun", "frechet"}
                                        else []) + (["import scipy.special"] if kinds & {"logsumexp", "softmax"} else [])
     helpers = ([_LOGDET] if "logdet" in kinds else []) + \
-        ([_SPECTRAL] if kinds & {"matfun", "frechet", "trilhalf_like"} else [])
+        ([_SPECTRAL] if kinds & {"matfun", "frechet", "trilhalf_like", "kronfactor"} else [])
     return "\n".join([*header, *helpers, "", f"def {name}({', '.join(symbols)}):", *body]) + "\n"

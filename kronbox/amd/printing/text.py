@@ -25,6 +25,7 @@ from kronbox.amd.expressions.expr import (
     matrix_function_of,
     power_exponent,
 )
+from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
 from kronbox.amd.printing.map_notation import MapNotation, map_notation
 
@@ -105,6 +106,8 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{f[0]}({a[0][0]})", ATOM
     if k == "frechet":  # dexpm(X, E), dlogm(X, E), dpowm(X, p, E)
         return frechet_call(matrix_function_of(e), [t for t, _ in a]), ATOM
+    if k in ("kron", "kronfactor"):
+        return slot_call((k, e.param), [t for t, _ in a]), ATOM
     if k == "diagm":  # matrixcalculus.org's diag of a vector; diagm where the argument's shape is not known
         return f"{'diag' if e.args[0].shape is not None else 'diagm'}({a[0][0]})", ATOM
     return f"{_CALLS[k]}({a[0][0]})", ATOM
@@ -122,11 +125,22 @@ def frechet_call(param: tuple, args: list[str]) -> str:
     return f"d{param[0]}({', '.join(args)})"
 
 
+def slot_call(kind: tuple, args: list[str]) -> str:
+    """``kron(A, B)``, ``kronfactor(G, M, k)``; with ``·`` among ``args``, the linear map of that argument."""
+    name, param = kind
+    return f"{name}({', '.join(args)})" if name == "kron" else f"kronfactor({', '.join(args)}, {param})"
+
+
+def _slot_map_text(param: tuple, args: list[str]) -> str:
+    kind, node_param, slot = param
+    return slot_call((kind, node_param), [*args[:slot], "·", *args[slot:]])
+
+
 TEXT_MAPS = MapNotation(printer=amd_text, kron="⊗", box="⊠", times="*", outer="vec({})*vec({})'",
                         diag="diag(vec({}))", diag_of_vector="diag({})", kronsum_inverse="inv({} ⊗ I + I ⊗ {})",
-                        frechet=frechet_call)
+                        frechet=frechet_call, slot=_slot_map_text)
 
 
-def map_text(L) -> str:
+def map_text(L: LinearMap) -> str:
     """A linear map in Kron/Box notation: ``-(inv(X) ⊗ inv(X)')``, ``vec(I)*vec(A)'``."""
     return map_notation(L, TEXT_MAPS)
