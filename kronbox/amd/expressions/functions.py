@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from kronbox.amd.expressions.expr import Expr, as_expr, elementwise
+from collections.abc import Callable
+
+from kronbox.amd.expressions.expr import Expr, Operand, as_expr, elementwise
 
 
-def _entrywise(name: str):
-    def f(a) -> Expr:
+def _entrywise(name: str) -> Callable[[Operand], Expr]:
+    def f(a: Operand) -> Expr:
         return elementwise(name, as_expr(a))
 
     f.__name__ = f.__qualname__ = name
