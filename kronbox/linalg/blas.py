@@ -77,6 +77,12 @@ def _limited(count: int) -> Iterator[None]:
             _leave()
 
 
+def single_threaded() -> bool:
+    """Whether a :func:`threads` block of one thread is active (every pool runs one thread: switching
+    between numpy's and scipy's pools then costs nothing)."""
+    return _holder is not None and min(_limits, default=0) == 1
+
+
 def threads(count: int | None) -> AbstractContextManager:
     """A context running every BLAS pool with at most ``count`` threads (``None``: the pools left alone).
 

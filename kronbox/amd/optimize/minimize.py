@@ -334,9 +334,9 @@ def minimize(
     X0 = _checked_start(X0, symmetric)
     objective = VecObjective(f, wrt, X0, values, symmetric, positive_definite)
     precondition = _preconditioner(objective, preconditioner, name)
-    x0 = _start(objective, X0)
-    trace = _Trace(objective, tol, callback, progress)
-    with _blas_threads(blas_threads):
+    with _blas_threads(blas_threads):  # the start's evaluation too: on a busy machine two threads a pool cost ms a call
+        x0 = _start(objective, X0)
+        trace = _Trace(objective, tol, callback, progress)
         raw = _run(objective, x0, trace, name, second_order, _options(name, tol, maxiter, x0.size) | (options or {}),
                    precondition)
         x, steps = raw.x, 0
