@@ -71,3 +71,18 @@ def test_lu_reports_an_exactly_singular_matrix(backend):
     W = np.array([[1.0, 2.0], [2.0, 4.0]])
     _, info = lapack.lu_in_place(W)
     assert info > 0
+
+
+def test_one_thread_per_pool_factorizes_through_scipys_wrappers_with_the_same_results():
+    from kronbox.linalg import blas
+
+    S = _spd(20, np.float64)
+    outside = S.copy()
+    assert lapack._routines() is not None
+    assert lapack.cholesky_in_place(outside) and lapack.inverse_from_cholesky_in_place(outside)
+    with blas.threads(1):
+        assert lapack._routines() is None
+        inside = S.copy()
+        assert lapack.cholesky_in_place(inside) and lapack.inverse_from_cholesky_in_place(inside)
+    np.testing.assert_allclose(np.triu(inside), np.triu(outside), rtol=1e-12)
+    np.testing.assert_allclose(np.triu(inside), np.triu(np.linalg.inv(S)), rtol=1e-10)
