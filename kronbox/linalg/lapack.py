@@ -103,9 +103,10 @@ def _scipy_routine(routine: str, char: str):
 
 def _scipy_call(routine: str, W: np.ndarray) -> int:
     f = _scipy_routine(routine, W.dtype.char)
-    result, info = f(W.T, lower=1, overwrite_c=1) if routine == "potri" else f(W.T, lower=1, overwrite_a=1, clean=0)
-    if result.ctypes.data != W.ctypes.data:  # scipy copied: bring the result back
-        W.T[...] = result
+    Wt = W.T
+    result, info = f(Wt, lower=1, overwrite_c=1) if routine == "potri" else f(Wt, lower=1, overwrite_a=1, clean=0)
+    if result is not Wt:  # scipy copied: bring the result back
+        Wt[...] = result
     return int(info)
 
 
@@ -150,9 +151,10 @@ def lu_in_place(W: np.ndarray) -> tuple[np.ndarray, int]:
     if routines is not None:
         return routines.lu(W)
     getrf = _scipy_routine("getrf", W.dtype.char)
-    lu, pivots, info = getrf(W.T, overwrite_a=1)
-    if lu.ctypes.data != W.ctypes.data:
-        W.T[...] = lu
+    Wt = W.T
+    lu, pivots, info = getrf(Wt, overwrite_a=1)
+    if lu is not Wt:
+        Wt[...] = lu
     return pivots + 1, int(info)
 
 
@@ -162,7 +164,8 @@ def inverse_from_lu_in_place(W: np.ndarray, pivots: np.ndarray) -> bool:
     if routines is not None:
         return routines.lu_inverse(W, pivots) == 0
     getri = _scipy_routine("getri", W.dtype.char)
-    inverse, info = getri(W.T, pivots - 1, overwrite_lu=1)
-    if inverse.ctypes.data != W.ctypes.data:
-        W.T[...] = inverse
+    Wt = W.T
+    inverse, info = getri(Wt, pivots - 1, overwrite_lu=1)
+    if inverse is not Wt:
+        Wt[...] = inverse
     return info == 0
