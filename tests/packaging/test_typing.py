@@ -90,3 +90,47 @@ def test_a_wrong_use_of_the_public_api_is_caught(tmp_path):
     assert result.returncode == 1, output
     assert _errors(result.stdout, right) == [], output
     assert _errors(result.stdout, wrong) == [(line, "assignment") for line in (7, 8, 9, 10)], output
+
+
+def test_a_wrong_use_of_the_amd_api_is_caught(tmp_path):
+    """The same for :mod:`kronbox.amd`: expressions, derivatives, linear maps, the parsers, printers and
+    ``minimize`` have return types a caller's type checker can use."""
+    header = textwrap.dedent("""\
+        import numpy as np
+
+        import kronbox as kb
+        from kronbox import amd
+
+        X = amd.var("X", (3, 3))
+        S = amd.const("S", np.eye(3))
+    """)
+    right = tmp_path / "right_amd.py"
+    right.write_text(header + textwrap.dedent("""\
+        f: amd.Expr = amd.logdet(X) + amd.trace(S @ amd.inv(X)) * 2.0 - 1
+        g: amd.Expr = 2.0 * amd.grad(f, X).T + np.eye(3) - amd.exp(X) ** 2
+        J: amd.Derivative = amd.jacobian(X @ X, "X")
+        H: kb.Operator = amd.hessian(f, X).at({"X": np.eye(3)})
+        L: amd.LinearMap = J.map
+        text: str = amd.to_format(f, "latex") + amd.to_format(L) + amd.map_text(L) + str(f)
+        p: amd.Expr = amd.parse("logdet(X) - trace(S*inv(X))", {"X": (3, 3), "S": (3, 3)})
+        M: amd.LinearMap = amd.parse_map("-(inv(X) ⊗ inv(X)')", {"X": (3, 3)}, in_shape=(3, 3))
+        Xs: np.ndarray = amd.minimize(f, np.eye(3)).X
+        terms: list[amd.Expr] = amd.taylor(f, X, "X0", 2)
+    """), encoding="utf-8")
+    wrong = tmp_path / "wrong_amd.py"
+    wrong.write_text(header + textwrap.dedent("""\
+        f: float = amd.logdet(X)
+        g: np.ndarray = amd.grad(amd.logdet(X), X)
+        H: kb.Operator = amd.hessian(amd.logdet(X), X)
+        s: amd.Expr = amd.to_format(X)
+        p: str = amd.parse("logdet(X)")
+        r: amd.Expr = amd.minimize(amd.logdet(X), np.eye(3))
+        L: amd.Expr = amd.jacobian(X, X).map
+    """), encoding="utf-8")
+    for path in (right, wrong):
+        path.write_text(path.read_text(encoding="utf-8") + f"# run {uuid.uuid4().hex}\n", encoding="utf-8")
+    result = _mypy(str(right), str(wrong))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert _errors(result.stdout, right) == [], output
+    assert _errors(result.stdout, wrong) == [(line, "assignment") for line in range(8, 15)], output
