@@ -6,7 +6,7 @@ entry of every base a factor of the same entry of the result: equal bases are jo
 positive power over those of negative power: ``1./D .* N = N./D``.
 
 One rule of the logistic function goes with it: ``N ∘ exp(v) ./ (exp(v) + c) = N ./ (1 + c exp(−v))``
-(numerator and denominator divided by ``exp(v)``, which is never zero), kept where it is shorter.
+(numerator and denominator divided by ``exp(v)``, which is never zero; so for powers), kept where it is shorter.
 """
 
 from __future__ import annotations
@@ -70,21 +70,21 @@ def written(m: Monomial) -> Expr:
 
 
 def logistic(m: Monomial, canonical: Callable[[Expr], Expr]) -> Monomial | None:
-    """``m`` with ``exp(v) ./ (exp(v) + c)`` (``c`` a number) written ``1 ./ (1 + c exp(−v))``, when
-    ``m`` has them both; ``canonical`` simplifies the new terms."""
+    """``m`` with ``exp(v)^a ./ (exp(v) + c)^b`` (``c`` a number, ``a ≥ b ≥ 1``) written
+    ``exp(v)^(a−b) ./ (1 + c exp(−v))^b``, when ``m`` has them; ``canonical`` simplifies the new terms."""
     for i, (d, k) in enumerate(m):
-        if k != -1 or d.kind != "add":
+        if k >= 0 or d.kind != "add":
             continue
         x, y = d.args
         e, c = (x, y) if is_literal(y) else (y, x)
         if e.kind != "ew" or e.param != "exp" or not is_literal(c):
             continue
-        at = next((j for j, (b, kb) in enumerate(m) if b is e and kb > 0), None)
+        at = next((j for j, (b, kb) in enumerate(m) if b is e and kb >= -k), None)
         if at is None:
             continue
         flipped = canonical(mul(c, elementwise("exp", neg(e.args[0]))))
         out = list(m)
-        out[i] = (canonical(add(literal(1.0), flipped)), -1)
-        out[at] = (e, m[at][1] - 1)
+        out[i] = (canonical(add(literal(1.0), flipped)), k)
+        out[at] = (e, m[at][1] + k)
         return [(b, kb) for b, kb in out if kb != 0]
     return None

@@ -41,6 +41,7 @@ from kronbox.amd.expressions.expr import (
     is_eye,
     is_literal,
     is_zero,
+    known_symmetric,
     literal,
     literal_value,
     logdet,
@@ -162,6 +163,8 @@ class Simplifier:
         return self._function(n, kids)
 
     def _atom(self, e: Expr) -> Lin:
+        if e.shape is not None and e.shape != () and known_symmetric(e, depth=1):  # Sᵀ = S, diag(d)ᵀ = diag(d)
+            self._symmetric[id(e)] = e
         return Lin((Term(1.0, (e,), ()) if e.shape == () else Term(1.0, (), (e,)),), None)
 
     def _times(self, s: Term, t: Term) -> Term:
@@ -417,12 +420,23 @@ class Simplifier:
     def _emit_sum(self, L: Lin, turn: bool = True) -> Expr:
         """The terms of ``L`` with common factors taken out, a positive one first; a matrix sum whose
         terms are transposed written as the transpose of a sum where that is shorter."""
+        L = self._diagonals_joined(L)
         straight = self._factored(list(L.terms), L.zero)
         if not turn or len(L.terms) < 2 or not any(f.kind == "transpose" for t in L.terms for f in t.factors):
             return straight
         flipped = self._transpose(L)
         turned = transpose(self._factored(list(flipped.terms), flipped.zero))
         return turned if self.cost(turned) < self.cost(straight) else straight
+
+    def _diagonals_joined(self, L: Lin) -> Lin:
+        """``c diag(u) + d diag(v) = diag(c u + d v)``: the diagonal matrices among the terms of a sum as one."""
+        diagonal = [t for t in L.terms if len(t.factors) == 1 and t.factors[0].kind == "diagm"]
+        if len(diagonal) < 2:
+            return L
+        inner = self._collect((self._times(t._replace(factors=()), u)
+                               for t in diagonal for u in self.lin(t.factors[0].args[0]).terms), None)
+        joined = self.lin(rebuild(diagonal[0].factors[0], (self._emit(inner),)))
+        return Lin((*(t for t in L.terms if all(t is not d for d in diagonal)), *joined.terms), L.zero)
 
     def _factored(self, terms: list[Term], zero: Expr | None) -> Expr:
         """A sum of terms, the factor that saves the most tokens taken out of the terms it is common
@@ -435,14 +449,17 @@ class Simplifier:
                 parts.extend(self._spell_term(t) for t in rest)
                 break
             side, factor, group = found
-            inner = Lin(tuple(_without_factor(t, side, factor, self._unit_for(factor, side)) for t in group), None)
-            t = self._as_term(inner, scalar=side == "all")
+            inner = [_without_factor(t, side, factor, self._unit_for(factor, side)) for t in group]
+            left, right = ((factor,), ()) if side == "left" else ((), (factor,)) if side == "right" else ((), ())
+            if side != "all":
+                inner, (left, right) = _peeled(inner, left, right)
+            t = self._as_term(Lin(tuple(inner), None), scalar=side == "all")
             if side == "all":
                 t = t._replace(factors=group[0].factors)
             elif side == "scalar":
-                t = t._replace(scalars=tuple(sorted((*t.scalars, factor), key=self._key)))
+                t = t._replace(scalars=tuple(sorted((*t.scalars, factor), key=self._key)), factors=(*left, *t.factors))
             else:
-                t = t._replace(factors=(factor, *t.factors) if side == "left" else (*t.factors, factor))
+                t = t._replace(factors=(*left, *t.factors, *right))
             parts.append(self._spell_term(t))
             rest = [t for t in rest if all(t is not g for g in group)]
         if zero is not None and not any(t.factors for t in terms):
@@ -494,6 +511,19 @@ def _same_terms(L: Lin, M: Lin) -> bool:
     def keys(N: Lin) -> list:
         return sorted((repr(t.coef), tuple(map(id, t.scalars)), tuple(map(id, t.factors))) for t in N.terms)
     return (L.zero is None) == (M.zero is None) and keys(L) == keys(M)
+
+
+def _peeled(terms: list[Term], left: tuple[Expr, ...], right: tuple[Expr, ...]) -> tuple[list[Term], tuple]:
+    """The factors that begin (or end) every one of ``terms`` moved to ``left`` (or ``right``): ``P A Q + P B Q``
+    is ``P (A + B) Q``; each term keeps a factor."""
+    while all(len(t.factors) > 1 for t in terms):
+        if len({id(t.factors[0]) for t in terms}) == 1:
+            left, terms = (*left, terms[0].factors[0]), [t._replace(factors=t.factors[1:]) for t in terms]
+        elif len({id(t.factors[-1]) for t in terms}) == 1:
+            right, terms = (terms[0].factors[-1], *right), [t._replace(factors=t.factors[:-1]) for t in terms]
+        else:
+            break
+    return terms, (left, right)
 
 
 def _without_factor(t: Term, side: str, factor: Expr, unit: Expr | None) -> Term:

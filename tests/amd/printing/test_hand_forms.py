@@ -80,3 +80,14 @@ def test_totals_and_time():
         hand += token_count(by_hand)
     assert printed <= hand
     assert slowest < 0.2
+
+
+def test_the_logistic_hessian_is_one_term():
+    shapes = {"X": (5, 3), "w": (3, 1), "y": (5, 1)}
+    H = amd.hessian(amd.parse("sum(log(exp(-y.*(X*w)) + 1))", shapes=shapes), "w")
+    printed = str(H)
+    assert printed.count("diag(") == 1 and printed.startswith("X'*diag(") and printed.endswith(")*X"), printed
+    rng = np.random.default_rng(1)
+    v = {k: rng.standard_normal(s) for k, s in shapes.items()}
+    again = amd.parse(printed, shapes=shapes, result_shape=(3, 3)).eval(v)
+    assert_close(again, H.at(v).to_dense(), 1e-12, printed)
