@@ -231,6 +231,10 @@ class Derivative:
     def __str__(self) -> str:
         return str(self.map)
 
+    def _repr_latex_(self) -> str:
+        """The derivative's map as LaTeX math, which a notebook typesets."""
+        return self.map._repr_latex_()
+
     def __repr__(self) -> str:
         return f"<Derivative of {self.function} with respect to {self.wrt}: {self.map}>"
 

@@ -181,6 +181,10 @@ class Expr:
         ``e.to_format(simplify=False)`` print the expression as it is built."""
         return services.call("amd.to_format", self)
 
+    def _repr_latex_(self) -> str:
+        """The simplified expression as LaTeX math, which a notebook typesets (``amd.to_format(e, \"latex\")``)."""
+        return f"${services.call('amd.to_format', self, 'latex')}$"
+
     def __repr__(self) -> str:
         return f"<Expr {self} : {shape_text(self.shape)}>"
 

@@ -86,6 +86,10 @@ class LinearMap:
         the map as it is built."""
         return services.call("amd.to_format", self)
 
+    def _repr_latex_(self) -> str:
+        """The simplified map in Kron/Box notation as LaTeX math, which a notebook typesets."""
+        return f"${services.call('amd.to_format', self, 'latex')}$"
+
     def __repr__(self) -> str:
         return f"<LinearMap {self} : {shape_text(self.out_shape)} ← {shape_text(self.in_shape)}>"
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from amd_reference import assert_close, fd_gradient
 from formula_corpus import HAND_FORMS, hand_shapes, hand_values
+from matplotlib.mathtext import MathTextParser
 
 from kronbox import amd
 from kronbox.amd.printing.tokens import token_count
@@ -91,3 +92,17 @@ def test_the_logistic_hessian_is_one_term():
     v = {k: rng.standard_normal(s) for k, s in shapes.items()}
     again = amd.parse(printed, shapes=shapes, result_shape=(3, 3)).eval(v)
     assert_close(again, H.at(v).to_dense(), 1e-12, printed)
+
+
+def test_notebooks_typeset_gradients_and_hessians():
+    """``_repr_latex_`` of every corpus gradient, of a Hessian and of a Jacobian is math that mathtext typesets."""
+    parser = MathTextParser("path")
+    shown = [_gradient(formula, wrt)[1]._repr_latex_() for formula, wrt, _ in HAND_FORMS]
+    X = amd.var("X", (3, 3))
+    H = amd.hessian(amd.trace(amd.parse("S*inv(X)", shapes={"S": (3, 3), "X": (3, 3)})), "X")
+    shown += [H._repr_latex_(), amd.jacobian(amd.inv(X), "X")._repr_latex_()]
+    for latex in shown:
+        assert latex.startswith("$") and latex.endswith("$")
+        parser.parse(latex)  # a ValueError on anything mathtext cannot typeset
+    assert r"\boxtimes" in shown[-2] and r"\otimes" in shown[-1] and r"\operatorname{tr}" in \
+        amd.trace(X)._repr_latex_()
