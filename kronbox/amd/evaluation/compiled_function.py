@@ -1,34 +1,58 @@
-"""``amd.compile(f, g, ...)``: expressions evaluated together as one function of the values, compiled once.
+"""``amd.compile(f, g, H, ...)``: expressions and derivatives at the same values, as one function compiled once.
 
-``fn = amd.compile(f, amd.grad(f, X))`` plans the expressions' DAG once (shared subexpressions,
-the fusions of :mod:`~kronbox.amd.evaluation.plan`) and writes it out as one Python function
-(:mod:`~kronbox.amd.evaluation.compiled`); ``fn(values)`` (or ``fn(X=...)``) returns their values,
-bit for bit those of :func:`kronbox.amd.evaluate`, with ``inv(X)`` and its factorization shared by
-``f`` and its gradient. Symbols declared without a shape get one function per shape of their values.
-Values the compiled function does not take as they are (numbers, vectors, integer arrays, arrays
-of PyTorch, JAX, CuPy or dask) are evaluated by the interpreter, which also reports every error.
+``fn = amd.compile(f, amd.grad(f, X), amd.hessian(f, X))`` plans the expressions' DAG once (shared
+subexpressions, the fusions of :mod:`~kronbox.amd.evaluation.plan`) and writes it out as one Python
+function (:mod:`~kronbox.amd.evaluation.compiled`); ``fn(values)`` (or ``fn(X=...)``) returns their
+values, bit for bit those of :func:`kronbox.amd.evaluate`, with ``inv(X)`` and its factorization
+shared by ``f``, its gradient and the Hessian's factors. A derivative (or a
+:class:`~kronbox.amd.expressions.linear_map.LinearMap`) comes back bound at the values as a scipy
+``LinearOperator``: for a sum of Kron and box terms, the terms applied by their GEMMs
+(:class:`~kronbox.amd.evaluation.compiled_map.BoundTerms`, nothing built but the bound factors),
+else the kronbox operator of :func:`~kronbox.amd.evaluation.lazy_operator.to_operator`.
+
+Symbols declared without a shape get one function per shape of their values (derivatives need
+declared shapes). Values the compiled function does not take as they are (numbers, vectors,
+integer arrays, arrays of PyTorch, JAX, CuPy or dask) are evaluated by the interpreter, which also
+reports every error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+from scipy.sparse.linalg import LinearOperator
 
 from kronbox.amd.evaluation.compiled import CompiledPlan, compile_program
+from kronbox.amd.evaluation.compiled_map import BoundTerms, CompiledMap
 from kronbox.amd.evaluation.evaluate import evaluate_with
+from kronbox.amd.evaluation.lazy_operator import to_operator
 from kronbox.amd.evaluation.plan import bound_values, program, specialize
 from kronbox.amd.expressions.expr import Expr
+from kronbox.amd.expressions.linear_map import LinearMap
+
+
+class HasMap(Protocol):
+    """A derivative (:class:`kronbox.amd.Derivative`): its linear map."""
+
+    @property
+    def map(self) -> LinearMap: ...
 
 
 class CompiledFunction:
-    """The values of ``exprs`` at given values, by a function compiled once per shape of the values."""
+    """The values of expressions and linear maps at given values, by a function compiled once per shape."""
 
-    def __init__(self, exprs: tuple[Expr, ...]):
-        self.exprs = exprs
-        plan = program(exprs)
+    def __init__(self, items: tuple[Expr | LinearMap, ...]):
+        self.items = items
+        self._maps = {i: CompiledMap(L) for i, L in enumerate(items) if isinstance(L, LinearMap)}
+        factors = [f for m in self._maps.values() for f in m.factors]
+        self.exprs = tuple(dict.fromkeys([e for e in items if isinstance(e, Expr)] + factors))
+        plan = program(self.exprs)
         self._unshaped = tuple(n.name for n in plan.symbols if n.shape is None)
+        if self._maps and (self._unshaped or any(L.in_shape is None for L in items if isinstance(L, LinearMap))):
+            raise ValueError("compile: a derivative is compiled for declared shapes; declare the shapes of its "
+                             "symbols (amd.var(name, shape)), or bind it with .at(values)")
         self._plans: dict[tuple[Any, ...], tuple[tuple[Expr, ...], CompiledPlan]] = {}
 
     def _plan(self, values: Mapping[str, Any]) -> tuple[tuple[Expr, ...], CompiledPlan]:
@@ -43,10 +67,24 @@ class CompiledFunction:
         return found
 
     def __call__(self, values: Mapping[str, Any] | None = None, **named: Any) -> list[Any]:
-        """The value of each expression at ``values`` (name → array or number) and ``named``."""
+        """The value of each item at ``values`` (name → array or number) and ``named``: an expression's
+        value, or a map bound at the values as a ``LinearOperator``."""
         values = {**(values or {}), **named}
         exprs, plan = self._plan(values)
-        return evaluate_with(plan, list(exprs), values)
+        evaluated = evaluate_with(plan, list(exprs), values)
+        if not self._maps:
+            return evaluated
+        by_node = dict(zip(map(id, self.exprs), evaluated, strict=True))
+        return [self._bound(i, item, by_node, values) if isinstance(item, LinearMap) else by_node[id(item)]
+                for i, item in enumerate(self.items)]
+
+    def _bound(self, i: int, L: LinearMap, by_node: dict[int, Any], values: dict[str, Any]) -> LinearOperator:
+        compiled = self._maps[i]
+        terms = compiled.bind([by_node[id(f)] for f in compiled.factors])
+        if terms is None:
+            return to_operator(L, values)
+        assert L.in_shape is not None and L.out_shape is not None  # checked at construction
+        return BoundTerms(terms, L.in_shape, L.out_shape)
 
     def source(self, values: Mapping[str, Any] | None = None, **named: Any) -> str:
         """The Python source of the compiled function (for the shapes of ``values`` when some symbol
@@ -55,25 +93,29 @@ class CompiledFunction:
         return compile_program(program(exprs)).source  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
-        return f"<compiled {', '.join(map(str, self.exprs))}>"
+        return f"<compiled {', '.join(map(str, self.items))}>"
 
 
-def compile(*exprs: Expr) -> CompiledFunction:
-    """``exprs`` as one compiled function of their symbols' values: ``compile(f, g)(values) = [f, g]``
-    at ``values``, evaluated together (shared work once) by a straight-line function written once.
+def compile(*items: Expr | LinearMap | HasMap) -> CompiledFunction:
+    """Expressions and derivatives as one compiled function of their symbols' values:
+    ``compile(f, g, H)(values) = [f, g, H]`` at ``values``, evaluated together (shared work once) by a
+    straight-line function written once; a derivative comes back as a ``LinearOperator`` bound there.
 
         >>> from kronbox import amd
         >>> import numpy as np
         >>> X = amd.var("X", (2, 2))
         >>> f = amd.logdet(X)
-        >>> value_and_grad = amd.compile(f, amd.grad(f, X))
-        >>> value, G = value_and_grad(X=np.diag([1.0, 4.0]))
-        >>> float(value), G.diagonal().tolist()
-        (1.3862943611198906, [1.0, 0.25])
+        >>> fn = amd.compile(f, amd.grad(f, X), amd.hessian(f, X))
+        >>> value, G, H = fn(X=np.diag([1.0, 4.0]))
+        >>> float(value), G.diagonal().tolist(), (H @ np.eye(4)[0])[0]
+        (1.3862943611198906, [1.0, 0.25], np.float64(-1.0))
     """
-    for e in exprs:
-        if not isinstance(e, Expr):
-            raise TypeError(f"compile takes amd expressions, got {type(e).__name__}")
-    if not exprs:
+    if not items:
         raise ValueError("compile needs at least one expression")
-    return CompiledFunction(tuple(exprs))
+    found: list[Expr | LinearMap] = []
+    for item in items:
+        item = item if isinstance(item, Expr | LinearMap) else getattr(item, "map", item)
+        if not isinstance(item, Expr | LinearMap):
+            raise TypeError(f"compile takes amd expressions and derivatives, got {type(item).__name__}")
+        found.append(item)
+    return CompiledFunction(tuple(found))

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from scipy.sparse.linalg import LinearOperator
 
 from kronbox.amd.evaluation.compiled import CompiledPlan
 from kronbox.amd.evaluation.plan import program
@@ -115,3 +116,26 @@ def thin_path(terms: list[Term], in_shape: tuple[int, int]) -> Callable[[np.ndar
         path = _VectorPath(A, B, in_shape, transposed=box)
         paths.append(path if c == 1.0 else _ScaledPath(c, path))
     return paths[0] if len(paths) == 1 else _SumPath(tuple(paths))
+
+
+class BoundTerms(LinearOperator):
+    """Bound Kron and box terms as a scipy :class:`~scipy.sparse.linalg.LinearOperator` on ``vec`` of
+    ``in_shape`` matrices (row-major): products by the terms' GEMMs (:func:`thin_path`), the adjoint
+    by the adjoint terms, ``(A ⊗ B)ᴴ = Aᴴ ⊗ Bᴴ`` and ``(A ⊠ B)ᴴ = Bᴴ ⊠ Aᴴ``."""
+
+    def __init__(self, terms: list[Term], in_shape: tuple[int, int], out_shape: tuple[int, int]):
+        self.terms, self.in_shape, self.out_shape = terms, in_shape, out_shape
+        self._path = thin_path(terms, in_shape)
+        dtype = np.result_type(terms[0][2], terms[0][3], *(c for c, *_ in terms))
+        super().__init__(dtype, (out_shape[0] * out_shape[1], in_shape[0] * in_shape[1]))
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._path(np.ravel(x))
+
+    def _matmat(self, X: np.ndarray) -> np.ndarray:
+        return np.stack([self._path(np.ascontiguousarray(column)) for column in X.T], axis=1)
+
+    def _adjoint(self) -> BoundTerms:
+        adjoint = [(np.conj(c).item() if isinstance(c, complex) else c, box,
+                    *((B.conj().T, A.conj().T) if box else (A.conj().T, B.conj().T))) for c, box, A, B in self.terms]
+        return BoundTerms(adjoint, self.out_shape, self.in_shape)

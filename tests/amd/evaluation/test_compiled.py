@@ -110,5 +110,5 @@ def test_amd_compile_gives_the_values_of_evaluate_and_a_function_per_shape():
     assert "def _compiled(_arrays, a_X):" in fn.source(X=np.eye(3))
     with pytest.raises(ValueError, match="no value given for the variable 'X'"):
         fn()
-    with pytest.raises(TypeError, match="compile takes amd expressions"):
+    with pytest.raises(TypeError, match="compile takes amd expressions and derivatives"):
         amd.compile(f, "g")

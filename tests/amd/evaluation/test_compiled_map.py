@@ -65,3 +65,29 @@ def test_the_objective_applies_the_hessian_as_its_operator_does(symmetric):
         P = rng.standard_normal((N, N))
         np.testing.assert_allclose(objective.hessp(x, sym(P).ravel()).reshape(N, N),
                                    sym((objective.operator(x) @ sym(P).ravel()).reshape(N, N)), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_amd_compile_binds_value_gradient_and_hessian_at_once(name):
+    f = FUNCTIONS[name]
+    fn = amd.compile(f, amd.grad(f, X), amd.hessian(f, X))
+    values = _values(4)
+    value, G, H = fn(values)
+    reference = amd.hessian(f, X).at(values)
+    assert value == f.eval(values) and np.array_equal(G, amd.grad(f, X).eval(values))
+    V = np.random.default_rng(5).standard_normal((N * N, 3))
+    np.testing.assert_allclose(H @ V[:, 0], reference @ V[:, 0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(H @ V, reference @ V, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(H.H @ V[:, 1], reference.H @ V[:, 1], rtol=1e-12, atol=1e-12)
+    if "inv" in str(f):
+        assert fn.source(values).count("_Factorization(") == 1  # f, ∇f and H share inv(X)'s factorization
+
+
+def test_amd_compile_binds_other_maps_as_their_kronbox_operators():
+    f = amd.trace(S @ amd.inv(X)) * amd.logdet(X)  # outer products in its Hessian
+    values = _values(6)
+    _, H = amd.compile(f, amd.hessian(f, X))(values)
+    v = np.random.default_rng(7).standard_normal(N * N)
+    np.testing.assert_allclose(H @ v, amd.hessian(f, X).at(values) @ v, rtol=1e-12)
+    with pytest.raises(ValueError, match="declare the shapes"):
+        amd.compile(amd.hessian(amd.logdet(amd.var("Y")), "Y"))
