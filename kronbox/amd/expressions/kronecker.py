@@ -54,12 +54,15 @@ def factor_index(e: Expr) -> int:
     k = e.param
     if e.kind != "kronfactor" or k not in (1, 2):
         raise TypeError(f"a {e.kind} node with parameter {k!r} where kronfactor's 1 or 2 was expected")
-    return int(k)  # type: ignore[call-overload]
+    return int(k)
 
 
 def build_slot(kind: str, param, args: tuple[Expr, ...]) -> Expr:
     """The node ``kind(*args)`` (``kronfactor``'s ``k`` in ``param``)."""
-    return kron(*args) if kind == "kron" else kronfactor(*args, param)
+    if kind == "kron":
+        return kron(*args)
+    g, m = args
+    return kronfactor(g, m, param)
 
 
 def slot_adjoint(kind: str, param, slot: int, others: tuple[Expr, ...]) -> tuple[str, object, int, tuple[Expr, ...]]:
@@ -89,7 +92,10 @@ def kronfactor_value(xp, G, M, k: int):
 
 def slot_value(xp, kind: str, param, args: tuple):
     """The value of ``kind(*args)`` from arrays."""
-    return kron_value(xp, *args) if kind == "kron" else kronfactor_value(xp, *args, param)
+    if kind == "kron":
+        return kron_value(xp, *args)
+    G, M = args
+    return kronfactor_value(xp, G, M, param)
 
 
 BUILDERS["kron"] = kron
