@@ -47,10 +47,12 @@ _ELEMENTWISE = {"exp": "np.exp({})", "log": "np.log({})", "sqrt": "np.sqrt({})",
                 "arccos": "np.arccos({})", "arctan": "np.arctan({})", "abs": "np.abs({})",
                 "sign": "np.sign({})", "relu": "np.maximum({}, 0)", "step": "(np.real({}) > 0) * 1.0"}
 _OPERATORS = {"matmul": " @ ", "mul": " * ", "div": " / "}
-_RESERVED = ("np", "scipy", "_logdet", "_real", "_frechet", "_kronfactor")  # names the generated source defines
+_RESERVED = ("np", "scipy", "_logdet", "_real", "_frechet", "_kronfactor", "_trilhalf")  # the source's own names
 _MAX_NESTING = 50  # a deeper subexpression gets a temporary of its own
 
-_LOGDET = '''
+# The helper functions the generated source defines, each only where the body calls it.
+_HELPERS = {
+    "_logdet": '''
 def _logdet(A):
     """log det A; an error where det A <= 0 (its real logarithm does not exist)."""
     sign, logabs = np.linalg.slogdet(A)
@@ -59,15 +61,13 @@ def _logdet(A):
     if sign <= 0:
         raise ValueError("logdet: the determinant is not positive")
     return logabs
-'''
-
-
-_SPECTRAL = '''
+''',
+    "_real": '''
 def _real(f):
     """f with the imaginary rounding dropped from a real argument's result."""
     return lambda A, *p: np.real(f(A, *p)) if np.isrealobj(A) else f(A, *p)
-
-
+''',
+    "_frechet": '''
 def _frechet(f, X, *E):
     """The k-th Frechet derivative of the matrix function f at X in the directions E: the top right
     block of f of the block upper triangular matrix [[X_{j-1}, I (x) E_j], [0, X_{j-1}]], X_0 = X."""
@@ -76,20 +76,21 @@ def _frechet(f, X, *E):
         m = len(B)
         B = np.block([[B, np.kron(np.eye(m // n), Ej)], [np.zeros_like(B), B]])
     return f(B)[:n, -n:]
-
-
+''',
+    "_kronfactor": '''
 def _kronfactor(G, M, k):
     """k = 1: sum_kl G[(i k), (j l)] M[k, l]; k = 2: sum_ij G[(i k), (j l)] M[i, j]."""
     (p, q), (r, s) = G.shape, M.shape
     if k == 1:
         return np.einsum("iajb,ab->ij", G.reshape(p // r, r, q // s, s), M)
     return np.einsum("iajb,ij->ab", G.reshape(r, p // r, s, q // s), M)
-
-
+''',
+    "_trilhalf": '''
 def _trilhalf(A):
     """Ones below the diagonal, 1/2 on it (the mask of the Cholesky derivative)."""
     return np.tril(np.ones(np.shape(A)), -1) + 0.5 * np.eye(len(A))
-'''
+''',
+}
 
 
 def _number(x: float | complex) -> str:
@@ -143,6 +144,8 @@ def _python(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         f, power = _MATRIX_FUNCTIONS[fn[0]], [_number(fn[1])] if fn[0] == "pow" else []
         if k == "matfun":
             return f"{f}({', '.join([a[0][0], *power])})", _ATOM
+        if fn[0] == "expm" and len(a) == 2:  # scipy's own first derivative of expm
+            return f"scipy.linalg.expm_frechet({a[0][0]}, {a[1][0]}, compute_expm=False)", _ATOM
         f = f if not power else f"lambda A: {f}(A, {power[0]})"
         return f"_frechet({f}, {', '.join(t for t, _ in a)})", _ATOM
     return _CALLS[k].format(a[0][0]), _ATOM
@@ -171,6 +174,6 @@ def to_numpy(e: Expr, name: str = "f") -> str:
     kinds = {n.kind for n in order}
     header = ["import numpy as np"] + (["import scipy.linalg"] if kinds & {"sqrtm", "sylvester", "matfun", "frechet"}
                                        else []) + (["import scipy.special"] if kinds & {"logsumexp", "softmax"} else [])
-    helpers = ([_LOGDET] if "logdet" in kinds else []) + \
-        ([_SPECTRAL] if kinds & {"matfun", "frechet", "trilhalf_like", "kronfactor"} else [])
+    called = "\n".join(body)
+    helpers = [source for helper, source in _HELPERS.items() if f"{helper}(" in called]
     return "\n".join([*header, *helpers, "", f"def {name}({', '.join(symbols)}):", *body]) + "\n"
