@@ -70,7 +70,7 @@ def require_symmetric(A, who: str, what: str) -> None:
         asymmetry = float(xp.max(xp.abs(A - A.T)))
         if asymmetry > _tolerance(xp, A):
             raise ValueError(f"{who}: needs a symmetric matrix, but {what} is not symmetric "
-                             f"(max |X - X'| = {asymmetry:.2e})")
+                             f"(its largest |a_ij - a_ji| is {asymmetry:.2e})")
 
 
 def _eigh(xp, A):
