@@ -23,6 +23,7 @@ An error in a compiled function is raised again by the interpreter, which names 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -276,7 +277,15 @@ class _Writer:
         return "\n".join([*head, *self.lines, f"    return [{', '.join(results)}]"]) + "\n"
 
 
-def compile_program(plan: Program) -> Callable[..., list]:
+class CompiledRun(Protocol):
+    """The compiled function of a plan, ``run(arrays, *symbol values)``, with its ``source``."""
+
+    source: str
+
+    def __call__(self, arrays: Mapping[str, object], /, *values: Any) -> list[Any]: ...
+
+
+def compile_program(plan: Program) -> CompiledRun:
     """``run(arrays, *symbol values)``: the values of ``plan.exprs``, in one compiled function.
 
     ``arrays`` maps every symbol's name to its value (read by kernels called from the table); the
@@ -289,9 +298,9 @@ def compile_program(plan: Program) -> Callable[..., list]:
         **writer.constants,
     }
     exec(compile(source, "<kronbox compiled plan>", "exec"), namespace)
-    run = namespace["_compiled"]
-    run.source = source  # type: ignore[attr-defined]  # shown by amd.compile(...).source
-    return run  # type: ignore[return-value]
+    run: Any = namespace["_compiled"]  # defined by exec: no static type
+    run.source = source  # shown by amd.compile(...).source
+    return run
 
 
 # The dtypes a value passes through unchanged (numpy.linalg's); anything else is bound by the interpreter.

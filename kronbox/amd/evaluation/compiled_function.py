@@ -90,7 +90,7 @@ class CompiledFunction:
         """The Python source of the compiled function (for the shapes of ``values`` when some symbol
         has none): one line per step, node values in locals ``t1``, ``t2``, ..."""
         exprs, _ = self._plan({**(values or {}), **named})
-        return compile_program(program(exprs)).source  # type: ignore[attr-defined]
+        return compile_program(program(exprs)).source
 
     def __repr__(self) -> str:
         return f"<compiled {', '.join(map(str, self.items))}>"
