@@ -73,6 +73,8 @@ class _Writer:
         self.factored: dict[int, str] = {}
         self.needs_flag = self._flags_read()
         self.context = False
+        self.twins = self._twin_products()
+        self.shared = set(self.twins) | {id(n) for n in self.twins.values()}  # never scratch: one may be the other
 
     # -- what later steps read ----------------------------------------------------------------------
     def _flags_read(self) -> set[int]:
@@ -87,6 +89,25 @@ class _Writer:
             elif n.kind in _ELEMENTWISE and id(n) in needed:
                 needed.update(id(a) for a in self._operands(n))
         return needed
+
+    def _twin_products(self) -> dict[int, Expr]:
+        """Products that may be one product at run time: ``Aᵀ B`` and ``A Bᵀ`` of the same ``A`` and ``B``
+        are ``A B`` itself when their transposes are the values (symmetric ones). A later twin takes the
+        earlier one's value (a copy, if it is a result) when its operands are the same arrays (``P P`` for
+        ``inv(X)ᵀ inv(X)`` and ``inv(X) inv(X)ᵀ`` of a positive definite ``X``); neither is written into."""
+        def base(e: Expr) -> Expr:
+            return e.args[0] if e.kind == "transpose" else e
+
+        first: dict[tuple[int, int], Expr] = {}
+        twins: dict[int, Expr] = {}
+        for n in self.plan.order:
+            if n.kind == "matmul" and id(n) not in self.plan.fused:
+                key = (id(base(n.args[0])), id(base(n.args[1])))
+                if key in first:
+                    twins[id(n)] = first[key]
+                else:
+                    first[key] = n
+        return twins
 
     def _operands(self, n: Expr) -> tuple[Expr, ...]:
         """The nodes ``n`` reads: a fused child's arguments in place of the child."""
@@ -116,7 +137,7 @@ class _Writer:
         """The operand ``n`` may write into (the interpreter's ``Context.scratch`` decided once), or ``None``."""
         for c in candidates:
             if (c.kind in _FRESH and self.plan.uses[id(c)] == 1 and id(c) not in self.roots
-                    and c.shape == n.shape and n.shape not in ((), None)):
+                    and c.shape == n.shape and n.shape not in ((), None) and id(c) not in self.shared):
                 return self.name(c)
         return "None"
 
@@ -184,7 +205,14 @@ class _Writer:
         self._elementwise_flag(n, (a,))
 
     def _matmul(self, n: Expr, t: str) -> None:
-        self.emit(f"{t} = {self.name(n.args[0])} @ {self.name(n.args[1])}")
+        a, b = self.name(n.args[0]), self.name(n.args[1])
+        twin = self.twins.get(id(n))
+        if twin is None:
+            self.emit(f"{t} = {a} @ {b}")
+            return
+        c, d = self.name(twin.args[0]), self.name(twin.args[1])
+        same = f"{self.name(twin)}.copy()" if id(n) in self.roots else self.name(twin)  # results never alias
+        self.emit(f"{t} = {same} if {a} is {c} and {b} is {d} else {a} @ {b}")
 
     def _transpose(self, n: Expr, t: str) -> None:
         """``Aᵀ``: ``A`` itself when known symmetric (a symbol's value is tested where first transposed)."""

@@ -112,3 +112,14 @@ def test_amd_compile_gives_the_values_of_evaluate_and_a_function_per_shape():
         fn()
     with pytest.raises(TypeError, match="compile takes amd expressions and derivatives"):
         amd.compile(f, "g")
+
+
+def test_a_product_and_its_twin_of_transposed_symmetric_operands_are_one_product_and_never_alias():
+    X = amd.var("X", (3, 3))
+    P = amd.inv(X)
+    exprs = [P.T @ P, P @ P.T, (P.T @ P) * 2.0 + P @ P.T]
+    for X0 in (spd(np.random.default_rng(0), 3), np.triu(spd(np.random.default_rng(1), 3))):  # symmetric or not
+        _assert_identical(exprs, {"X": X0})
+        first, second, _ = _compiled_values(exprs, {"X": X0})
+        assert not np.shares_memory(first, second)
+    assert "t3.copy() if t1 is t2" in compile_program(program(tuple(exprs))).source  # the twin is recognized
