@@ -40,8 +40,11 @@ _CONE_FUNCTIONS = frozenset({"logdet", "inv", "sqrtm"})
 
 
 def sym(M: np.ndarray) -> np.ndarray:
-    """``(M + Mᵀ)/2``: the orthogonal projection onto the symmetric matrices (exactly symmetric)."""
-    return (M + M.T) / 2
+    """``(M + Mᵀ)/2``: the orthogonal projection onto the symmetric matrices (exactly symmetric; halved
+    in place, the same numbers as dividing)."""
+    S = M + M.T
+    S *= 0.5
+    return S
 
 
 def needs_positive_definite(f: Expr, x: Expr) -> bool:
