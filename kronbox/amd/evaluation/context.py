@@ -46,6 +46,7 @@ class Context:
         self.values: dict[int, Any] = {}
         self.factorizations: dict[int, MatrixFactorization] = {}
         self.symmetric: set[int] = set()
+        self.decompositions: dict[int, tuple[object, object]] = {}  # eigh of a matrix (id) by the spectral kernels
         self.dtype = self.precision(arrays)
 
     def precision(self, arrays: dict[str, Any]) -> Any:

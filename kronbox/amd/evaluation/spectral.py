@@ -73,9 +73,17 @@ def require_symmetric(A, who: str, what: str) -> None:
                              f"(its largest |a_ij - a_ji| is {asymmetry:.2e})")
 
 
-def _eigh(xp, A):
-    w, Q = xp.linalg.eigh(A)
-    return w, Q
+def _eigh(xp, ctx, A):
+    """``(λ, Q)`` of the symmetric part of ``A``, computed once per matrix in an evaluation: ``eigvalsh``,
+    ``eigvecs``, a matrix function and its derivative at the same ``X`` (or at ``Xᵀ``, the same array once
+    ``X`` is known symmetric) share it."""
+    kept = getattr(ctx, "decompositions", None)
+    if kept is not None and id(A) in kept and kept[id(A)][0] is A:
+        return kept[id(A)][1]
+    result = xp.linalg.eigh((A + A.T) / 2)
+    if kept is not None:
+        kept[id(A)] = (A, result)  # A held, so that its id is not reused while the evaluation lasts
+    return result
 
 
 # ---------------------------------------------------------------------------------- scalar functions
@@ -147,7 +155,7 @@ def _general_function(xp, ctx, param: tuple, A, what: object):
 def matrix_function(xp, ctx, param: tuple, A, what: object):
     """``f(A)``: by ``eigh`` when ``A`` is real symmetric, else by the general routines."""
     if symmetric_to_rounding(xp, A):
-        w, Q = _eigh(xp, (A + A.T) / 2)
+        w, Q = _eigh(xp, ctx, A)
         check_spectrum(param, w, what, xp)
         return (Q * _scalar(xp, param, w)) @ Q.T
     return _general_function(xp, ctx, param, A, what)
@@ -157,7 +165,7 @@ def frechet_derivative(xp, ctx, param: tuple, X, directions: list, what: object)
     """``L_f^{(k)}(X)[E₁, …, E_k]``: Daleckii–Krein for ``k = 1`` and a symmetric ``X``, ``expm_frechet`` for
     ``expm``, the block triangular matrix otherwise."""
     if len(directions) == 1 and symmetric_to_rounding(xp, X):
-        w, Q = _eigh(xp, (X + X.T) / 2)
+        w, Q = _eigh(xp, ctx, X)
         check_spectrum(param, w, what, xp)
         return Q @ (divided_differences(xp, param, w) * (Q.T @ directions[0] @ Q)) @ Q.T
     if len(directions) == 1 and xp is np and param[0] == "expm":
@@ -203,8 +211,9 @@ def _frechet(n: Expr, ctx):
 
 def _eigen(n: Expr, ctx, who: str):
     xp = _xp(ctx)
-    A = symmetric_part(xp, _value(n, ctx), who, f"the value of {n.args[0]}")
-    return _eigh(xp, A)
+    A = _value(n, ctx)
+    symmetric_part(xp, A, who, f"the value of {n.args[0]}")  # the check
+    return _eigh(xp, ctx, A)
 
 
 def _eigvalsh(n: Expr, ctx):
