@@ -126,8 +126,9 @@ class BoundTerms(LinearOperator):
     def __init__(self, terms: list[Term], in_shape: tuple[int, int], out_shape: tuple[int, int]):
         self.terms, self.in_shape, self.out_shape = terms, in_shape, out_shape
         self._path = thin_path(terms, in_shape)
-        dtype = np.result_type(terms[0][2], terms[0][3], *(c for c, *_ in terms))
-        super().__init__(dtype, (out_shape[0] * out_shape[1], in_shape[0] * in_shape[1]))
+        # LinearOperator's attributes set as its __init__ sets them, without re-validating the map's own shapes
+        self.dtype = np.result_type(terms[0][2], terms[0][3], *(c for c, *_ in terms))
+        self.shape = (out_shape[0] * out_shape[1], in_shape[0] * in_shape[1])
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         return self._path(np.ravel(x))
