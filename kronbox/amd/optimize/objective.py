@@ -33,6 +33,7 @@ from kronbox.amd.evaluation import bound_values, evaluate, specialize
 from kronbox.amd.evaluation.compiled_map import CompiledMap, Term, thin_path
 from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, shape_text
 from kronbox.amd.optimize.projected import fewer_terms, symmetric_terms
+from kronbox.linalg import lapack
 from kronbox.operators.symmetric_part import _SymmetricPath
 
 # Functions of a symmetric matrix variable that are taken on the positive definite cone.
@@ -122,11 +123,7 @@ class VecObjective:
         """Whether ``X`` is in the domain (positive definite, when the domain is the cone)."""
         if not self.positive_definite:
             return True
-        try:
-            np.linalg.cholesky(X)
-        except np.linalg.LinAlgError:
-            return False
-        return True
+        return bool(np.isfinite(X).all()) and lapack.cholesky_in_place(np.array(X, order="C", copy=True))
 
     def _bind(self, X: np.ndarray) -> dict:
         return {**self.values, self.name: X}
@@ -191,19 +188,18 @@ class VecObjective:
         terms (:mod:`kronbox.amd.optimize.projected`)."""
         if self._product is None or not np.array_equal(self._product[0], x):
             self.nhess += 1
-            X = self.matrix(x)
             terms = next((t for kept, *_, t in self._recent if t is not None and np.array_equal(kept, x)), None)
             if terms is None:
-                terms = _compiled_hessian(self.f, self.x).terms_at(self._bind(X))
+                terms = _compiled_hessian(self.f, self.x).terms_at(self._bind(self.matrix(x)))
                 # from now on the factors are evaluated with f and ∇f, in their plan (when the map has the form)
                 self._with_hessian = terms is not None
             if terms is None:
                 H = self.operator(x)
                 apply = (fewer_terms(H) if self.symmetric else H).__matmul__
             elif self.symmetric:
-                apply = _SymmetricPath(X.shape[0], thin_path(symmetric_terms(terms), X.shape))
+                apply = _SymmetricPath(self.shape[0], thin_path(symmetric_terms(terms), self.shape))
             else:
-                apply = thin_path(terms, X.shape)
+                apply = thin_path(terms, self.shape)
             self._product = (np.array(x, copy=True), apply)
         return self._product[1]
 
