@@ -24,6 +24,7 @@ import operator
 import numpy as np
 import scipy.linalg
 
+from kronbox.amd.evaluation.context import _ValueOf
 from kronbox.amd.expressions.expr import Expr, matrix_function_of
 from kronbox.backend import BackendError, is_foreign, of_foreign, unsupported
 
@@ -54,7 +55,7 @@ def symmetric_to_rounding(xp, A) -> bool:
     return _is_real(xp, A) and float(xp.max(xp.abs(A - A.T))) <= _tolerance(xp, A)
 
 
-def symmetric_part(xp, A, who: str, what: str):
+def symmetric_part(xp, A, who: str, what: object):
     """``(A + Aᵀ)/2`` of a real matrix symmetric to rounding; anything else is an error."""
     if not _is_real(xp, A):
         raise ValueError(f"{who}: needs a real symmetric matrix, {what} is complex")
@@ -62,7 +63,7 @@ def symmetric_part(xp, A, who: str, what: str):
     return (A + A.T) / 2
 
 
-def require_symmetric(A, who: str, what: str) -> None:
+def require_symmetric(A, who: str, what: object) -> None:
     """An error unless the matrix ``A`` (of any library) is symmetric to rounding, ``A = Aᵀ`` (a complex one
     too, not conjugated: the complex step of a real symmetric matrix)."""
     if A.ndim == 2 and A.shape[0] > 0:
@@ -200,19 +201,19 @@ def _placed(xp, M, E, i: int, j: int):
 
 # ---------------------------------------------------------------------------------- kernels
 def _matfun(n: Expr, ctx):
-    return matrix_function(_xp(ctx), ctx, matrix_function_of(n), _value(n, ctx), f"the value of {n.args[0]}")
+    return matrix_function(_xp(ctx), ctx, matrix_function_of(n), _value(n, ctx), _ValueOf(n.args[0]))
 
 
 def _frechet(n: Expr, ctx):
     X = _value(n, ctx)
     directions = [ctx.values[id(E)] for E in n.args[1:]]
-    return frechet_derivative(_xp(ctx), ctx, matrix_function_of(n), X, directions, f"the value of {n.args[0]}")
+    return frechet_derivative(_xp(ctx), ctx, matrix_function_of(n), X, directions, _ValueOf(n.args[0]))
 
 
 def _eigen(n: Expr, ctx, who: str):
     xp = _xp(ctx)
     A = _value(n, ctx)
-    symmetric_part(xp, A, who, f"the value of {n.args[0]}")  # the check
+    symmetric_part(xp, A, who, _ValueOf(n.args[0]))  # the check
     return _eigh(xp, ctx, A)
 
 
@@ -235,7 +236,7 @@ def _eigvecs(n: Expr, ctx):
 
 def _cholesky(n: Expr, ctx):
     xp = _xp(ctx)
-    what = f"the value of {n.args[0]}"
+    what = _ValueOf(n.args[0])
     A = symmetric_part(xp, _value(n, ctx), "chol", what)
     try:
         L = np.linalg.cholesky(A) if xp is np else xp.linalg.cholesky(A)
