@@ -122,8 +122,10 @@ def latex_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
         return f"{_MATRIX_FUNCTIONS[f[0]]}({a[0][0]})", ATOM
     if k == "frechet":
         return frechet_latex(matrix_function_of(e), [t for t, _ in a]), ATOM
-    if k in ("kron", "kronfactor"):
+    if k == "kron":
         return slot_latex((k, e.param), [wrap(x, PRODUCT + 1) for x in a]), PRODUCT
+    if k == "kronfactor":
+        return slot_latex((k, e.param), [t for t, _ in a]), ATOM
     if k == "solve":  # A^{-1} B, computed without the inverse
         return f"{wrap(a[0], ATOM)}{_INVERSE} {wrap(a[1], PRODUCT + 1)}", PRODUCT
     return f"{_CALLS[k]}({a[0][0]})", ATOM
