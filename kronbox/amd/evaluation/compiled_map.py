@@ -110,10 +110,14 @@ def _number(v: Any) -> complex | float | None:
     return a.reshape(()).item() if a.size == 1 and a.dtype.kind in "fc" else None
 
 def thin_path(terms: list[Term], in_shape: tuple[int, int]) -> Callable[[np.ndarray], np.ndarray]:
-    """``x ↦ Σₖ cₖ (Aₖ ∘ Bₖ) x`` for bound terms on ``vec`` of ``in_shape`` matrices (row-major)."""
+    """``x ↦ Σₖ cₖ (Aₖ ∘ Bₖ) x`` for bound terms on ``vec`` of ``in_shape`` matrices (row-major).
+
+    Each ``B`` is copied to Fortran order once, so that ``Bᵀ`` is C-ordered: OpenBLAS multiplies by a
+    transposed right operand slowly (at n = 64, 16 µs against 10 µs a GEMM), and a bound map is applied
+    many times (the copy costs 1 µs there)."""
     paths: list[Callable[[np.ndarray], np.ndarray]] = []
     for c, box, A, B in terms:
-        path = _VectorPath(A, B, in_shape, transposed=box)
+        path = _VectorPath(A, np.asfortranarray(B), in_shape, transposed=box)
         paths.append(path if c == 1.0 else _ScaledPath(c, path))
     return paths[0] if len(paths) == 1 else _SumPath(tuple(paths))
 
