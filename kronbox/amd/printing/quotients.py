@@ -29,6 +29,11 @@ from kronbox.amd.expressions.expr import (
 Monomial = list[tuple[Expr, int]]
 
 
+def _number(e: Expr) -> bool:
+    """A number, or a matrix of all ones (``vector(1)``, ``ones(size(X))``)."""
+    return is_literal(e) or e.kind in ("ones", "ones_like")
+
+
 def _integer(p: object) -> bool:
     return isinstance(p, float) and p == int(p)
 
@@ -70,15 +75,16 @@ def written(m: Monomial) -> Expr:
 
 
 def logistic(m: Monomial, canonical: Callable[[Expr], Expr]) -> Monomial | None:
-    """``m`` with ``exp(v)^a ./ (exp(v) + c)^b`` (``c`` a number, ``a ≥ b ≥ 1``) written
+    """``m`` with ``exp(v)^a ./ (exp(v) + c)^b`` (``c`` a number or all ones, ``a ≥ b ≥ 1``) written
     ``exp(v)^(a−b) ./ (1 + c exp(−v))^b``, when ``m`` has them; ``canonical`` simplifies the new terms."""
     for i, (d, k) in enumerate(m):
         if k >= 0 or d.kind != "add":
             continue
         x, y = d.args
-        e, c = (x, y) if is_literal(y) else (y, x)
-        if e.kind != "ew" or e.param != "exp" or not is_literal(c):
+        e, c = (x, y) if _number(y) else (y, x)
+        if e.kind != "ew" or e.param != "exp" or not _number(c):
             continue
+        c = c if is_literal(c) else literal(1.0)  # all ones beside exp(v), which has their shape: 1
         at = next((j for j, (b, kb) in enumerate(m) if b is e and kb >= -k), None)
         if at is None:
             continue
