@@ -360,7 +360,7 @@ def run(settings: Settings) -> Iterator[Table]:
     settings = replace(settings, rounds=3 * settings.rounds, sample_time=settings.sample_time / 4)
     with blas.threads(1):
         yield _targets_table(settings)
-        yield from _minimize_table(settings)
-        yield _large_table(settings)
         yield _plans_table(settings)
         yield from _numba_tables(settings)
+        yield from _minimize_table(settings)
+        yield _large_table(settings)
