@@ -33,6 +33,7 @@ from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS, _symmetric_value
 from kronbox.amd.evaluation.plan import Program
 from kronbox.amd.evaluation.spectral import symmetric_to_rounding
 from kronbox.amd.expressions.expr import SYMBOL_KINDS, Expr, is_symmetric_variable
+from kronbox.backend import is_foreign
 
 _OPERATORS = {"np.add": "+", "np.subtract": "-", "np.multiply": "*", "np.divide": "/"}
 _FACTORED = frozenset({"inv", "det", "logdet"})  # kinds that read the factorization of their argument
@@ -365,4 +366,6 @@ class CompiledPlan:
                     (name in self.symmetric and not symmetric_to_rounding(np, v)):
                 return None
             arrays[name] = v
+        if not self.symbols and any(type(v) is not np.ndarray and is_foreign(v) for v in values.values()):
+            return None  # no symbol decides the library: the values given do (the interpreter's rule)
         return run(arrays, *arrays.values())
