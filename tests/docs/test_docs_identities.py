@@ -690,5 +690,6 @@ def test_kronfactor_is_the_transpose_of_kron(rng):
 
     close(np.sum(G * kron(U1, B)), np.sum(factor1(G4, B) * U1))
     close(np.sum(G * kron(A, U2)), np.sum(factor2(G4, A) * U2))
-    close(np.sum(W1 * factor1(kron(U1, B).reshape(m1, m2, n1, n2), B)), np.sum(kron(W1, B) * kron(U1, B)))
-    close(np.sum(W1 * factor1(G4, U2)), np.sum(factor2(G4, W1) * U2))
+    close(np.sum(W1 * factor1(G4, B)), np.sum(kron(W1, B) * G))  # ⟨W, kronfactor(U, M, 1)⟩ = ⟨W ⊗ M, U⟩
+    close(np.sum(W2 * factor2(G4, A)), np.sum(kron(A, W2) * G))
+    close(np.sum(W1 * factor1(G4, U2)), np.sum(factor2(G4, W1) * U2))  # ⟨W, kronfactor(G, V, 1)⟩ = ⟨kronfactor(G, W, 2), V⟩

@@ -16,8 +16,8 @@ from amd_reference import assert_close, fd_gradient, near_identity, spd
 from process_memory import peak_during
 
 from kronbox import amd
-from kronbox.backend import BackendError
 from kronbox.amd.expressions.spectral import frechet
+from kronbox.backend import BackendError
 
 N = 4
 X = amd.var("X", (N, N))
