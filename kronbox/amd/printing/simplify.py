@@ -390,13 +390,19 @@ class Simplifier:
         if n.shape == (1, 1) and all(b.shape == (1, 1) for b, _ in m):  # 1×1: a product of matrices
             factors = tuple(power_factor(b, k, False) for b, k in m) or (eye(1),)
             return Lin((self._times(pulled, Term(1.0, (), factors)),), None)
-        best = written(m)
+        best = written(self._without_ones(m))
         other = logistic(m, self.expr)
         if other is not None:
-            candidate = written(other)
+            candidate = written(self._without_ones(other))
             best = candidate if self.cost(candidate) < self.cost(best) else best
         inner = self.lin(best) if best.kind not in ("mul", "div") else self._atom(best)
         return self._collect((self._times(pulled, t) for t in inner.terms), inner.zero)
+
+    def _without_ones(self, m: list[tuple[Expr, int]]) -> list[tuple[Expr, int]]:
+        """``m`` without its all-ones bases of the shape of another base (``1 ∘ A = A``)."""
+        def neutral(b: Expr) -> bool:
+            return b.kind in ("ones", "ones_like") and any(o is not b and self._same_shape(b, o) for o, _ in m)
+        return [(b, k) for b, k in m if not neutral(b)] or m
 
     def _same_shape(self, a: Expr, b: Expr) -> bool:
         return (a.shape is not None and a.shape == b.shape) or self.like(a) is self.like(b)
