@@ -96,7 +96,7 @@ from kronbox.amd.printing.terms import (
     spell,
 )
 from kronbox.amd.printing.text import amd_text
-from kronbox.amd.printing.tokens import cost, token_count
+from kronbox.amd.printing.tokens import cost
 
 # f(Aᵀ) = f(A) for these, f(Aᵀ) = f(A)ᵀ for those.
 _INVARIANT = frozenset({"trace", "det", "logdet", "sum", "norm", "normsq"})
@@ -119,6 +119,7 @@ class Simplifier:
         self._turned: dict[int, tuple[Expr, Expr]] = {}
         self._symmetric: dict[int, Expr] = {}  # atoms equal to their transpose
         self._sums: dict[int, Expr] = {}  # atoms that stand for a sum (a factor of a product)
+        self._costs: dict[tuple[int, int], tuple[Expr, Cost]] = {}  # a node's cost, counted once
 
     # -- the canonical expression of a node ----------------------------------------------------------
     def expr(self, e: Expr) -> Expr:
@@ -137,8 +138,11 @@ class Simplifier:
         self.lin.remember(e, lin)
 
     def cost(self, e: Expr, at_least: int = SUM) -> Cost:
-        """Tokens, then characters, of ``e`` printed (parenthesized below ``at_least``)."""
-        return cost(wrap(self.text(e), at_least))
+        """Tokens, then characters, of ``e`` printed (parenthesized below ``at_least``), counted once per node."""
+        found = self._costs.get((id(e), at_least))
+        if found is None:
+            found = self._costs[id(e), at_least] = (e, cost(wrap(self.text(e), at_least)))
+        return found[1]
 
     def shorter(self, e: Expr, at_least: int = SUM) -> Expr:
         """The rewritten ``e``, or ``e`` itself where that prints shorter (parenthesized below ``at_least``)."""
@@ -515,7 +519,7 @@ class Simplifier:
                 groups.setdefault((side, id(f)), (f, []))[1].append(t)
         best, saving = None, 0
         for (side, _), (f, group) in groups.items():
-            gain = (len(group) - 1) * (token_count(self._key(f)) + 1)
+            gain = (len(group) - 1) * (self.cost(f, 0)[0] + 1)
             if len(group) > 1 and gain > saving:
                 best, saving = (side, f, group), gain
         return best
