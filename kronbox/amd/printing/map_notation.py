@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kronbox.amd.expressions.expr import Expr, is_literal
+from kronbox.amd.expressions.expr import Expr, is_literal, literal
 from kronbox.amd.expressions.linear_map import LinearMap, column_matrix, is_column
 from kronbox.amd.printing.fold import ATOM, PRODUCT, Fold, wrap
 
@@ -62,7 +62,10 @@ def map_notation(L: LinearMap, notation: MapNotation) -> str:
             inner = grouped(a[1])
             if is_literal(a[0], -1.0):
                 return f"-{inner}"
-            return f"{wrap(printed(a[0]), ATOM)}{notation.times}{inner}"
+            c = a[0]
+            if c.kind == "literal" and isinstance(c.param, float) and c.param < 0:  # -0.25*(…), not (-0.25)*(…)
+                return f"-{wrap(printed(literal(-c.param)), ATOM)}{notation.times}{inner}"
+            return f"{wrap(printed(c), ATOM)}{notation.times}{inner}"
         if k == "sum":
             return " + ".join(map(text, a)).replace("+ -", "- ")
         if k == "compose":
