@@ -366,6 +366,6 @@ class CompiledPlan:
                     (name in self.symmetric and not symmetric_to_rounding(np, v)):
                 return None
             arrays[name] = v
-        if not self.symbols and any(type(v) is not np.ndarray and is_foreign(v) for v in values.values()):
-            return None  # no symbol decides the library: the values given do (the interpreter's rule)
+        if any(type(v) is not np.ndarray and is_foreign(v) for v in values.values()):
+            return None  # any value of another library, read or not, decides the library (the interpreter's rule)
         return run(arrays, *arrays.values())

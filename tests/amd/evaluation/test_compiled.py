@@ -10,9 +10,10 @@ from amd_reference import spd
 from array_libraries import LIBRARIES
 from derivative_rows import ROWS, build
 
+import kronbox as kb
 from kronbox import amd
 from kronbox.amd.evaluation.compiled import CompiledPlan, compile_program
-from kronbox.amd.evaluation.evaluate import interpret
+from kronbox.amd.evaluation.evaluate import evaluate, interpret
 from kronbox.amd.evaluation.plan import bound_values, program, specialize
 
 
@@ -123,3 +124,14 @@ def test_a_product_and_its_twin_of_transposed_symmetric_operands_are_one_product
         first, second, _ = _compiled_values(exprs, {"X": X0})
         assert not np.shares_memory(first, second)
     assert "t3.copy() if t1 is t2" in compile_program(program(tuple(exprs))).source  # the twin is recognized
+
+
+@pytest.mark.parametrize("library", LIBRARIES[:1], ids=lambda lib: lib.name)
+def test_a_value_of_another_library_that_no_symbol_reads_still_decides_as_in_the_interpreter(library):
+    asarray, _ = library.load()
+    X = amd.var("X", (2, 2))
+    f = amd.trace(X)
+    for _ in range(3):
+        f.eval({"X": np.eye(2)})  # hot
+    with pytest.raises(kb.BackendError, match="two array libraries"):  # numpy's X and the other library's Y
+        evaluate([f], {"X": np.eye(2), "Y": asarray(np.eye(2))})
