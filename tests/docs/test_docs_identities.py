@@ -694,3 +694,17 @@ def test_kronfactor_is_the_transpose_of_kron(rng):
     close(np.sum(W2 * factor2(G4, A)), np.sum(kron(A, W2) * G))
     # ⟨W, kronfactor(G, V, 1)⟩ = ⟨kronfactor(G, W, 2), V⟩
     close(np.sum(W1 * factor1(G4, U2)), np.sum(factor2(G4, W1) * U2))
+
+
+@pytest.mark.parametrize("name", list(MATRIX_FUNCTIONS))
+def test_second_daleckii_krein(rng, name):
+    """``Qᵀ L⁽²⁾(X)[E, F] Q = [Σₖ f[λᵢ, λₖ, λⱼ] (ẼᵢₖF̃ₖⱼ + F̃ᵢₖẼₖⱼ)]`` at a symmetric ``X`` (distinct eigenvalues)."""
+    F, f, df = MATRIX_FUNCTIONS[name]
+    X, E, Fd = _spd(rng, 4), rand(rng, 4, 4), rand(rng, 4, 4)
+    w, Q = np.linalg.eigh(X)
+    Phi = _divided_differences(f, df, w)
+    second = (Phi[:, :, None] - Phi[None, :, :]) / (w[:, None, None] - w[None, None, :] + np.eye(4)[:, None, :])
+    Et, Ft = Q.T @ E @ Q, Q.T @ Fd @ Q
+    off = np.einsum("ikj,ik,kj->ij", second, Et, Ft) + np.einsum("ikj,ik,kj->ij", second, Ft, Et)
+    diagonal_free = ~np.eye(4, dtype=bool)  # f[λᵢ, λₖ, λᵢ] needs the limit: compared off the diagonal only
+    close_fd((Q.T @ _block(F, X, E, Fd) @ Q)[diagonal_free], off[diagonal_free])

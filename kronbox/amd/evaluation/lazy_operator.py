@@ -126,6 +126,7 @@ class FrechetDerivative(ops.Operator):
 
     def __init__(self, param: tuple, X: np.ndarray, fixed: list[np.ndarray]):
         self.param, self.X, self.fixed = param, X, fixed
+        self.decompositions: dict = {}  # X's eigendecomposition, made at the first product (spectral._eigh)
         n = X.shape[0]
         dtype = np.result_type(*(numpy_dtype(a.dtype) for a in (X, *fixed)), np.float64)
         super().__init__(dtype, (n * n, n * n), (n, n), (n, n), (X, *fixed))

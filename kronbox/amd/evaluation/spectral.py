@@ -113,6 +113,38 @@ def divided_differences(xp, param: tuple, w):
     return b ** (p - 1) * xp.where(same, p * xp.ones_like(r), xp.expm1(p * xp.log1p(r)) / safe_r)
 
 
+def _derivatives(xp, param: tuple, w):
+    """``(f'(λ), f''(λ))`` on the eigenvalues."""
+    if param[0] == "expm":
+        e = xp.exp(w)
+        return e, e
+    if param[0] == "logm":
+        return 1 / w, -1 / (w * w)
+    p = param[1]
+    return p * w ** (p - 1), p * (p - 1) * w ** (p - 2)
+
+
+def second_divided_differences_applied(xp, param: tuple, w, Et, Ft):
+    """``Mᵢⱼ = Σₖ f[λᵢ, λₖ, λⱼ] (Ẽᵢₖ F̃ₖⱼ + F̃ᵢₖ Ẽₖⱼ)``, the second Daleckii–Krein sum, one ``k`` at a time
+    (``O(n²)`` memory). ``f[a, b, c] = (f[a, b] − f[b, c])/(a − c)``; where ``λᵢ`` and ``λⱼ`` agree to rounding,
+    ``∂f[λᵢ, λₖ]/∂λᵢ = (f'(λᵢ) − f[λᵢ, λₖ])/(λᵢ − λₖ)``, and ``f''(λᵢ)/2`` where all three agree."""
+    Phi = divided_differences(xp, param, w)
+    first, second = _derivatives(xp, param, w)
+    tol = 1e3 * float(np.finfo(np.float64).eps) * float(xp.max(xp.abs(w)))
+    gaps = w[:, None] - w[None, :]
+    close = xp.abs(gaps) <= tol
+    safe = xp.where(close, xp.ones_like(gaps), gaps)
+    out = xp.zeros_like(Et)
+    for k in range(w.shape[0]):
+        across = (Phi[:, k][:, None] - Phi[k, :][None, :]) / safe  # λᵢ ≠ λⱼ
+        to_k = gaps[:, k]
+        along = xp.where(xp.abs(to_k) > tol, (first - Phi[:, k]) / xp.where(xp.abs(to_k) > tol, to_k, 1.0),
+                         second / 2)  # λᵢ = λⱼ
+        D = xp.where(close, along[:, None] + 0 * gaps, across)
+        out = out + D * (Et[:, k][:, None] * Ft[k, :][None, :] + Ft[:, k][:, None] * Et[k, :][None, :])
+    return out
+
+
 def check_spectrum(param: tuple, w, what: object, xp) -> None:
     """The real principal logarithm and powers need positive eigenvalues of a symmetric matrix."""
     if param[0] != "expm" and float(xp.min(w)) <= 0:
@@ -163,12 +195,15 @@ def matrix_function(xp, ctx, param: tuple, A, what: object):
 
 
 def frechet_derivative(xp, ctx, param: tuple, X, directions: list, what: object):
-    """``L_f^{(k)}(X)[E₁, …, E_k]``: Daleckii–Krein for ``k = 1`` and a symmetric ``X``, ``expm_frechet`` for
+    """``L_f^{(k)}(X)[E₁, …, E_k]``: Daleckii–Krein for ``k ≤ 2`` and a symmetric ``X``, ``expm_frechet`` for
     ``expm``, the block triangular matrix otherwise."""
-    if len(directions) == 1 and symmetric_to_rounding(xp, X):
+    if len(directions) <= 2 and symmetric_to_rounding(xp, X):
         w, Q = _eigh(xp, ctx, X)
         check_spectrum(param, w, what, xp)
-        return Q @ (divided_differences(xp, param, w) * (Q.T @ directions[0] @ Q)) @ Q.T
+        turned = [Q.T @ E @ Q for E in directions]
+        if len(directions) == 1:
+            return Q @ (divided_differences(xp, param, w) * turned[0]) @ Q.T
+        return Q @ second_divided_differences_applied(xp, param, w, *turned) @ Q.T
     if len(directions) == 1 and xp is np and param[0] == "expm":
         return scipy.linalg.expm_frechet(X, directions[0], compute_expm=False, check_finite=False)
     n = X.shape[0]
