@@ -4,7 +4,8 @@ and fitting a linear dynamical system ``ẋ = X x`` to samples of its trajectory
 **Eigenvalue sensitivity.** For a symmetric ``X`` with a simple eigenvalue ``λ_k`` and unit eigenvector ``q_k``,
 ``dλ_k = q_kᵀ dX q_k = ⟨q_k q_kᵀ, dX⟩``: the gradient on symmetric matrices is ``q_k q_kᵀ``.
 :func:`eigenvalue` writes ``λ_k = e_kᵀ eigvalsh(X)`` (``e_k`` a constant selector), so that
-``amd.grad(eigenvalue(X, k), X)`` is that gradient (printed ``eigvecs(X)*diag(e)*eigvecs(X)'``).
+``amd.grad(eigenvalue(X, k), X)`` is that gradient (printed ``eigvecs(X)*diag(e6_6)*eigvecs(X)'`` for the largest
+eigenvalue of a 6 × 6 ``X``).
 
 **Newton's method on a determinant.** ``λ`` is an eigenvalue of ``A`` when ``det(A − λI) = 0``, and a
 *nonlinear eigenvalue* of a matrix function ``M(λ)`` (``A₀ + λA₁ + λ²A₂``, ``A − λI + e^{−λ}B``, …) when
@@ -44,7 +45,7 @@ def eigenvalue(X: amd.Expr, k: int) -> amd.Expr:
     n = X.shape[0]
     selector = np.zeros((n, 1))
     selector[k] = 1.0
-    return amd.inner(amd.const(f"e{k % n + 1}", selector), amd.eigvalsh(X))
+    return amd.inner(amd.const(f"e{k % n + 1}_{n}", selector), amd.eigvalsh(X))  # e_k of ℝⁿ, named by both
 
 
 @dataclass(frozen=True)

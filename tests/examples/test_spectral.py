@@ -39,6 +39,12 @@ def test_eigenvalue_gradient_is_q_qT_and_matches_central_differences(k):
     assert float(eigenvalue(X, k).eval(X=X0)) == pytest.approx(np.linalg.eigvalsh(X0)[k], abs=1e-13)
 
 
+def test_eigenvalues_of_matrices_of_different_sizes_combine():
+    X, Y = amd.var("X", (3, 3), symmetric=True), amd.var("Y", (4, 4), symmetric=True)
+    gap = eigenvalue(Y, 0) - eigenvalue(X, 0)
+    assert float(gap.eval(X=np.diag([1.0, 2.0, 3.0]), Y=np.diag([5.0, 6.0, 7.0, 8.0]))) == 4.0
+
+
 # ------------------------------------------------------------------------ Newton on det(A − λI) = 0
 def _starts(roots: np.ndarray) -> list[tuple[float, float]]:
     """(root, start) pairs: each root approached from a tenth of the way to its nearest neighbour."""
