@@ -80,13 +80,16 @@ class _Writer:
     # -- what later steps read ----------------------------------------------------------------------
     def _flags_read(self) -> set[int]:
         """The nodes whose symmetry some step reads: children of transposes, of kernels called from the
-        table, and (transitively) the operands of elementwise steps whose own symmetry is read."""
+        table, the second factor of a fused ``trace(A B)``, and (transitively) the operands of elementwise
+        steps whose own symmetry is read."""
         plan, needed = self.plan, set[int]()
         for n in reversed(plan.order):
             if id(n) in plan.fused:
                 continue
             if n.kind == "transpose" or n.kind not in _STEPS:
                 needed.update(id(a) for a in n.args)
+            elif n.kind == "trace" and id(n.args[0]) in plan.fused:  # Σ aᵢⱼ bⱼᵢ reads B in order when symmetric
+                needed.add(id(n.args[0].args[1]))
             elif n.kind in _ELEMENTWISE and id(n) in needed:
                 needed.update(id(a) for a in self._operands(n))
         return needed
@@ -253,7 +256,12 @@ class _Writer:
             self.emit(f"{t} = np.trace({self.name(child)})")
             return
         a, b = child.args
-        self.emit(f"{t} = np.einsum('ij,ji->', {self.name(a)}, {self.name(b)})")
+        transposed = f"np.einsum('ij,ji->', {self.name(a)}, {self.name(b)})"
+        flag = self.flag(b)
+        if flag == "False":
+            self.emit(f"{t} = {transposed}")
+        else:  # Σ aᵢⱼ bⱼᵢ = Σ aᵢⱼ bᵢⱼ for a symmetric B (the interpreter's rule)
+            self.emit(f"{t} = np.einsum('ij,ij->', {self.name(a)}, {self.name(b)}) if {flag} else {transposed}")
 
     def _sum(self, n: Expr, t: str) -> None:
         (child,) = n.args
