@@ -13,17 +13,20 @@ Parentheses appear only where precedence needs them, so the text is short and re
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from kronbox.amd.expressions.expr import (
     Expr,
     Shape,
+    eye_size,
     fill_shape,
     function_name,
     literal_value,
     matrix_exponent,
     matrix_function_of,
     power_exponent,
+    topological,
 )
 from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.amd.printing.fold import ATOM, NEG, POSTFIX, PRODUCT, Fold, plus, wrap
@@ -115,7 +118,56 @@ def amd_text(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
 
 def to_text(e: Expr) -> str:
     """``e`` in the AMD / MATLAB dialect, e.g. ``-logdet(X) - trace(S*inv(X))``."""
-    return Fold(amd_text)(e)[0]
+    return Fold(sized_printer([e]))(e)[0]
+
+
+# Kinds whose argument has the node's own shape (or one the node's shape fixes): an identity below them is sized
+# by what sizes the node; and kinds whose value no longer says the size of their argument.
+_SIZE_KEEPING = frozenset({"neg", "transpose", "ew", "power", "inv", "sqrtm", "mpow", "matfun", "softmax", "diag",
+                           "diagm", "eigvalsh", "eigvecs", "cholesky"})
+_SIZE_LOSING = frozenset({"trace", "sum", "det", "logdet", "norm", "normsq", "logsumexp", "kron", "kronfactor"})
+
+
+def unsized_identities(roots: list[Expr]) -> set[int]:
+    """The identities of known size that the text around them would not size when read back: ``I`` is sized by
+    its neighbours (``A + I``, ``A*I``), and not below ``trace(…)`` or ``sum(…)`` through scalings and entrywise
+    functions only (``trace(tanh(c*I))``). Those are printed ``eye(n)``; a root is sized by its reader."""
+    order = topological(roots)
+    own: dict[int, bool] = {}  # the node's shape follows from its symbols' (which the reader is given)
+    parents: dict[int, list[Expr]] = {}
+    for n in order:
+        for a in n.args:
+            parents.setdefault(id(a), []).append(n)
+        matrices = [own[id(a)] for a in n.args if a.shape != ()]
+        own[id(n)] = n.kind in ("var", "const") or (n.kind not in _SIZE_LOSING and bool(matrices) and (
+            all(matrices) if n.kind in ("matmul", "sylvester", "solve") else any(matrices)))
+    sized: dict[int, bool] = {}
+    for n in reversed(order):  # parents before children
+        sized[id(n)] = all(_sizes(p, n, sized[id(p)], own) for p in parents.get(id(n), ()))
+    return {id(n) for n in order if n.kind == "eye" and n.shape is not None and not sized[id(n)]}
+
+
+def _sizes(parent: Expr, child: Expr, parent_sized: bool, own: dict[int, bool]) -> bool:
+    """Whether ``child``'s size is told by its place as an argument of ``parent``: by the parent's size, or by a
+    sibling whose shape its symbols give (``A + I``, ``A*I``)."""
+    if parent.kind in _SIZE_LOSING:
+        return False
+    siblings = [a for a in parent.args if a is not child and a.shape != ()]
+    if parent.kind in ("add", "mul", "div", "matmul") and any(own[id(a)] for a in siblings):
+        return True
+    return parent_sized if parent.kind in _SIZE_KEEPING or parent.kind in ("add", "mul", "div") else True
+
+
+def sized_printer(roots: list[Expr]):
+    """:func:`amd_text`, with the identities :func:`unsized_identities` finds written ``eye(n)``."""
+    unsized = unsized_identities(roots)
+    if not unsized:
+        return amd_text
+
+    def visit(e: Expr, a: list[tuple[str, int]]) -> tuple[str, int]:
+        return (f"eye({eye_size(e)})", ATOM) if id(e) in unsized else amd_text(e, a)
+
+    return visit
 
 
 def frechet_call(param: tuple, args: list[str]) -> str:
@@ -143,4 +195,4 @@ TEXT_MAPS = MapNotation(printer=amd_text, kron="⊗", box="⊠", times="*", oute
 
 def map_text(L: LinearMap) -> str:
     """A linear map in Kron/Box notation: ``-(inv(X) ⊗ inv(X)')``, ``vec(I)*vec(A)'``."""
-    return map_notation(L, TEXT_MAPS)
+    return map_notation(L, dataclasses.replace(TEXT_MAPS, printer=sized_printer(L.factors())))
