@@ -162,6 +162,12 @@ def _symmetric_value(A) -> bool:
 
 
 def _inv(n: Expr, ctx: Context):
+    if n.args[0].kind == "cholesky":  # a triangular factor: LAPACK's trtri, a third of the work of an LU inverse
+        L = _arg(n, ctx)
+        trtri, = scipy.linalg.lapack.get_lapack_funcs(("trtri",), (L,))
+        inverse, info = trtri(L, lower=1)
+        if info == 0:
+            return inverse
     factorization = ctx.factor(n.args[0])
     inverse = factorization.inverse
     if isinstance(factorization, Factorization) and factorization.positive_definite:

@@ -250,13 +250,22 @@ def _frechet(n: Expr, ctx):
 def _eigen(n: Expr, ctx, who: str):
     xp = _xp(ctx)
     A = _value(n, ctx)
-    symmetric_part(xp, A, who, _ValueOf(n.args[0]))  # the check
+    kept = getattr(ctx, "decompositions", None)
+    if kept is None or id(A) not in kept:  # a matrix decomposed already was checked then
+        symmetric_part(xp, A, who, _ValueOf(n.args[0]))
     return _eigh(xp, ctx, A)
 
 
 def _eigvalsh(n: Expr, ctx):
-    w, _ = _eigen(n, ctx, "eigvalsh")
-    return _xp(ctx).reshape(w, (w.shape[0], 1))
+    """The eigenvalues as a column: from the eigendecomposition where the evaluation has it or will use the matrix
+    again (its eigenvectors, for a gradient), else by ``eigvalsh`` alone (about half the work)."""
+    xp, A = _xp(ctx), _value(n, ctx)
+    kept = getattr(ctx, "decompositions", None)
+    if kept is not None and (id(A) in kept or getattr(ctx, "uses", {}).get(id(n.args[0]), 0) > 1):
+        w, _ = _eigen(n, ctx, "eigvalsh")
+    else:
+        w = xp.linalg.eigvalsh(symmetric_part(xp, A, "eigvalsh", _ValueOf(n.args[0])))
+    return xp.reshape(w, (w.shape[0], 1))
 
 
 def _eigvecs(n: Expr, ctx):

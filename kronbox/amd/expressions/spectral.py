@@ -64,7 +64,10 @@ class MatrixFunction:
     principal: bool
 
     def at_identity_direction(self, X: Expr, p: float | None) -> Expr:
-        """``L_f(X)[I] = f'(X)``: ``expm(X)``, ``inv(X)``, ``p X^(p−1)``."""
+        """``L_f(X)[I] = f'(X)``: ``expm(X)``, ``inv(X)``, ``p X^(p−1)``; at ``Xᵀ`` the transpose of the one at
+        ``X`` (``f'(Xᵀ) = f'(X)ᵀ``), so that a gradient shares ``f(X)`` with the function."""
+        if X.kind == "transpose":
+            return transpose(self.at_identity_direction(X.args[0], p))
         if self.name == "expm":
             return expm(X)
         if self.name == "logm":

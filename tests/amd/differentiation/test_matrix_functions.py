@@ -99,7 +99,7 @@ def test_decomposition_gradients_on_symmetric_matrices(name):
 
 
 def test_spectral_functions_print_as_people_write_them():
-    assert str(amd.grad(amd.trace(amd.expm(X)), X)) == "expm(X')"
+    assert str(amd.grad(amd.trace(amd.expm(X)), X)) == "expm(X)'"
     assert str(amd.grad(amd.trace(amd.logm(X)), X)) == "inv(X)'"
     assert str(amd.grad(amd.sum(amd.eigvalsh(X)), X)) == "I"
     assert str(amd.grad(amd.trace(X**1.5), X)) == "1.5*sqrtm(X)'"
