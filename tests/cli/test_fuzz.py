@@ -21,8 +21,8 @@ DRIVER = pathlib.Path(__file__).with_name("fuzz_driver.py")
 ATOMS = ["x", "y", "X", "A", "B", "S", "a", "b", "I", "0", "1", "2.5", "-1", "1e400", "1e308", "Inf", "NaN", "1e-320",
          "eye(3)", "vector(1)", "matrix(2)", "ones(2, 2)", "zeros(3, 1)"]
 UNARY = ["inv", "trace", "tr", "det", "logdet", "sqrtm", "norm1", "norm2", "sum", "exp", "log", "sqrt", "sin", "cos",
-         "tan", "tanh", "abs", "sign", "relu", "arcsin", "arccos", "arctan", "transpose", "log(det", "foo", "expm", "logm",
-         "eigvalsh", "eigvecs", "chol", "diag", "diagm"]
+         "tan", "tanh", "abs", "sign", "relu", "arcsin", "arccos", "arctan", "transpose", "log(det", "foo", "expm",
+         "logm", "eigvalsh", "eigvecs", "chol", "diag", "diagm"]
 BINARY = ["+", "-", "*", ".*", "./", "/", "^", ".^", "⊗", "⊠"]
 JUNK = ["(", ")", "'", ",", "$", "**", "..", "x x", "@", "é", "\n", ";", "import os", "__class__", "{}", ""]
 
