@@ -112,3 +112,12 @@ def assert_lazy(op, jacobian_shape: tuple[int, int]) -> None:
     assert op.shape == jacobian_shape, f"shape {op.shape}, expected {jacobian_shape}"
     dense = [type(n).__name__ for n in operator_nodes(op) if isinstance(n, kb.Dense)]
     assert not dense, f"{op!r} holds a dense matrix"
+
+
+def symmetric_projector(n: int) -> np.ndarray:
+    """``Π`` with ``Π vec(V) = vec(sym V) = vec((V + Vᵀ)/2)`` (row-major), by its entries."""
+    K = np.zeros((n * n, n * n))
+    for i in range(n):
+        for j in range(n):
+            K[i * n + j, j * n + i] = 1.0
+    return (np.eye(n * n) + K) / 2

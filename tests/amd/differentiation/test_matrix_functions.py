@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from amd_reference import assert_close, fd_gradient, near_identity, spd
+from amd_reference import assert_close, fd_gradient, near_identity, spd, symmetric_projector
 from process_memory import peak_during
 
 from kronbox import amd
@@ -134,24 +134,15 @@ def test_in_other_array_libraries(lib, name):
 
 
 # ---------------------------------------------------------------------------------------------- Hessians
-jax = pytest.importorskip("jax", reason="JAX is not installed (pip install -e '.[test]')")
-jax.config.update("jax_enable_x64", True)
-jnp = jax.numpy
-
-
-def _projector(n: int) -> np.ndarray:
-    """``Π vec(V) = vec(sym V)``."""
-    K = np.zeros((n * n, n * n))
-    for i in range(n):
-        for j in range(n):
-            K[i * n + j, j * n + i] = 1.0
-    return (np.eye(n * n) + K) / 2
 
 
 @pytest.mark.parametrize(("name", "symmetric"), [
     ("expm", False), ("eigvalsh", True), ("eigvecs", True), ("cholesky", True), ("expm at symmetric", True),
 ])
 def test_hessians_against_jax(name, symmetric):
+    jax = pytest.importorskip("jax", reason="JAX is not installed (pip install -e '.[test]')")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
     rng = np.random.default_rng(3)
     X0 = spd(rng, N) if symmetric else near_identity(rng, N) / 2
     C0 = rng.standard_normal((N, 1) if name == "eigvalsh" else (N, N))
@@ -172,7 +163,7 @@ def test_hessians_against_jax(name, symmetric):
     H = amd.hessian(ours, X).at({"X": X0}).to_dense()
     reference = np.asarray(jax.hessian(theirs)(jnp.asarray(X0))).reshape(N * N, N * N)
     if symmetric:  # functions of symmetric matrices: compared on symmetric directions
-        P = _projector(N)
+        P = symmetric_projector(N)
         H, reference = P @ H @ P, P @ reference @ P
     assert_close(H, reference, 1e-8, name)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from amd_reference import assert_close, fd_gradient, spd
+from amd_reference import assert_close, fd_gradient, spd, symmetric_projector
 from command import kronbox
 
 from kronbox import amd
@@ -34,14 +34,6 @@ def _setting(name: str):
     S, F = amd.var("X", (N, N), symmetric=True), amd.var("X", (N, N))
     A = amd.const("A", A0)
     return X0, _formulas(S, A)[name], _formulas(F, A)[name], S, F
-
-
-def _projector(n: int) -> np.ndarray:
-    K = np.zeros((n * n, n * n))
-    for i in range(n):
-        for j in range(n):
-            K[i * n + j, j * n + i] = 1.0
-    return (np.eye(n * n) + K) / 2
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -80,7 +72,7 @@ def test_the_triangle_convention_is_the_derivative_in_the_entries_of_one_triangl
 @pytest.mark.parametrize("name", NAMES)
 def test_jacobian_and_hessian_live_on_symmetric_matrices(name):
     X0, f, _, S, _ = _setting(name)
-    P = _projector(N)
+    P = symmetric_projector(N)
     H = amd.hessian(f, S).at({"X": X0}).to_dense()
     assert_close(H, P @ H @ P, 1e-12, "Π H Π")
     assert_close(H, H.T, 1e-10, "symmetric")
