@@ -29,6 +29,14 @@ def jax():
 
 
 @cache
+def torch():
+    try:
+        return importlib.import_module("torch")
+    except ImportError:
+        return None
+
+
+@cache
 def pylops():
     try:
         return importlib.import_module("pylops")

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 import kronbox as kb
+from bench import peers
 from bench.table import Table
 from bench.timing import Settings, compare
 from kronbox import amd
@@ -47,14 +48,6 @@ TORCH_NOTE = (
 )
 
 Candidates = dict[str, Callable[[], object]]
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
 
 
 # ----------------------------------------------------------------------------- Kron matvec
@@ -190,7 +183,7 @@ def _dask_tables(settings: Settings) -> Iterator[Table]:
 
 
 def run(settings: Settings) -> Iterator[Table]:
-    torch = _torch()
+    torch = peers.torch()
     rng = np.random.default_rng(0)
     matvec = Table("Kron matvec: PyTorch (CPU) against numpy", baseline="numpy two-GEMM")
     for n in QUICK_SIZES if settings.quick else SIZES:

@@ -62,14 +62,6 @@ FRECHET_JAX = "jax `jvp(expm)` (jit)"
 Candidates = dict[str, Callable[[], object]]
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 # ------------------------------------------------------------------------------ the objectives
 def _spd(rng: np.random.Generator, n: int) -> np.ndarray:
     G = rng.standard_normal((n, n))
@@ -310,7 +302,7 @@ def _one_core(torch) -> Iterator[str]:
 
 
 def run(settings: Settings) -> Iterator[Table]:
-    torch = _torch()
+    torch = peers.torch()
     with _one_core(torch) as jax_note:
         for index, objective in enumerate(OBJECTIVES):
             table = _gradient_table(objective, torch, np.random.default_rng(index), settings)
