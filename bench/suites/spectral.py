@@ -115,28 +115,24 @@ class Objective:
     symmetric_row: bool = True
 
 
+def _trace_expm(which: str, draw: Callable, hand: Callable) -> Objective:
+    """``tr e^X`` (gradient ``e^{Xᵀ}``) at a symmetric or a general ``X``."""
+    return Objective(
+        f"trace(expm(X)), X {which}",
+        draw,
+        lambda X: amd.trace(amd.expm(X)),
+        lambda X: float(np.trace(scipy.linalg.expm(X))),
+        hand,
+        lambda jax, X: jax.numpy.trace(jax.scipy.linalg.expm(X)),
+        lambda torch, X: torch.trace(torch.linalg.matrix_exp(X)),
+        lambda X: scipy.linalg.expm(X).T,
+        symmetric_row=which == "symmetric",
+    )
+
+
 OBJECTIVES = (
-    Objective(
-        "trace(expm(X)), X symmetric",
-        _spd,
-        lambda X: amd.trace(amd.expm(X)),
-        lambda X: float(np.trace(scipy.linalg.expm(X))),
-        _trace_expm_symmetric_hand,
-        lambda jax, X: jax.numpy.trace(jax.scipy.linalg.expm(X)),
-        lambda torch, X: torch.trace(torch.linalg.matrix_exp(X)),
-        lambda X: scipy.linalg.expm(X).T,
-    ),
-    Objective(
-        "trace(expm(X)), X general",
-        _general,
-        lambda X: amd.trace(amd.expm(X)),
-        lambda X: float(np.trace(scipy.linalg.expm(X))),
-        _trace_expm_general_hand,
-        lambda jax, X: jax.numpy.trace(jax.scipy.linalg.expm(X)),
-        lambda torch, X: torch.trace(torch.linalg.matrix_exp(X)),
-        lambda X: scipy.linalg.expm(X).T,
-        symmetric_row=False,
-    ),
+    _trace_expm("symmetric", _spd, _trace_expm_symmetric_hand),
+    _trace_expm("general", _general, _trace_expm_general_hand),
     Objective(
         "Σ log λᵢ(X) = sum(log(eigvalsh(X)))",
         _spd,
