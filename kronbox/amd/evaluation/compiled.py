@@ -240,6 +240,9 @@ class _Writer:
         return self.factored[id(child)]
 
     def _inv(self, n: Expr, t: str) -> None:
+        if n.args[0].kind == "cholesky":  # a triangular factor: the kernel's trtri
+            self.table_kernel(n, t)
+            return
         f = self._factor(n.args[0])
         self.emit(f"{t} = {f}.inverse")
         self._flag_of(n, f"{f}.positive_definite")
