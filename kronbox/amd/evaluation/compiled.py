@@ -75,6 +75,7 @@ class _Writer:
         self.needs_flag = self._flags_read()
         self.context = False
         self.twins = self._twin_products()
+        self.returned: set[int] = set()  # twins whose value a result takes uncopied
         self.shared = set(self.twins) | {id(n) for n in self.twins.values()}  # never scratch: one may be the other
 
     # -- what later steps read ----------------------------------------------------------------------
@@ -98,9 +99,11 @@ class _Writer:
         """Products that may be one product at run time: ``Aᵀ B`` and ``A Bᵀ`` of the same ``A`` and ``B``
         are ``A B`` itself when their transposes are the values (symmetric ones). A later twin takes the
         earlier one's value (a copy, if it is a result) when its operands are the same arrays (``P P`` for
-        ``inv(X)ᵀ inv(X)`` and ``inv(X) inv(X)ᵀ`` of a positive definite ``X``); neither is written into."""
+        ``inv(X)ᵀ inv(X)`` and ``inv(X) inv(X)ᵀ`` of a positive definite ``X``); neither is written into.
+        A product of twins is a twin too: ``(Pᵀ M) Pᵀ`` beside ``(P Mᵀ) P``."""
         def base(e: Expr) -> Expr:
-            return e.args[0] if e.kind == "transpose" else e
+            e = e.args[0] if e.kind == "transpose" else e
+            return twins.get(id(e), e)
 
         first: dict[tuple[int, int], Expr] = {}
         twins: dict[int, Expr] = {}
@@ -215,7 +218,11 @@ class _Writer:
             self.emit(f"{t} = {a} @ {b}")
             return
         c, d = self.name(twin.args[0]), self.name(twin.args[1])
-        same = f"{self.name(twin)}.copy()" if id(n) in self.roots else self.name(twin)  # results never alias
+        same = self.name(twin)
+        if id(n) in self.roots:  # results never alias
+            if id(twin) in self.roots or id(twin) in self.returned:
+                same += ".copy()"
+            self.returned.add(id(twin))
         self.emit(f"{t} = {same} if {a} is {c} and {b} is {d} else {a} @ {b}")
 
     def _transpose(self, n: Expr, t: str) -> None:

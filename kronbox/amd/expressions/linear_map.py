@@ -339,9 +339,24 @@ def _fold(L: LinearMap, M: LinearMap) -> LinearMap | None:
     if L.kind in ("kron", "box") and M.kind in ("kron", "box"):
         (A, B), (C, D) = L.args, M.args
         if L.kind == "kron":
-            return (kron if M.kind == "kron" else box)(matmul(A, C), matmul(B, D))
-        return (kron if M.kind == "box" else box)(matmul(A, D), matmul(B, C))
+            return (kron if M.kind == "kron" else box)(_product(A, C), _product(B, D))
+        return (kron if M.kind == "box" else box)(_product(A, D), _product(B, C))
     return None
+
+
+def _product(A: Expr, B: Expr) -> Expr:
+    """``A B``, with ``A (C D)`` taken as ``(A C) D`` when that costs no more multiplications
+    (``a c (b + d) ≤ b d (a + c)`` for ``A`` a×b, ``C`` b×c, ``D`` c×d): the adjoint rules build their
+    products from the left, so a Hessian's factors then share the gradient's products."""
+    if B.kind != "matmul":
+        return matmul(A, B)
+    C, D = B.args
+    if A.shape is None or C.shape is None or D.shape is None:
+        return matmul(A, B)
+    (a, b), (c, d) = A.shape, D.shape
+    if a * c * (b + d) > b * d * (a + c):
+        return matmul(A, B)
+    return matmul(_product(A, C), D)
 
 
 # -- actions -----------------------------------------------------------------------------------------
