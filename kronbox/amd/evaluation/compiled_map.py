@@ -106,6 +106,8 @@ class CompiledMap:
 
 def _number(v: Any) -> complex | float | None:
     """A coefficient's value (a number or a 1×1 matrix) as a Python number, or ``None``."""
+    if type(v) is float or type(v) is complex:
+        return v
     a = np.asarray(v)
     return a.reshape(()).item() if a.size == 1 and a.dtype.kind in "fc" else None
 

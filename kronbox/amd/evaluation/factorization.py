@@ -78,7 +78,7 @@ class Factorization:
         if sign == 0:
             raise self._not_finite("logdet", "log-determinant") or np.linalg.LinAlgError(
                 f"logdet: {self.what} is singular (its determinant is 0)")
-        if np.iscomplexobj(sign):
+        if isinstance(sign, complex | np.complexfloating):
             return np.log(sign) + logabs
         if sign.real < 0:  # a real sign here
             raise ValueError(f"logdet: {self.what} has a negative determinant, so its log-determinant is not real")
