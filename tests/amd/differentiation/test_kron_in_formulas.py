@@ -11,6 +11,7 @@ from command import kronbox
 
 from kronbox import amd
 from kronbox.amd.expressions.kronecker import kronfactor
+from kronbox.amd.expressions.linear_map import compose, kron
 
 
 def test_values_against_numpy():
@@ -68,3 +69,10 @@ def test_the_calculator():
     jacobian = kronbox("diff", "kron(X, B)", "--check")
     assert jacobian.returncode == 0, jacobian.stderr
     assert "kron(·, B)" in jacobian.stdout
+
+
+def test_composed_kron_factors_are_multiplied_from_the_left_when_that_costs_no_more():
+    A, B, C, D, E = (amd.var(name, (3, 3)) for name in "ABCDE")
+    assert compose(kron(A, B), kron(C, D @ E)).args[1] is (B @ D) @ E  # the gradient's association
+    W, T = amd.var("W", (3, 40)), amd.var("T", (40, 3))
+    assert compose(kron(A, B), kron(C, W @ T)).args[1] is B @ (W @ T)  # (B W) T would cost more

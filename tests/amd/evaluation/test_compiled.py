@@ -126,6 +126,21 @@ def test_a_product_and_its_twin_of_transposed_symmetric_operands_are_one_product
     assert "t3.copy() if t1 is t2" in compile_program(program(tuple(exprs))).source  # the twin is recognized
 
 
+def test_a_product_of_twins_is_a_twin_and_a_result_takes_it_uncopied_only_once():
+    X = amd.var("X", (3, 3))
+    P = amd.inv(X)
+    M = P + P
+    inner = [(P.T @ M) @ P.T + P, (P @ M.T) @ P]  # the twin's value is no result: taken as it is
+    both = [(P.T @ M) @ P.T, (P @ M.T) @ P]  # both results: copied
+    for exprs, line in ((inner, "t9 = t5 if t8 is t4 and t1 is t2 else t8 @ t1"),
+                        (both, "t8 = t5.copy() if t7 is t4 and t1 is t2 else t7 @ t1")):
+        for X0 in (spd(np.random.default_rng(0), 3), np.triu(spd(np.random.default_rng(1), 3))):
+            _assert_identical(exprs, {"X": X0})
+            first, second = _compiled_values(exprs, {"X": X0})
+            assert not np.shares_memory(first, second)
+        assert line in compile_program(program(tuple(exprs))).source
+
+
 @pytest.mark.parametrize("library", LIBRARIES[:1], ids=lambda lib: lib.name)
 def test_a_value_of_another_library_that_no_symbol_reads_still_decides_as_in_the_interpreter(library):
     asarray, _ = library.load()
