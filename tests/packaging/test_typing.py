@@ -37,6 +37,19 @@ def _errors(output: str, path: Path | str) -> list[tuple[int, str]]:
     return [(int(m[1]), m[2]) for m in re.finditer(rf"^{name}:(\d+): error: .*\[([a-z-]+)\]$", output, flags=re.M)]
 
 
+def _right_passes_wrong_fails(right: Path, wrong: Path, wrong_lines: list[int]) -> None:
+    """mypy on the two files: no error in ``right``, an assignment error on each of ``wrong_lines`` of ``wrong``."""
+    # mypy's cache knows the modules right and wrong by content: a run token makes it check these files afresh
+    # (with unchanged content it would replay the errors of an earlier run, under that run's paths)
+    for path in (right, wrong):
+        path.write_text(path.read_text(encoding="utf-8") + f"# run {uuid.uuid4().hex}\n", encoding="utf-8")
+    result = _mypy(str(right), str(wrong))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert _errors(result.stdout, right) == [], output
+    assert _errors(result.stdout, wrong) == [(line, "assignment") for line in wrong_lines], output
+
+
 def test_the_package_passes():
     result = _mypy()
     assert result.returncode == 0, result.stdout + result.stderr
@@ -81,15 +94,7 @@ def test_a_wrong_use_of_the_public_api_is_caught(tmp_path):
         op: kb.Operator = kb.Kron(A, B).det()
         s: str = kb.linalg.logdet(kb.Kron(A, B))
     """), encoding="utf-8")
-    # mypy's cache knows the modules right and wrong by content: a run token makes it check these files afresh
-    # (with unchanged content it would replay the errors of an earlier run, under that run's paths)
-    for path in (right, wrong):
-        path.write_text(path.read_text(encoding="utf-8") + f"# run {uuid.uuid4().hex}\n", encoding="utf-8")
-    result = _mypy(str(right), str(wrong))
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    assert _errors(result.stdout, right) == [], output
-    assert _errors(result.stdout, wrong) == [(line, "assignment") for line in (7, 8, 9, 10)], output
+    _right_passes_wrong_fails(right, wrong, [7, 8, 9, 10])
 
 
 def test_a_wrong_use_of_the_amd_api_is_caught(tmp_path):
@@ -127,10 +132,4 @@ def test_a_wrong_use_of_the_amd_api_is_caught(tmp_path):
         r: amd.Expr = amd.minimize(amd.logdet(X), np.eye(3))
         L: amd.Expr = amd.jacobian(X, X).map
     """), encoding="utf-8")
-    for path in (right, wrong):
-        path.write_text(path.read_text(encoding="utf-8") + f"# run {uuid.uuid4().hex}\n", encoding="utf-8")
-    result = _mypy(str(right), str(wrong))
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    assert _errors(result.stdout, right) == [], output
-    assert _errors(result.stdout, wrong) == [(line, "assignment") for line in range(8, 15)], output
+    _right_passes_wrong_fails(right, wrong, list(range(8, 15)))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numbers
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn, SupportsFloat, TypeAlias
+from typing import Any, NoReturn, SupportsFloat, TypeAlias, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -26,6 +26,7 @@ from kronbox import services
 from kronbox.backend import is_foreign, numeric_array, of_foreign
 
 Shape = tuple[int, ...] | None
+_P = TypeVar("_P")
 # The shape a symbol is declared with: open sizes (None) are allowed, ``(None, 1)`` a column of a length yet to come.
 DeclaredShape = tuple[int | None, ...] | None
 # What the operators of an expression take besides an expression: a number (a literal) or an array (a constant).
@@ -288,36 +289,32 @@ def literal_value(e: Expr) -> float | complex:
     return p
 
 
+def _checked_param(e: Expr, kinds: tuple[str, ...], kind_of_param: type[_P], what: str) -> _P:
+    """``e.param``, which must be a ``kind_of_param`` for a node of one of ``kinds``."""
+    p = e.param
+    if e.kind not in kinds or not isinstance(p, kind_of_param):
+        raise _wrong_param(e, what)
+    return p
+
+
 def matrix_exponent(e: Expr) -> int:
     """The integer ``k`` of a matrix power ``A^k`` (an ``mpow`` node)."""
-    p = e.param
-    if e.kind != "mpow" or not isinstance(p, int):
-        raise _wrong_param(e, "the integer exponent of a matrix power")
-    return p
+    return _checked_param(e, ("mpow",), int, "the integer exponent of a matrix power")
 
 
 def power_exponent(e: Expr) -> float:
     """The exponent ``p`` of an elementwise power ``a .^ p`` (a ``power`` node)."""
-    p = e.param
-    if e.kind != "power" or not isinstance(p, float):
-        raise _wrong_param(e, "the exponent of an elementwise power")
-    return p
+    return _checked_param(e, ("power",), float, "the exponent of an elementwise power")
 
 
 def function_name(e: Expr) -> str:
     """The name of the function of an elementwise node (``ew``), a key of ``FUNCTIONS``."""
-    p = e.param
-    if e.kind != "ew" or not isinstance(p, str):
-        raise _wrong_param(e, "the name of an elementwise function")
-    return p
+    return _checked_param(e, ("ew",), str, "the name of an elementwise function")
 
 
 def like_axis(e: Expr) -> int:
     """The axis (0: rows, 1: columns) of its argument that an ``eye_like`` node takes its size from."""
-    p = e.param
-    if e.kind != "eye_like" or not isinstance(p, int):
-        raise _wrong_param(e, "an axis")
-    return p
+    return _checked_param(e, ("eye_like",), int, "an axis")
 
 
 def eye_size(e: Expr) -> int | None:
