@@ -112,8 +112,9 @@ def _frechet_operator(param: tuple, arrays: list, backend: Backend | None) -> op
     X, fixed = arrays[0], arrays[1:]
     xp = np if backend is None else backend.xp
     what = "the matrix of the Fréchet derivative"
-    if not fixed and spectral.symmetric_to_rounding(xp, X):
-        w, Q = xp.linalg.eigh((X + X.T) / 2)
+    decomposition = None if fixed else spectral.symmetric_eigh(xp, None, X)
+    if decomposition is not None:
+        w, Q = decomposition
         spectral.check_spectrum(param, w, what, xp)
         return ops.Compose(ops.Kron(Q, Q), ops.Diag(spectral.divided_differences(xp, param, w)),
                            ops.Kron(Q.T, Q.T))

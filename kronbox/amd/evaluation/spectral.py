@@ -27,7 +27,7 @@ import scipy.linalg
 
 from kronbox.amd.evaluation.context import _ValueOf
 from kronbox.amd.expressions.expr import Expr, matrix_function_of
-from kronbox.backend import BackendError, is_foreign, of_foreign, unsupported
+from kronbox.backend import BackendError, is_foreign, numpy_dtype, of_foreign, unsupported
 
 # The matrix exponential of other libraries: (module, attribute path).
 _EXPM = {"torch": ("torch", "linalg.matrix_exp"), "jax": ("jax.scipy.linalg", "expm"),
@@ -43,9 +43,8 @@ def _value(n: Expr, ctx, i: int = 0):
 
 
 def _tolerance(xp, A) -> float:
-    """Rounding at the scale of ``A``: ``100 n ε max|aᵢⱼ|``."""
-    eps = float(np.finfo(np.float32 if "32" in str(A.dtype) else np.float64).eps)
-    return 100 * A.shape[0] * eps * float(xp.max(xp.abs(A)))
+    """Rounding at the scale of ``A``: ``100 n ε max|aᵢⱼ|``, ``ε`` of ``A``'s precision."""
+    return 100 * A.shape[0] * float(np.finfo(numpy_dtype(A.dtype)).eps) * float(xp.max(xp.abs(A)))
 
 
 def _is_real(xp, A) -> bool:
@@ -56,11 +55,15 @@ def symmetric_to_rounding(xp, A) -> bool:
     return _is_real(xp, A) and float(xp.max(xp.abs(A - A.T))) <= _tolerance(xp, A)
 
 
-def symmetric_part(xp, A, who: str, what: object):
-    """``(A + Aᵀ)/2`` of a real matrix symmetric to rounding; anything else is an error."""
+def _require_real_symmetric(xp, A, who: str, what: object) -> None:
     if not _is_real(xp, A):
         raise ValueError(f"{who}: needs a real symmetric matrix, {what} is complex")
     require_symmetric(A, who, what)
+
+
+def symmetric_part(xp, A, who: str, what: object):
+    """``(A + Aᵀ)/2`` of a real matrix symmetric to rounding; anything else is an error."""
+    _require_real_symmetric(xp, A, who, what)
     return (A + A.T) / 2
 
 
@@ -86,6 +89,15 @@ def _eigh(xp, ctx, A):
     if kept is not None:
         kept[id(A)] = (A, result)  # A held, so that its id is not reused while the evaluation lasts
     return result
+
+
+def symmetric_eigh(xp, ctx, A):
+    """``(λ, Q)`` of ``A`` if it is real and symmetric to rounding (shared as :func:`_eigh`: a matrix decomposed
+    already is not tested again), else ``None``."""
+    kept = getattr(ctx, "decompositions", None)
+    if (kept is not None and id(A) in kept and kept[id(A)][0] is A) or symmetric_to_rounding(xp, A):
+        return _eigh(xp, ctx, A)
+    return None
 
 
 # ---------------------------------------------------------------------------------- scalar functions
@@ -138,10 +150,8 @@ def second_divided_differences_applied(xp, param: tuple, w, Et, Ft):
     out = xp.zeros_like(Et)
     for k in range(w.shape[0]):
         across = (Phi[:, k][:, None] - Phi[k, :][None, :]) / safe  # λᵢ ≠ λⱼ
-        to_k = gaps[:, k]
-        along = xp.where(xp.abs(to_k) > tol, (first - Phi[:, k]) / xp.where(xp.abs(to_k) > tol, to_k, 1.0),
-                         second / 2)  # λᵢ = λⱼ
-        D = xp.where(close, along[:, None] + 0 * gaps, across)
+        along = xp.where(close[:, k], second / 2, (first - Phi[:, k]) / safe[:, k])  # λᵢ = λⱼ
+        D = xp.where(close, along[:, None], across)
         out = out + D * (Et[:, k][:, None] * Ft[k, :][None, :] + Ft[:, k][:, None] * Et[k, :][None, :])
     return out
 
@@ -189,8 +199,9 @@ def _general_function(xp, ctx, param: tuple, A, what: object):
 
 def matrix_function(xp, ctx, param: tuple, A, what: object):
     """``f(A)``: by ``eigh`` when ``A`` is real symmetric, else by the general routines."""
-    if symmetric_to_rounding(xp, A):
-        w, Q = _eigh(xp, ctx, A)
+    decomposition = symmetric_eigh(xp, ctx, A)
+    if decomposition is not None:
+        w, Q = decomposition
         check_spectrum(param, w, what, xp)
         return (Q * _scalar(xp, param, w)) @ Q.T
     return _general_function(xp, ctx, param, A, what)
@@ -199,8 +210,9 @@ def matrix_function(xp, ctx, param: tuple, A, what: object):
 def frechet_derivative(xp, ctx, param: tuple, X, directions: list, what: object):
     """``L_f^{(k)}(X)[E₁, …, E_k]``: Daleckii–Krein for ``k ≤ 2`` and a symmetric ``X``, ``expm_frechet`` for
     ``expm``, the block triangular matrix otherwise."""
-    if len(directions) <= 2 and symmetric_to_rounding(xp, X):
-        w, Q = _eigh(xp, ctx, X)
+    decomposition = symmetric_eigh(xp, ctx, X) if len(directions) <= 2 else None
+    if decomposition is not None:
+        w, Q = decomposition
         check_spectrum(param, w, what, xp)
         turned = [Q.T @ E @ Q for E in directions]
         if len(directions) == 1:
@@ -209,17 +221,14 @@ def frechet_derivative(xp, ctx, param: tuple, X, directions: list, what: object)
     if len(directions) == 1 and xp is np and param[0] == "expm":
         return scipy.linalg.expm_frechet(X, directions[0], compute_expm=False, check_finite=False)
     n = X.shape[0]
+    concat = np.concatenate if xp is np else xp.concat  # numpy < 2 has no concat
     block = X
     for E in directions:
-        m = block.shape[0]
-        spread = xp.zeros((m, m), dtype=xp.result_type(block, E)) if xp is not np else np.zeros(
-            (m, m), dtype=np.result_type(block, E))
-        for i in range(0, m, n):
+        spread = xp.zeros(block.shape, dtype=xp.result_type(block, E))
+        for i in range(0, block.shape[0], n):  # I ⊗ E
             spread = _placed(xp, spread, E, i, i)
-        top = xp.concat([block, spread], axis=1) if xp is not np else np.hstack([block, spread])
-        bottom = xp.concat([xp.zeros_like(block), block], axis=1) if xp is not np else np.hstack(
-            [np.zeros_like(block), block])
-        block = xp.concat([top, bottom], axis=0) if xp is not np else np.vstack([top, bottom])
+        top, bottom = concat([block, spread], axis=1), concat([xp.zeros_like(block), block], axis=1)
+        block = concat([top, bottom], axis=0)
     return _general_function(xp, ctx, param, block, what)[:n, -n:]
 
 
@@ -252,7 +261,7 @@ def _eigen(n: Expr, ctx, who: str):
     A = _value(n, ctx)
     kept = getattr(ctx, "decompositions", None)
     if kept is None or id(A) not in kept:  # a matrix decomposed already was checked then
-        symmetric_part(xp, A, who, _ValueOf(n.args[0]))
+        _require_real_symmetric(xp, A, who, _ValueOf(n.args[0]))
     return _eigh(xp, ctx, A)
 
 
