@@ -25,8 +25,6 @@ symmetric): ``dλᵢ = qᵢᵀ dX qᵢ``, ``dQ = Q (Ω ∘ Qᵀ dX Q)`` with ``�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kronbox.amd.expressions.expr import (
     BUILDERS,
     PARAMETRIC_BUILDERS,
@@ -55,29 +53,16 @@ from kronbox.amd.expressions.expr import (
 )
 
 
-@dataclass(frozen=True)
-class MatrixFunction:
-    """A scalar function ``f`` extended to matrices: its calculator name, and whether it needs eigenvalues off
-    the closed negative real axis (the principal logarithm and real powers)."""
-
-    name: str
-    principal: bool
-
-    def at_identity_direction(self, X: Expr, p: float | None) -> Expr:
-        """``L_f(X)[I] = f'(X)``: ``expm(X)``, ``inv(X)``, ``p X^(p−1)``; at ``Xᵀ`` the transpose of the one at
-        ``X`` (``f'(Xᵀ) = f'(X)ᵀ``), so that a gradient shares ``f(X)`` with the function."""
-        if X.kind == "transpose":
-            return transpose(self.at_identity_direction(X.args[0], p))
-        if self.name == "expm":
-            return expm(X)
-        if self.name == "logm":
-            return inv(X)
-        assert p is not None
-        return mul(literal(p), matrix_power(X, p - 1.0))
-
-
-MATRIX_FUNCTIONS = {f.name: f for f in (MatrixFunction("expm", False), MatrixFunction("logm", True),
-                                         MatrixFunction("pow", True))}
+def derivative_at_identity(param: tuple, X: Expr) -> Expr:
+    """``L_f(X)[I] = f'(X)``: ``expm(X)``, ``inv(X)``, ``p X^(p−1)``; at ``Xᵀ`` the transpose of the one at ``X``
+    (``f'(Xᵀ) = f'(X)ᵀ``), so that a gradient shares ``f(X)`` with the function."""
+    if X.kind == "transpose":
+        return transpose(derivative_at_identity(param, X.args[0]))
+    if param[0] == "expm":
+        return expm(X)
+    if param[0] == "logm":
+        return inv(X)
+    return mul(literal(param[1]), matrix_power(X, param[1] - 1.0))
 
 
 def _matrix_function(param: tuple, a: Expr) -> Expr:
@@ -126,7 +111,7 @@ def frechet(param: tuple, a: Expr, *directions: Expr) -> Expr:
             raise _clash(f"the Fréchet derivative of {_call_text(param)} at {a}", [(a, shape), (E, E.shape)],
                          "the directions have the shape of the matrix")
     if len(directions) == 1 and is_eye(directions[0]):
-        return MATRIX_FUNCTIONS[param[0]].at_identity_direction(a, param[1] if len(param) > 1 else None)
+        return derivative_at_identity(param, a)
     if len(directions) == 1:
         c, rest = scalar_factor(directions[0])
         if c is not None:
