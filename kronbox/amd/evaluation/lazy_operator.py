@@ -184,10 +184,11 @@ class SlotOperator(ops.Operator):
         return slot_value(xp, kind, param, (*self.others[:slot], U, *self.others[slot:]))
 
     def _matmat(self, Y):
-        return np.stack([self._value(np, y.reshape(self.in_shape)).ravel() for y in Y.T], axis=1)
+        k = Y.shape[1]
+        return self._value(np, Y.T.reshape(k, *self.in_shape)).reshape(k, -1).T
 
-    def _apply_stack(self, xp, X3):
-        return xp.stack([self._value(xp, X3[c]) for c in range(X3.shape[0])])
+    def _apply_stack(self, xp, X3):  # the values take stacks: one broadcast product for all k inputs
+        return self._value(xp, X3)
 
     def _transpose(self):
         kind, param, slot = self.param

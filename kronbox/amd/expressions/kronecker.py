@@ -77,17 +77,19 @@ def slot_adjoint(kind: str, param, slot: int, others: tuple[Expr, ...]) -> tuple
 
 
 def kron_value(xp, A, B):
-    """``A ⊗ B`` in the namespace ``xp`` (numpy's or another library's)."""
-    (m1, n1), (m2, n2) = A.shape, B.shape
-    return xp.reshape(A[:, None, :, None] * B[None, :, None, :], (m1 * m2, n1 * n2))
+    """``A ⊗ B`` in the namespace ``xp`` (numpy's or another library's); a stack of matrices in either argument
+    (leading axes) gives the stack of products."""
+    (m1, n1), (m2, n2) = A.shape[-2:], B.shape[-2:]
+    product = A[..., :, None, :, None] * B[..., None, :, None, :]
+    return xp.reshape(product, (*product.shape[:-4], m1 * m2, n1 * n2))
 
 
 def kronfactor_value(xp, G, M, k: int):
-    """:func:`kronfactor` in the namespace ``xp``."""
-    (p, q), (r, s) = G.shape, M.shape
+    """:func:`kronfactor` in the namespace ``xp`` (stacks of matrices as :func:`kron_value`)."""
+    (p, q), (r, s) = G.shape[-2:], M.shape[-2:]
     if k == 1:
-        return xp.sum(xp.reshape(G, (p // r, r, q // s, s)) * M[None, :, None, :], axis=(1, 3))
-    return xp.sum(xp.reshape(G, (r, p // r, s, q // s)) * M[:, None, :, None], axis=(0, 2))
+        return xp.sum(xp.reshape(G, (*G.shape[:-2], p // r, r, q // s, s)) * M[..., None, :, None, :], axis=(-3, -1))
+    return xp.sum(xp.reshape(G, (*G.shape[:-2], r, p // r, s, q // s)) * M[..., :, None, :, None], axis=(-4, -2))
 
 
 def slot_value(xp, kind: str, param, args: tuple):
