@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from kronbox.amd.evaluation.context import _FRESH, Context, _ValueOf
-from kronbox.amd.evaluation.factorization import Factorization
+from kronbox.amd.evaluation.factorization import factorize
 from kronbox.amd.evaluation.numpy_kernels import NUMPY_KERNELS, _symmetric_value
 from kronbox.amd.evaluation.plan import Program
 from kronbox.amd.evaluation.spectral import symmetric_to_rounding
@@ -64,9 +64,12 @@ def _scalar(v):
 class _Writer:
     """The source of one compiled function, built node by node."""
 
-    def __init__(self, plan: Program):
+    def __init__(self, plan: Program, private: int = 0):
         self.plan = plan
         self.roots = {id(e) for e in plan.exprs}
+        # results the caller hands to no one (the factors of a bound map): they may share memory with each other
+        public = len(plan.exprs) - private
+        self.private = {id(e) for e in plan.exprs[public:]} - {id(e) for e in plan.exprs[:public]}
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
         self.constants: dict[str, object] = {}
@@ -75,7 +78,7 @@ class _Writer:
         self.needs_flag = self._flags_read()
         self.context = False
         self.twins = self._twin_products()
-        self.returned: set[int] = set()  # twins whose value a result takes uncopied
+        self.returned: set[int] = set()  # twins whose value a result other than a private one takes uncopied
         self.shared = set(self.twins) | {id(n) for n in self.twins.values()}  # never scratch: one may be the other
 
     # -- what later steps read ----------------------------------------------------------------------
@@ -219,10 +222,12 @@ class _Writer:
             return
         c, d = self.name(twin.args[0]), self.name(twin.args[1])
         same = self.name(twin)
-        if id(n) in self.roots:  # results never alias
-            if id(twin) in self.roots or id(twin) in self.returned:
+        if id(n) in self.roots:  # a result never aliases another, but private results may alias each other
+            public = id(n) not in self.private
+            if id(twin) in self.returned or (id(twin) in self.roots and (public or id(twin) not in self.private)):
                 same += ".copy()"
-            self.returned.add(id(twin))
+            if public:
+                self.returned.add(id(twin))
         self.emit(f"{t} = {same} if {a} is {c} and {b} is {d} else {a} @ {b}")
 
     def _transpose(self, n: Expr, t: str) -> None:
@@ -242,7 +247,7 @@ class _Writer:
     def _factor(self, child: Expr) -> str:
         if id(child) not in self.factored:
             name = f"f{self.name(child)}"
-            self.emit(f"{name} = _Factorization({self.name(child)}, {self.constant(_ValueOf(child))})")
+            self.emit(f"{name} = _factorize({self.name(child)}, {self.constant(_ValueOf(child))})")
             self.factored[id(child)] = name
         return self.factored[id(child)]
 
@@ -332,15 +337,16 @@ class CompiledRun(Protocol):
     def __call__(self, arrays: Mapping[str, object], /, *values: Any) -> list[Any]: ...
 
 
-def compile_program(plan: Program) -> CompiledRun:
+def compile_program(plan: Program, private: int = 0) -> CompiledRun:
     """``run(arrays, *symbol values)``: the values of ``plan.exprs``, in one compiled function.
 
     ``arrays`` maps every symbol's name to its value (read by kernels called from the table); the
-    symbol values follow in the order of ``plan.symbols``."""
-    writer = _Writer(plan)
+    symbol values follow in the order of ``plan.symbols``. No two results share memory, except among
+    the last ``private`` ones (values the caller only reads, such as the factors of a bound map)."""
+    writer = _Writer(plan, private)
     source = writer.source()
     namespace: dict[str, object] = {
-        "np": np, "_into": _into, "_negative": _negative, "_scalar": _scalar, "_Factorization": Factorization,
+        "np": np, "_into": _into, "_negative": _negative, "_scalar": _scalar, "_factorize": factorize,
         "_symmetric_value": _symmetric_value, "_Context": Context, "_uses": plan.uses, "_roots": writer.roots,
         **writer.constants,
     }
@@ -367,10 +373,11 @@ class CompiledPlan:
     Calling it with ``values`` (name → array) gives the values of the expressions, or ``None`` when
     the interpreter should evaluate instead: before the plan is hot, or when a value is not a numpy
     array of the declared shape and of a dtype used as given (numbers, vectors, integer arrays and
-    arrays of other libraries are converted, checked or evaluated by the interpreter)."""
+    arrays of other libraries are converted, checked or evaluated by the interpreter). The last ``private``
+    results may share memory with each other (see :func:`compile_program`)."""
 
-    def __init__(self, plan: Program, hot: int = HOT):
-        self.plan, self.hot = plan, hot
+    def __init__(self, plan: Program, hot: int = HOT, private: int = 0):
+        self.plan, self.hot, self.private = plan, hot, private
         self.calls = 0
         self.run: Callable[..., list] | None = None
         self.symbols = [(n.name, n.shape, n.value) for n in plan.symbols]
@@ -382,7 +389,7 @@ class CompiledPlan:
             self.calls += 1
             if self.calls < self.hot or not self.plan.shaped:
                 return None
-            run = self.run = compile_program(self.plan)
+            run = self.run = compile_program(self.plan, self.private)
         arrays = {}
         for name, shape, own in self.symbols:
             v = values.get(name, own)

@@ -47,7 +47,9 @@ class CompiledFunction:
         self.items = items
         self._maps = {i: CompiledMap(L) for i, L in enumerate(items) if isinstance(L, LinearMap)}
         factors = [f for m in self._maps.values() for f in m.factors]
-        self.exprs = tuple(dict.fromkeys([e for e in items if isinstance(e, Expr)] + factors))
+        shown = dict.fromkeys(e for e in items if isinstance(e, Expr))
+        self.exprs = tuple(dict.fromkeys([*shown, *factors]))
+        self._private = len(self.exprs) - len(shown)  # the maps' own factors, only read by their bound terms
         plan = program(self.exprs)
         self._unshaped = tuple(n.name for n in plan.symbols if n.shape is None)
         if self._maps and (self._unshaped or any(L.in_shape is None for L in items if isinstance(L, LinearMap))):
@@ -63,7 +65,7 @@ class CompiledFunction:
             exprs = list(self.exprs)
             if self._unshaped:
                 exprs = specialize(exprs, bound_values(exprs, values))
-            found = self._plans[key] = (tuple(exprs), CompiledPlan(program(tuple(exprs)), hot=1))
+            found = self._plans[key] = (tuple(exprs), CompiledPlan(program(tuple(exprs)), hot=1, private=self._private))
         return found
 
     def __call__(self, values: Mapping[str, Any] | None = None, **named: Any) -> list[Any]:
@@ -90,7 +92,7 @@ class CompiledFunction:
         """The Python source of the compiled function (for the shapes of ``values`` when some symbol
         has none): one line per step, node values in locals ``t1``, ``t2``, ..."""
         exprs, _ = self._plan({**(values or {}), **named})
-        return compile_program(program(exprs)).source
+        return compile_program(program(exprs), self._private).source
 
     def __repr__(self) -> str:
         return f"<compiled {', '.join(map(str, self.items))}>"

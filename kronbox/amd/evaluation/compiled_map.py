@@ -64,7 +64,7 @@ class CompiledMap:
         self.factors: tuple[Expr, ...] = ()
         if self.terms is not None:
             self.factors = tuple(dict.fromkeys(e for cs, _, A, B in self.terms for e in (*cs, A, B)))
-            self.plan = CompiledPlan(program(self.factors), hot=1)
+            self.plan = CompiledPlan(program(self.factors), hot=1, private=len(self.factors))
 
     def terms_at(self, values: Mapping[str, Any]) -> list[Term] | None:
         """The terms with their factors' values at ``values``, or ``None`` where the compiled plan

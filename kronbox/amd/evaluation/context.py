@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kronbox.amd.evaluation.factorization import Factorization
+from kronbox.amd.evaluation.factorization import factorize
 from kronbox.amd.expressions.expr import Expr, ShapeError, eye_size, fill_shape
 
 
@@ -62,7 +62,7 @@ class Context:
         return f
 
     def factorize(self, A: Any, what: object) -> MatrixFactorization:
-        return Factorization(A, what)
+        return factorize(A, what)
 
     def scratch(self, n: Expr, *candidates: Expr) -> np.ndarray | None:
         """A value among ``candidates`` (the operands ``n`` computes from) that ``n`` may overwrite with

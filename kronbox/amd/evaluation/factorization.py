@@ -5,10 +5,15 @@ for the inverse: about a third of the work of an LU inverse). If it is not posit
 symmetric, or complex (as under the complex step), one LU factorization (``getrf``) gives the
 determinant and, through ``getri``, the inverse. All of it runs in numpy's own thread pool
 (:mod:`kronbox.linalg.lapack`).
+
+A caller that has factorized a value already (``amd.minimize`` tests each point of the positive
+definite cone by its Cholesky factorization) hands it to the evaluation with :class:`given`:
+:func:`factorize` of that very array then returns it instead of factorizing again.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import cached_property
 
 import numpy as np
@@ -103,3 +108,29 @@ class Factorization:
         if sign == 0 or not lapack.inverse_from_lu_in_place(W, pivots):
             raise self._not_finite("inv", "inverse") or np.linalg.LinAlgError(f"inv: {self.what} is singular")
         return W
+
+
+_GIVEN: ContextVar[Factorization | None] = ContextVar("kronbox_given_factorization", default=None)
+
+
+def factorize(A: np.ndarray, what: object) -> Factorization:
+    """The factorization of ``A``: the one :class:`given` to this evaluation when it is of this very array
+    (the same object, not merely equal values), else a new one."""
+    known = _GIVEN.get()
+    return known if known is not None and known.A is A else Factorization(A, what)
+
+
+class given:
+    """``with given(F): …``: evaluations in the block use the factorization ``F`` for the array ``F.A``."""
+
+    __slots__ = ("factorization", "token")
+
+    def __init__(self, factorization: Factorization):
+        self.factorization = factorization
+
+    def __enter__(self) -> Factorization:
+        self.token = _GIVEN.set(self.factorization)
+        return self.factorization
+
+    def __exit__(self, *exc: object) -> None:
+        _GIVEN.reset(self.token)

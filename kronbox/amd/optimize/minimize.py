@@ -30,7 +30,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -40,7 +39,7 @@ from numpy.typing import ArrayLike
 
 from kronbox.amd.expressions.expr import Expr, is_symmetric_variable
 from kronbox.amd.optimize.newton import cone_preconditioner, identity_preconditioner, truncated_newton
-from kronbox.amd.optimize.objective import VecObjective, sym
+from kronbox.amd.optimize.objective import NOT_POSITIVE_DEFINITE, VecObjective, sym
 from kronbox.linalg import blas
 
 # method (lower case) → scipy's name and the second-order information it takes
@@ -166,11 +165,11 @@ def round_off(value: float) -> float:
 def _start(objective: VecObjective, X0: np.ndarray) -> np.ndarray:
     """``vec(X0)``, after checking that ``f`` is finite there and, on the cone, that ``X0`` is in it."""
     name = objective.name
-    if objective.positive_definite and not objective.inside(X0):
-        raise ValueError(f"the start X0 is not positive definite (its Cholesky factorization failed), but {name} "
-                         f"must be: {objective.f} takes logdet, inv or sqrtm of the symmetric {name}")
     x0 = X0.ravel()
     value, gradient = objective.value_and_grad(x0)
+    if objective.positive_definite and objective.failure == NOT_POSITIVE_DEFINITE:
+        raise ValueError(f"the start X0 is not positive definite (its Cholesky factorization failed), but {name} "
+                         f"must be: {objective.f} takes logdet, inv or sqrtm of the symmetric {name}")
     if not np.isfinite(value):
         reason = f": {objective.failure}" if objective.failure else ""
         raise ValueError(f"the objective {objective.f} is not finite at the start X0 (value {value}){reason}")
@@ -206,9 +205,10 @@ def _polish(objective: VecObjective, x: np.ndarray, tol: float, trace: _Trace, b
     value, gradient = objective.value_and_grad(x)
     norm, steps = float(np.linalg.norm(gradient)), 0
     while norm > tol and steps < budget:
-        H = spla.LinearOperator((x.size, x.size), matvec=partial(objective.hessp, x), dtype=float)
+        product = objective.hessian_product(x)
+        H = spla.LinearOperator((x.size, x.size), matvec=product, dtype=float)
         p, info = spla.cg(H, -gradient, rtol=min(0.5, 0.1 * tol / norm), maxiter=10 * x.size)
-        if info != 0 or not p @ objective.hessp(x, p) > 0:  # no convergence, or not a descent direction
+        if info != 0 or not p @ product(p) > 0:  # no convergence, or not a descent direction
             break
         new_value, new_gradient = objective.value_and_grad(x + p)
         new_norm = float(np.linalg.norm(new_gradient))
@@ -225,7 +225,7 @@ def _run(objective: VecObjective, x0: np.ndarray, trace: _Trace, name: str, seco
     if trace.record(x0).grad_norm <= trace.tol:
         return scipy.optimize.OptimizeResult(x=x0, success=True, message="the start is already stationary", nit=0)
     if name == "newton-pcg":
-        return truncated_newton(objective.value_and_grad, objective.hessp, precondition, x0, trace.tol,
+        return truncated_newton(objective.value_and_grad, objective.hessian_product, precondition, x0, trace.tol,
                                 options.get("maxiter", 500), trace.record, round_off)
     extra = {"hessp": objective.hessp} if second_order == "hessp" else \
         {"hess": objective.hess} if second_order == "hess" else {}

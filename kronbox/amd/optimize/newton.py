@@ -1,6 +1,6 @@
 """Truncated Newton: a preconditioned conjugate-gradient step on the lazy Hessian, then a line search.
 
-At ``x``, with gradient ``g`` and the Hessian ``H`` applied to vectors (``hessp``), the step ``p``
+At ``x``, with gradient ``g`` and the Hessian ``H`` applied to vectors (``hessian(x)`` is ``v ↦ H v``), the step ``p``
 solves ``H p = −g`` approximately by preconditioned conjugate gradients, to the relative residual
 ``η = min(0.5, √‖g‖)`` (a forcing sequence that makes the outer iteration superlinear, Nocedal &
 Wright, *Numerical Optimization*, §7.1). Where the Hessian is not positive definite CG meets a
@@ -21,7 +21,6 @@ cone); it takes the scale of ``X`` out of the Hessian.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import numpy as np
 import scipy.optimize
@@ -53,7 +52,7 @@ def truncated_cg(hessp: Callable[[Vector], Vector], g: Vector, precondition: Cal
     r = -g
     z = precondition(r)
     d, rz = z, float(r @ z)
-    target = rtol * float(np.linalg.norm(g))
+    target = rtol * rtol * float(g @ g)  # ‖r‖ ≤ rtol ‖g‖, squared
     for k in range(maxiter):
         Hd = hessp(d)
         curvature = float(d @ Hd)
@@ -62,7 +61,7 @@ def truncated_cg(hessp: Callable[[Vector], Vector], g: Vector, precondition: Cal
         alpha = rz / curvature
         p = p + alpha * d
         r = r - alpha * Hd
-        if np.linalg.norm(r) <= target:
+        if float(r @ r) <= target:
             return p, k + 1
         z = precondition(r)
         rz, previous = float(r @ z), rz
@@ -71,7 +70,7 @@ def truncated_cg(hessp: Callable[[Vector], Vector], g: Vector, precondition: Cal
 
 
 def truncated_newton(value_and_grad: Callable[[Vector], tuple[float, Vector]],
-                     hessp: Callable[[Vector, Vector], Vector],
+                     hessian: Callable[[Vector], Callable[[Vector], Vector]],
                      precondition: Callable[[Vector], Callable[[Vector], Vector]], x0: Vector, tol: float,
                      maxiter: int, record: Callable[[Vector], object], round_off: Callable[[float], float]
                      ) -> scipy.optimize.OptimizeResult:
@@ -88,7 +87,7 @@ def truncated_newton(value_and_grad: Callable[[Vector], tuple[float, Vector]],
     while norm > tol:
         if nit == maxiter:
             return result(False, "Maximum number of iterations has been exceeded.")
-        p, products = truncated_cg(partial(hessp, x), g, precondition(x), min(0.5, np.sqrt(norm)),
+        p, products = truncated_cg(hessian(x), g, precondition(x), min(0.5, np.sqrt(norm)),
                                    maxiter=10 * x.size)
         ncg += products
         if not float(g @ p) < 0:

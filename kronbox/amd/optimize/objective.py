@@ -25,19 +25,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from kronbox.amd.differentiation.derivative import Derivative, find_symbol, grad, hessian
 from kronbox.amd.evaluation import bound_values, evaluate, specialize
-from kronbox.amd.evaluation.compiled_map import CompiledMap, Term, thin_path
+from kronbox.amd.evaluation.compiled import CompiledPlan
+from kronbox.amd.evaluation.compiled_map import CompiledMap, thin_path
+from kronbox.amd.evaluation.evaluate import evaluate_with
+from kronbox.amd.evaluation.factorization import Factorization, given
+from kronbox.amd.evaluation.plan import program
 from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, shape_text
 from kronbox.amd.optimize.projected import fewer_terms, symmetric_terms
-from kronbox.linalg import lapack
 from kronbox.operators.symmetric_part import _SymmetricPath
 
 # Functions of a symmetric matrix variable that are taken on the positive definite cone.
 _CONE_FUNCTIONS = frozenset({"logdet", "inv", "sqrtm"})
+NOT_POSITIVE_DEFINITE = "it is not positive definite (a Cholesky factorization failed)"
+# A point: (x, φ, ∇φ, the values of the Hessian's factors when evaluated with them).
+_Point = tuple[np.ndarray, float, np.ndarray, list[Any] | None]
 
 
 def sym(M: np.ndarray) -> np.ndarray:
@@ -75,6 +82,14 @@ def _compiled_hessian(f: Expr, x: Expr) -> CompiledMap:
     return CompiledMap(_derivatives(f, x)[1].map)
 
 
+@lru_cache(maxsize=16)
+def _value_plan(f: Expr, x: Expr) -> tuple[CompiledPlan, list[Expr]]:
+    """The plan of ``[f, ∇f, *the Hessian's factors]``: the factors evaluated with ``f`` and ``∇f``, sharing the
+    factorization and the products (they may share memory with each other: only the bound terms read them)."""
+    exprs = [f, _derivatives(f, x)[0], *_compiled_hessian(f, x).factors]
+    return CompiledPlan(program(tuple(exprs)), hot=1, private=len(exprs) - 2), exprs
+
+
 class VecObjective:
     """``f`` as a function of ``x = vec(X)`` for scipy, with counters of the work done.
 
@@ -106,9 +121,8 @@ class VecObjective:
         cone = symmetric and needs_positive_definite(self.f, self.x)
         self.positive_definite = cone if positive_definite is None else positive_definite
         self.g, self._hessian = _derivatives(self.f, self.x)
-        # the last points: (x, φ, ∇φ, the Hessian's bound terms when evaluated with them)
-        self._recent: list[tuple[np.ndarray, float, np.ndarray, list[Term] | None]] = []
-        self._with_hessian = False
+        self._recent: list[_Point] = []  # the last three points
+        self._with_factors = False
         self._product: tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]] | None = None
         self.nfev = self.nhess = self.nhessp = 0
         self.failure = ""
@@ -119,51 +133,71 @@ class VecObjective:
         X = np.asarray(x, dtype=float).reshape(self.shape)
         return sym(X) if self.symmetric else X
 
-    def inside(self, X: np.ndarray) -> bool:
-        """Whether ``X`` is in the domain (positive definite, when the domain is the cone)."""
+    def cone_factorization(self, X: np.ndarray) -> Factorization | None:
+        """On the positive definite cone, the Cholesky factorization of ``X`` (which the evaluation at ``X``
+        then reuses), or ``None`` when ``X`` is outside the cone; ``None`` too off the cone (nothing to test)."""
         if not self.positive_definite:
-            return True
-        return bool(np.isfinite(X).all()) and lapack.cholesky_in_place(np.array(X, order="C", copy=True))
+            return None
+        factorization = Factorization(X, self.name)
+        if bool(np.isfinite(X).all()) and factorization.positive_definite:
+            return factorization
+        self.failure = NOT_POSITIVE_DEFINITE
+        return None
 
     def _bind(self, X: np.ndarray) -> dict:
         return {**self.values, self.name: X}
+
+    def _kept(self, x: np.ndarray) -> _Point | None:
+        """The kept point ``x`` (an equal vector), or ``None``: one entry compared per other point, mostly."""
+        for point in self._recent:
+            kept = point[0]
+            if kept.shape == x.shape and (x.size == 0 or kept[0] == x[0]) and np.array_equal(kept, x):
+                return point
+        return None
 
     # -- value and gradient ------------------------------------------------------------------------
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """``(φ(x), ∇φ(x))``; ``(+∞, 0)`` outside the domain (not positive definite on the cone, or
         where ``f`` cannot be evaluated: a singular ``inv``, a negative ``det`` under ``logdet``), with
         the reason in ``failure``. The last three points are kept."""
-        for kept, value, gradient, _ in self._recent:
-            if np.array_equal(kept, x):
-                return value, gradient
+        point = self._kept(x)
+        if point is None:
+            point = self._point(x)
+            self._recent = [point, *self._recent[:2]]
+        return point[1], point[2]
+
+    def _point(self, x: np.ndarray) -> _Point:
+        """``(x, φ, ∇φ, the Hessian's factors)`` at a point not kept (the factors ``None`` where not evaluated)."""
         X = self.matrix(x)
         self.nfev += 1
-        value, gradient, terms = np.inf, np.zeros(X.size), None
-        if not self.inside(X):
-            self.failure = "it is not positive definite (a Cholesky factorization failed)"
-        else:
-            hessian = _compiled_hessian(self.f, self.x) if self._with_hessian else None
-            try:
-                value, G, *evaluated = self._evaluate(X, hessian.factors if hessian is not None else ())
-            except ShapeError:
-                raise
-            except (ValueError, np.linalg.LinAlgError) as error:  # outside the domain: singular, det < 0
-                self.failure = str(error)
+        kept = np.array(x, copy=True)
+        factorization = self.cone_factorization(X)
+        if factorization is None and self.positive_definite:
+            return kept, np.inf, np.zeros(X.size), None
+        try:
+            if factorization is None:
+                value, G, *factors = self._evaluate(X)
             else:
-                if np.iscomplexobj(value) or np.iscomplexobj(G):
-                    raise TypeError(f"minimize needs a real objective, but {self.f} is complex at this point")
-                value, G = float(value), np.asarray(G, dtype=float).reshape(self.shape)
-                gradient = (sym(G) if self.symmetric else G).ravel()
-                terms = hessian.bind(evaluated) if hessian is not None and evaluated else None
-        self._recent = [(np.array(x, copy=True), value, gradient, terms), *self._recent[:2]]
-        return value, gradient
+                with given(factorization):
+                    value, G, *factors = self._evaluate(X)
+        except ShapeError:
+            raise
+        except (ValueError, np.linalg.LinAlgError) as error:  # outside the domain: singular, det < 0
+            self.failure = str(error)
+            return kept, np.inf, np.zeros(X.size), None
+        if np.iscomplexobj(value) or np.iscomplexobj(G):
+            raise TypeError(f"minimize needs a real objective, but {self.f} is complex at this point")
+        G = np.asarray(G, dtype=float).reshape(self.shape)
+        return kept, float(value), (sym(G) if self.symmetric else G).ravel(), factors or None
 
-    def _evaluate(self, X: np.ndarray, factors: tuple[Expr, ...]) -> list:
-        """``[φ, ∇φ, *factors]`` at ``X`` in one plan; ``[φ, ∇φ]`` where a Hessian factor cannot be evaluated."""
+    def _evaluate(self, X: np.ndarray) -> list:
+        """``[φ, ∇φ, *factors]`` at ``X`` in one plan, once the Hessian has been bound at some point as Kron and
+        box terms (:meth:`hessian_product`); ``[φ, ∇φ]`` before, or where a factor cannot be evaluated."""
         values = self._bind(X)
-        if factors:
+        if self._with_factors:
+            plan, exprs = _value_plan(self.f, self.x)
             try:
-                return evaluate([self.f, self.g, *factors], values)
+                return evaluate_with(plan, exprs, values)
             except (ValueError, np.linalg.LinAlgError):
                 pass
         return evaluate([self.f, self.g], values)
@@ -181,32 +215,41 @@ class VecObjective:
         """The lazy Hessian at ``x`` (the free-entry one: ``H``, not ``Π H Π``) as a kronbox operator."""
         return self._hessian.at(self._bind(self.matrix(x)))
 
-    def _products(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """``p ↦ ∇²φ(x) p``, bound once per point: the Hessian's Kron and box terms evaluated by one compiled
-        plan and applied by their GEMMs (:mod:`kronbox.amd.evaluation.compiled_map`) where the Hessian has
-        that form, else its kronbox operator; for a symmetric variable ``Π H' Π`` with ``H'`` of fewer
-        terms (:mod:`kronbox.amd.optimize.projected`)."""
+    def hessian_product(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """``p ↦ ∇²φ(x) p``, bound once per point (each product counted in ``nhessp``): the Hessian's Kron and
+        box terms evaluated by one compiled plan and applied by their GEMMs
+        (:mod:`kronbox.amd.evaluation.compiled_map`) where the Hessian has that form, else its kronbox
+        operator; for a symmetric variable ``Π H' Π`` with ``H'`` of fewer terms
+        (:mod:`kronbox.amd.optimize.projected`)."""
         if self._product is None or not np.array_equal(self._product[0], x):
             self.nhess += 1
-            terms = next((t for kept, *_, t in self._recent if t is not None and np.array_equal(kept, x)), None)
-            if terms is None:
-                terms = _compiled_hessian(self.f, self.x).terms_at(self._bind(self.matrix(x)))
-                # from now on the factors are evaluated with f and ∇f, in their plan (when the map has the form)
-                self._with_hessian = terms is not None
-            if terms is None:
-                H = self.operator(x)
-                apply = (fewer_terms(H) if self.symmetric else H).__matmul__
-            elif self.symmetric:
-                apply = _SymmetricPath(self.shape[0], thin_path(symmetric_terms(terms), self.shape))
-            else:
-                apply = thin_path(terms, self.shape)
-            self._product = (np.array(x, copy=True), apply)
-        return self._product[1]
+            self._product = (np.array(x, copy=True), self._bound_product(x))
+        apply = self._product[1]
+
+        def product(p: np.ndarray) -> np.ndarray:
+            self.nhessp += 1
+            return apply(p)
+
+        return product
+
+    def _bound_product(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        hessian = _compiled_hessian(self.f, self.x)
+        point = self._kept(x)
+        terms = hessian.bind(point[3]) if point is not None and point[3] is not None else None
+        if terms is None:
+            terms = hessian.terms_at(self._bind(self.matrix(x)))
+            # from now on the factors are evaluated with f and ∇f, in their plan (when the map has the form)
+            self._with_factors = terms is not None
+        if terms is None:
+            H = self.operator(x)
+            return (fewer_terms(H) if self.symmetric else H).__matmul__
+        if self.symmetric:
+            return _SymmetricPath(self.shape[0], thin_path(symmetric_terms(terms), self.shape))
+        return thin_path(terms, self.shape)
 
     def hessp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         """``∇²φ(x) p``: ``H p``, or ``vec(sym(H vec(sym P)))`` for a symmetric variable."""
-        self.nhessp += 1
-        return self._products(x)(p)
+        return self.hessian_product(x)(p)
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         """The dense Hessian ``∇²φ(x)`` (``N × N``, ``N = X.size``): for small problems only.

@@ -115,8 +115,9 @@ def test_trial_points_outside_the_cone_are_rejected(monkeypatch):
         covariance.estimate(S, positive_definite=False,
                             callback=lambda step, X: lowest.append(np.linalg.eigvalsh(X)[0]), **options)
     assert min(lowest) < 0
-    rejected, inside = [], VecObjective.inside
-    monkeypatch.setattr(VecObjective, "inside", lambda self, X: inside(self, X) or rejected.append(X) or False)
+    rejected, factorized = [], VecObjective.cone_factorization
+    monkeypatch.setattr(VecObjective, "cone_factorization",
+                        lambda self, X: factorized(self, X) or rejected.append(X))
     lowest.clear()
     result = covariance.estimate(S, callback=lambda step, X: lowest.append(np.linalg.eigvalsh(X)[0]), **options)
     assert result.success, result.message
