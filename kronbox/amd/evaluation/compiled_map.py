@@ -62,9 +62,13 @@ class CompiledMap:
         self.terms = _symbolic_terms(L)
         self.plan: CompiledPlan | None = None
         self.factors: tuple[Expr, ...] = ()
+        self._positions: list[tuple[tuple[int, ...], bool, int, int]] | None = None  # the terms by factor
         if self.terms is not None:
             self.factors = tuple(dict.fromkeys(e for cs, _, A, B in self.terms for e in (*cs, A, B)))
             self.plan = CompiledPlan(program(self.factors), hot=1, private=len(self.factors))
+            index = {id(e): i for i, e in enumerate(self.factors)}
+            self._positions = [(tuple(index[id(c)] for c in cs), box, index[id(A)], index[id(B)])
+                               for cs, box, A, B in self.terms]
 
     def terms_at(self, values: Mapping[str, Any]) -> list[Term] | None:
         """The terms with their factors' values at ``values``, or ``None`` where the compiled plan
@@ -82,24 +86,26 @@ class CompiledMap:
     def bind(self, evaluated: list[Any]) -> list[Term] | None:
         """The terms with the values ``evaluated`` of :attr:`factors` (in their order), or ``None``
         (see :meth:`terms_at`): for factors evaluated in a plan of their own, or together with more."""
-        if self.terms is None:
+        if self._positions is None:
             return None
-        value = dict(zip(map(id, self.factors), evaluated, strict=True))
         bound: list[Term] = []
-        for coefficients, box, A, B in self.terms:
+        for coefficients, box, a, b in self._positions:
             c: complex | float = 1.0
-            for e in coefficients:
-                number = _number(value[id(e)])
+            for i in coefficients:
+                number = _number(evaluated[i])
                 if number is None:
                     return None
                 c *= number
-            bound.append((c, box, value[id(A)], value[id(B)]))
-        dtypes = {(A.dtype, B.dtype) if isinstance(A, np.ndarray) and isinstance(B, np.ndarray) else None
-                  for _, _, A, B in bound}
-        if len(dtypes) != 1 or None in dtypes:
-            return None
-        complex_terms = bound[0][2].dtype.kind == "c" or bound[0][3].dtype.kind == "c"
-        if any(isinstance(c, complex) and not complex_terms for c, *_ in bound):
+            bound.append((c, box, evaluated[a], evaluated[b]))
+        pair = None  # the factors' dtypes: numpy arrays, the same pair in every term
+        for _, _, A, B in bound:
+            if not (isinstance(A, np.ndarray) and isinstance(B, np.ndarray)) or \
+                    (pair is not None and (A.dtype, B.dtype) != pair):
+                return None
+            pair = (A.dtype, B.dtype)
+        assert pair is not None  # a map has a term
+        complex_terms = pair[0].kind == "c" or pair[1].kind == "c"
+        if not complex_terms and any(isinstance(c, complex) for c, *_ in bound):
             return None
         return bound
 
@@ -133,7 +139,8 @@ class BoundTerms(LinearOperator):
         self.terms, self.in_shape, self.out_shape = terms, in_shape, out_shape
         self._path = thin_path(terms, in_shape)
         # LinearOperator's attributes set as its __init__ sets them, without re-validating the map's own shapes
-        self.dtype = np.result_type(terms[0][2], terms[0][3], *(c for c, *_ in terms))
+        # the factors' dtype: every term has the same pair, and a complex coefficient only complex factors (bind)
+        self.dtype = np.result_type(terms[0][2].dtype, terms[0][3].dtype)
         self.shape = (out_shape[0] * out_shape[1], in_shape[0] * in_shape[1])
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:

@@ -29,16 +29,13 @@ class Factorization:
         self.A, self.what = A, what
 
     @cached_property
-    def symmetric(self) -> bool:
-        A = self.A
-        return A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] > 1 and is_symmetric(A)
-
-    @cached_property
     def _cholesky(self) -> tuple[np.ndarray, float] | None:
-        """``(U, log det A)`` with ``U`` in the upper triangle of a copy of ``A``, or ``None``."""
-        if not self.symmetric:
+        """``(U, log det A)`` with ``U`` in the upper triangle of a copy of ``A``, or ``None`` (``A`` not real,
+        symmetric and positive definite)."""
+        A = self.A
+        if not (A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] > 1 and is_symmetric(A)):
             return None
-        U = np.array(self.A, order="C", copy=True)
+        U = np.array(A, order="C", copy=True)
         if not lapack.cholesky_in_place(U):
             return None
         return U, 2.0 * float(np.log(U.diagonal()).sum())
@@ -79,6 +76,9 @@ class Factorization:
 
     def logdet(self):
         """``log det A``: an error where ``det A ≤ 0`` (its real logarithm does not exist)."""
+        cholesky = self._cholesky
+        if cholesky is not None:
+            return self._typed(cholesky[1])
         sign, logabs = self.slogdet
         if sign == 0:
             raise self._not_finite("logdet", "log-determinant") or np.linalg.LinAlgError(

@@ -102,8 +102,12 @@ class Expr:
 
     # -- structure -------------------------------------------------------------------------------
     def nodes(self) -> list[Expr]:
-        """Every node of the DAG once, children before parents (a topological order)."""
-        return topological([self])
+        """Every node of the DAG once, children before parents (a topological order; worked out once per
+        node, as expressions are immutable)."""
+        order = _ORDERS.get(self)
+        if order is None:
+            order = _ORDERS[self] = tuple(topological([self]))
+        return list(order)
 
     @property
     def symbols(self) -> dict[str, Expr]:
@@ -212,6 +216,7 @@ def symbol_table(nodes: Iterable[Expr]) -> dict[str, Expr]:
 
 # -- hash-consing ----------------------------------------------------------------------------------
 _NODES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_ORDERS: weakref.WeakKeyDictionary[Expr, tuple[Expr, ...]] = weakref.WeakKeyDictionary()  # e.nodes(), by e
 
 
 def node(kind: str, args: tuple[Expr, ...], param, shape: Shape, value=None, key_extra=()) -> Expr:

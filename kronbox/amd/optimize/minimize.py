@@ -332,7 +332,7 @@ def minimize(
     if symmetric is None:
         symmetric = _declared_symmetric(f, wrt)
     X0 = _checked_start(X0, symmetric)
-    objective = VecObjective(f, wrt, X0, values, symmetric, positive_definite)
+    objective = VecObjective(f, wrt, X0, values, symmetric, positive_definite, hessian_products=second_order == "hessp")
     precondition = _preconditioner(objective, preconditioner, name)
     with _blas_threads(blas_threads):  # the start's evaluation too: on a busy machine two threads a pool cost ms a call
         x0 = _start(objective, X0)

@@ -95,11 +95,12 @@ class VecObjective:
 
     ``values`` gives the other symbols of ``f``; ``X0`` fixes the variable's shape when it was not
     declared. ``nfev`` counts value-and-gradient evaluations, ``nhess`` Hessian operators built,
-    ``nhessp`` Hessian-vector products.
+    ``nhessp`` Hessian-vector products. ``hessian_products``: the Hessian will be applied at most points, so
+    its factors are evaluated with ``f`` and ``∇f`` from the first point on.
     """
 
     def __init__(self, f: Expr, wrt: str | Expr | None, X0: np.ndarray, values: dict | None = None,
-                 symmetric: bool = False, positive_definite: bool | None = None):
+                 symmetric: bool = False, positive_definite: bool | None = None, hessian_products: bool = False):
         x = only_variable(f) if wrt is None else find_symbol(f, wrt)
         if x.kind != "var":
             raise ValueError(f"{x.name!r} is a constant of {f}; minimize over a variable (amd.var)")
@@ -122,7 +123,9 @@ class VecObjective:
         self.positive_definite = cone if positive_definite is None else positive_definite
         self.g, self._hessian = _derivatives(self.f, self.x)
         self._recent: list[_Point] = []  # the last three points
-        self._with_factors = False
+        # the Hessian's factors evaluated with f and ∇f: from the start where Hessian products will be asked
+        # for, else once they are (and never where the Hessian is not a sum of Kron and box terms)
+        self._with_factors = hessian_products and _compiled_hessian(self.f, self.x).terms is not None
         self._product: tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]] | None = None
         self.nfev = self.nhess = self.nhessp = 0
         self.failure = ""

@@ -51,7 +51,7 @@ def merged_pairs(products: list[tuple[Any, np.ndarray, np.ndarray]]) -> list[tup
         for pair in pairs:
             for mine, other in ((A, B), (B, A)):
                 if _same(pair[0], mine) and pair[1].shape == other.shape:
-                    pair[1] = pair[1] + c * other
+                    pair[1] = pair[1] + (other if c == 1.0 else c * other)
                     break
             else:
                 continue
