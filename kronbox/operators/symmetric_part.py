@@ -17,27 +17,23 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kronbox.kernels.symmetric import symmetrize
 from kronbox.operators.base import Operator, shape_text
 
 
-def _sym(X: np.ndarray) -> np.ndarray:
-    """``(X + Xᵀ)/2``, halved in place (the same numbers as dividing: halving is exact)."""
-    S = X + X.T
-    S *= 0.5
-    return S
-
-
 class _SymmetricPath:
-    """``x ↦ vec(sym(A vec(sym X)))`` through ``A``'s thin path: the thin path of ``Π A Π``."""
+    """``x ↦ vec(sym(A vec(sym X)))`` through ``A``'s thin path: the thin path of ``Π A Π``. ``fresh``: the
+    path returns a new array each call (its result is symmetrized in place)."""
 
-    __slots__ = ("n", "vector")
+    __slots__ = ("fresh", "n", "vector")
 
-    def __init__(self, n: int, vector: Callable[[np.ndarray], np.ndarray]):
-        self.n, self.vector = n, vector
+    def __init__(self, n: int, vector: Callable[[np.ndarray], np.ndarray], fresh: bool = False):
+        self.n, self.vector, self.fresh = n, vector, fresh
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         n = self.n
-        return _sym(self.vector(_sym(x.reshape(n, n)).ravel()).reshape(n, n)).ravel()
+        y = self.vector(symmetrize(x.reshape(n, n)).ravel()).reshape(n, n)
+        return symmetrize(y, in_place=self.fresh and y.flags.c_contiguous).ravel()
 
 
 class SymmetricPart(Operator):

@@ -38,6 +38,7 @@ from kronbox.amd.evaluation.factorization import Factorization, given
 from kronbox.amd.evaluation.plan import program
 from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, shape_text
 from kronbox.amd.optimize.projected import fewer_terms, symmetric_terms
+from kronbox.kernels.symmetric import symmetrize
 from kronbox.operators.symmetric_part import _SymmetricPath
 
 # Functions of a symmetric matrix variable that are taken on the positive definite cone.
@@ -48,11 +49,8 @@ _Point = tuple[np.ndarray, float, np.ndarray, list[Any] | None]
 
 
 def sym(M: np.ndarray) -> np.ndarray:
-    """``(M + Mᵀ)/2``: the orthogonal projection onto the symmetric matrices (exactly symmetric; halved
-    in place, the same numbers as dividing)."""
-    S = M + M.T
-    S *= 0.5
-    return S
+    """``(M + Mᵀ)/2``: the orthogonal projection onto the symmetric matrices (exactly symmetric; a new array)."""
+    return symmetrize(M)
 
 
 def needs_positive_definite(f: Expr, x: Expr) -> bool:
@@ -247,7 +245,7 @@ class VecObjective:
             H = self.operator(x)
             return (fewer_terms(H) if self.symmetric else H).__matmul__
         if self.symmetric:
-            return _SymmetricPath(self.shape[0], thin_path(symmetric_terms(terms), self.shape))
+            return _SymmetricPath(self.shape[0], thin_path(symmetric_terms(terms), self.shape), fresh=True)
         return thin_path(terms, self.shape)
 
     def hessp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
