@@ -23,17 +23,18 @@ from kronbox.linalg import lapack
 
 
 class Factorization:
-    """``A = Uᵀ U`` (Cholesky) when that works, LU otherwise; ``what`` names ``A`` in errors (printed only then)."""
+    """``A = Uᵀ U`` (Cholesky) when that works, LU otherwise; ``what`` names ``A`` in errors (printed only then).
+    ``symmetric``: ``A`` is known to be exactly symmetric (made so by its caller), so it is not tested."""
 
-    def __init__(self, A: np.ndarray, what: object):
-        self.A, self.what = A, what
+    def __init__(self, A: np.ndarray, what: object, symmetric: bool = False):
+        self.A, self.what, self.known_symmetric = A, what, symmetric
 
     @cached_property
     def _cholesky(self) -> tuple[np.ndarray, float] | None:
         """``(U, log det A)`` with ``U`` in the upper triangle of a copy of ``A``, or ``None`` (``A`` not real,
         symmetric and positive definite)."""
         A = self.A
-        if not (A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] > 1 and is_symmetric(A)):
+        if not (A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] > 1 and (self.known_symmetric or is_symmetric(A))):
             return None
         U = np.array(A, order="C", copy=True)
         if not lapack.cholesky_in_place(U):

@@ -38,7 +38,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
 from kronbox.amd.expressions.expr import Expr, is_symmetric_variable
-from kronbox.amd.optimize.newton import cone_preconditioner, identity_preconditioner, truncated_newton
+from kronbox.amd.optimize.newton import cone_preconditioner, identity_preconditioner, norm2, truncated_newton
 from kronbox.amd.optimize.objective import NOT_POSITIVE_DEFINITE, VecObjective, sym
 from kronbox.linalg import blas
 
@@ -133,7 +133,7 @@ class _Trace:
 
     def record(self, x: np.ndarray) -> Iteration:
         value, gradient = self.objective.value_and_grad(x)
-        step = Iteration(len(self.history), value, float(np.linalg.norm(gradient)), time.perf_counter() - self.start)
+        step = Iteration(len(self.history), value, norm2(gradient), time.perf_counter() - self.start)
         self.history.append(step)
         if self.say:
             self.say(f"{step.iteration:>5}  {step.objective:>22.15g}  {step.grad_norm:>9.2e}  {step.elapsed:>7.2f}s")

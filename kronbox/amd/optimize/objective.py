@@ -53,6 +53,12 @@ def sym(M: np.ndarray) -> np.ndarray:
     return symmetrize(M)
 
 
+def same_point(kept: np.ndarray, x: np.ndarray) -> bool:
+    """Whether the vector ``x`` holds the same numbers, bit for bit, as ``kept`` (a point seen before): the
+    first entries compared first, as most other points differ there."""
+    return kept.shape == x.shape and (x.size == 0 or kept[0] == x[0]) and kept.tobytes() == x.tobytes()
+
+
 def needs_positive_definite(f: Expr, x: Expr) -> bool:
     """Whether ``f`` applies ``logdet``, ``inv`` or ``sqrtm`` to the variable ``x`` itself."""
     return any(n.kind in _CONE_FUNCTIONS and n.args[0] is x for n in f.nodes())
@@ -139,7 +145,7 @@ class VecObjective:
         then reuses), or ``None`` when ``X`` is outside the cone; ``None`` too off the cone (nothing to test)."""
         if not self.positive_definite:
             return None
-        factorization = Factorization(X, self.name)
+        factorization = Factorization(X, self.name, symmetric=True)  # a point of the cone is symmetrized
         if bool(np.isfinite(X).all()) and factorization.positive_definite:
             return factorization
         self.failure = NOT_POSITIVE_DEFINITE
@@ -149,10 +155,9 @@ class VecObjective:
         return {**self.values, self.name: X}
 
     def _kept(self, x: np.ndarray) -> _Point | None:
-        """The kept point ``x`` (an equal vector), or ``None``: one entry compared per other point, mostly."""
+        """The kept point ``x`` (the same numbers), or ``None``."""
         for point in self._recent:
-            kept = point[0]
-            if kept.shape == x.shape and (x.size == 0 or kept[0] == x[0]) and np.array_equal(kept, x):
+            if same_point(point[0], x):
                 return point
         return None
 
@@ -222,7 +227,7 @@ class VecObjective:
         (:mod:`kronbox.amd.evaluation.compiled_map`) where the Hessian has that form, else its kronbox
         operator; for a symmetric variable ``Π H' Π`` with ``H'`` of fewer terms
         (:mod:`kronbox.amd.optimize.projected`)."""
-        if self._product is None or not np.array_equal(self._product[0], x):
+        if self._product is None or not same_point(self._product[0], x):
             self.nhess += 1
             self._product = (np.array(x, copy=True), self._bound_product(x))
         apply = self._product[1]

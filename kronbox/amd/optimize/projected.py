@@ -64,8 +64,14 @@ def merged_pairs(products: list[tuple[Any, np.ndarray, np.ndarray]]) -> list[tup
 def symmetric_terms(terms: list[Term]) -> list[Term]:
     """Bound terms (:mod:`kronbox.amd.evaluation.compiled_map`) of ``H`` as those of an ``H'`` with
     ``Π H' Π = Π H Π``: the terms of square factors merged as :func:`fewer_terms` merges them."""
-    square = [(c, A, B) for c, _, A, B in terms if _dense(A) and _dense(B)]
-    rest = [t for t in terms if not (_dense(t[2]) and _dense(t[3]))]
+    square: list[tuple[Any, np.ndarray, np.ndarray]] = []
+    rest: list[Term] = []
+    for term in terms:
+        c, _, A, B = term
+        if _dense(A) and _dense(B):
+            square.append((c, A, B))
+        else:
+            rest.append(term)
     return [(1.0, False, A, B) for A, B in merged_pairs(square)] + rest
 
 
