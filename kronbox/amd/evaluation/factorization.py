@@ -34,7 +34,7 @@ class Factorization:
         """``(U, log det A)`` with ``U`` in the upper triangle of a copy of ``A``, or ``None`` (``A`` not real,
         symmetric and positive definite)."""
         A = self.A
-        if not (A.dtype.kind == "f" and A.ndim == 2 and A.shape[0] > 1 and (self.known_symmetric or is_symmetric(A))):
+        if not (A.dtype.kind == "f" and A.ndim == 2 and (self.known_symmetric or (A.shape[0] > 1 and is_symmetric(A)))):
             return None
         U = np.array(A, order="C", copy=True)
         if not lapack.cholesky_in_place(U):

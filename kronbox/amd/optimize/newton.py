@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import scipy.linalg.blas
 import scipy.optimize
 
 Vector = np.ndarray
@@ -56,7 +57,8 @@ def truncated_cg(hessp: Callable[[Vector], Vector], g: Vector, precondition: Cal
     curvature (see the module docstring); also returns the number of Hessian products."""
     p = np.zeros_like(g)
     r = -g
-    z = precondition(r)
+    axpy = scipy.linalg.blas.get_blas_funcs("axpy", (p,))  # p and r are updated in place: they are this loop's own
+    z = _apart(precondition(r), r)
     d, rz = z, float(r @ z)
     target = rtol * rtol * float(g @ g)  # ‖r‖ ≤ rtol ‖g‖, squared
     for k in range(maxiter):
@@ -65,14 +67,19 @@ def truncated_cg(hessp: Callable[[Vector], Vector], g: Vector, precondition: Cal
         if curvature <= 0:
             return (p if k else z), k + 1
         alpha = rz / curvature
-        p = p + alpha * d
-        r = r - alpha * Hd
+        axpy(d, p, a=alpha)  # p += α d
+        axpy(Hd, r, a=-alpha)  # r −= α H d
         if float(r @ r) <= target:
             return p, k + 1
-        z = precondition(r)
+        z = _apart(precondition(r), r)
         rz, previous = float(r @ z), rz
         d = z + (rz / previous) * d
     return p, maxiter
+
+
+def _apart(z: Vector, r: Vector) -> Vector:
+    """``z``, or a copy of it where it shares memory with ``r`` (the identity preconditioner returns ``r``)."""
+    return z.copy() if np.may_share_memory(z, r) else z
 
 
 def truncated_newton(value_and_grad: Callable[[Vector], tuple[float, Vector]],

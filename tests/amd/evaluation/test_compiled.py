@@ -14,7 +14,9 @@ import kronbox as kb
 from kronbox import amd
 from kronbox.amd.evaluation.compiled import CompiledPlan, compile_program
 from kronbox.amd.evaluation.evaluate import evaluate, interpret
+from kronbox.amd.evaluation.factorization import Factorization, factorize, given
 from kronbox.amd.evaluation.plan import bound_values, program, specialize
+from kronbox.linalg import lapack
 
 
 def _compiled_values(exprs: list[amd.Expr], values: dict) -> list:
@@ -139,6 +141,54 @@ def test_a_product_of_twins_is_a_twin_and_a_result_takes_it_uncopied_only_once()
             first, second = _compiled_values(exprs, {"X": X0})
             assert not np.shares_memory(first, second)
         assert line in compile_program(program(tuple(exprs))).source
+
+
+def test_private_results_may_share_a_product_but_never_with_a_public_result():
+    """The last ``private`` results (factors only a bound map reads) take a twin's value uncopied; a public
+    result still gets its own array."""
+    X = amd.var("X", (3, 3))
+    P = amd.inv(X)
+    exprs = [P * 2.0, P.T @ P, P @ P.T, P.T @ P.T]
+    X0 = spd(np.random.default_rng(2), 3)
+    exprs = specialize(exprs, bound_values(exprs, {"X": X0}))
+    plan = program(tuple(exprs))
+    arrays = bound_values(exprs, {"X": X0})
+    expected = interpret(exprs, {"X": X0})
+    # the twins P'P, PP' and P'P' of a symmetric P: the first one's value, copied for a public result
+    twins = ((1, 2), (1, 3), (2, 3))
+    for private, shared in ((0, ()), (2, ()), (3, twins), (4, twins)):
+        got = compile_program(plan, private)(arrays, X0)
+        for a, b in zip(got, expected, strict=True):
+            assert np.array_equal(a, b)
+        for i in range(4):
+            for j in range(i + 1, 4):
+                assert np.shares_memory(got[i], got[j]) == ((i, j) in shared), (private, i, j)
+
+
+def test_a_given_factorization_is_used_for_its_own_array_only():
+    """``with given(F)``: an evaluation reading ``F.A`` takes ``F`` (no second Cholesky), one of an equal copy of
+    ``F.A`` factorizes again; both give the interpreter's values."""
+    X = amd.var("X", (4, 4))
+    f = amd.logdet(X) + amd.trace(amd.inv(X))
+    X0 = spd(np.random.default_rng(3), 4)
+    expected = interpret([f], {"X": X0})[0]
+    given_factorization = Factorization(X0, "X")
+    assert given_factorization.positive_definite
+    calls = []
+    cholesky = lapack.cholesky_in_place
+
+    def counted(W):
+        calls.append(W.shape)
+        return cholesky(W)
+
+    plan = CompiledPlan(program((f,)), hot=1)
+    with given(given_factorization), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lapack, "cholesky_in_place", counted)
+        assert plan({"X": X0})[0] == expected and interpret([f], {"X": X0})[0] == expected
+        assert calls == []
+        assert plan({"X": X0.copy()})[0] == expected
+        assert calls == [(4, 4)]
+    assert factorize(X0, "X") is not given_factorization  # outside the block: a new factorization
 
 
 @pytest.mark.parametrize("library", LIBRARIES[:1], ids=lambda lib: lib.name)

@@ -104,6 +104,19 @@ def test_every_method_reaches_the_closed_form_staying_positive_definite(method):
     assert (result.nhessp > 0) == (method in ("newton-pcg", "trust-ncg", "trust-krylov", "Newton-CG"))
 
 
+@pytest.mark.parametrize("start", [1.5, 5.0, 40.0])
+def test_a_one_by_one_variable_on_the_cone(start):
+    """``log x + 2/x`` over ``x > 0``: its minimum is at ``x = 2``; a 1×1 point is tested by its Cholesky
+    factorization too, and a start off the cone is refused."""
+    X = amd.var("X", (1, 1))
+    f = amd.logdet(X) + 2.0 * amd.trace(amd.inv(X))
+    result = amd.minimize(f, np.array([[start]]), symmetric=True, tol=1e-12)
+    assert result.success, result.message
+    np.testing.assert_allclose(result.X, [[2.0]], rtol=1e-10)
+    with pytest.raises(ValueError, match="not positive definite"):
+        amd.minimize(f, np.array([[-start]]), symmetric=True)
+
+
 def test_trial_points_outside_the_cone_are_rejected(monkeypatch):
     """From Σ = 30 I with a trust radius of 100 the first steps reach past the cone; without the guard
     the iterates leave it (Σ indefinite, φ below its minimum), with it they stay in it and converge."""
