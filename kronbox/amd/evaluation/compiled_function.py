@@ -50,6 +50,10 @@ class CompiledFunction:
         shown = dict.fromkeys(e for e in items if isinstance(e, Expr))
         self.exprs = tuple(dict.fromkeys([*shown, *factors]))
         self._private = len(self.exprs) - len(shown)  # the maps' own factors, only read by their bound terms
+        position = {id(e): i for i, e in enumerate(self.exprs)}
+        # each item's place among the evaluated values: an expression's own, or its map's factors'
+        self._places = [position[id(item)] if isinstance(item, Expr) else [position[id(f)] for f in
+                        self._maps[i].factors] for i, item in enumerate(items)]
         plan = program(self.exprs)
         self._unshaped = tuple(n.name for n in plan.symbols if n.shape is None)
         if self._maps and (self._unshaped or any(L.in_shape is None for L in items if isinstance(L, LinearMap))):
@@ -76,13 +80,13 @@ class CompiledFunction:
         evaluated = evaluate_with(plan, list(exprs), values)
         if not self._maps:
             return evaluated
-        by_node = dict(zip(map(id, self.exprs), evaluated, strict=True))
-        return [self._bound(i, item, by_node, values) if isinstance(item, LinearMap) else by_node[id(item)]
-                for i, item in enumerate(self.items)]
+        return [evaluated[place] if isinstance(place, int) else self._bound(i, [evaluated[j] for j in place], values)
+                for i, place in enumerate(self._places)]
 
-    def _bound(self, i: int, L: LinearMap, by_node: dict[int, Any], values: dict[str, Any]) -> LinearOperator:
-        compiled = self._maps[i]
-        terms = compiled.bind([by_node[id(f)] for f in compiled.factors])
+    def _bound(self, i: int, factors: list[Any], values: dict[str, Any]) -> LinearOperator:
+        L = self.items[i]
+        assert isinstance(L, LinearMap)  # an item with factors
+        terms = self._maps[i].bind(factors)
         if terms is None:
             return to_operator(L, values)
         assert L.in_shape is not None and L.out_shape is not None  # checked at construction
