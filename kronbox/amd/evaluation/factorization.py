@@ -28,18 +28,24 @@ class Factorization:
 
     def __init__(self, A: np.ndarray, what: object, symmetric: bool = False):
         self.A, self.what, self.known_symmetric = A, what, symmetric
+        self._diagonal: np.ndarray | None = None  # U's diagonal, kept when the inverse overwrites U first
 
     @cached_property
-    def _cholesky(self) -> tuple[np.ndarray, float] | None:
-        """``(U, log det A)`` with ``U`` in the upper triangle of a copy of ``A``, or ``None`` (``A`` not real,
+    def _cholesky(self) -> np.ndarray | None:
+        """``U`` in the upper triangle of a copy of ``A`` (``A = Uᵀ U``), or ``None`` (``A`` not real,
         symmetric and positive definite)."""
         A = self.A
         if not (A.dtype.kind == "f" and A.ndim == 2 and (self.known_symmetric or (A.shape[0] > 1 and is_symmetric(A)))):
             return None
         U = np.array(A, order="C", copy=True)
-        if not lapack.cholesky_in_place(U):
-            return None
-        return U, 2.0 * float(np.log(U.diagonal()).sum())
+        return U if lapack.cholesky_in_place(U) else None
+
+    @cached_property
+    def _cholesky_logdet(self) -> float:
+        """``log det A = 2 Σ log uᵢᵢ`` (worked out only when asked for)."""
+        U = self._cholesky
+        assert U is not None  # asked for after Cholesky only
+        return 2.0 * float(np.log(U.diagonal() if self._diagonal is None else self._diagonal).sum())
 
     @property
     def positive_definite(self) -> bool:
@@ -64,7 +70,7 @@ class Factorization:
     @cached_property
     def slogdet(self) -> tuple[float | complex, float]:
         if self._cholesky is not None:
-            return 1.0, self._cholesky[1]
+            return 1.0, self._cholesky_logdet
         return self._lu[2], self._lu[3]
 
     def _typed(self, x):
@@ -77,9 +83,8 @@ class Factorization:
 
     def logdet(self):
         """``log det A``: an error where ``det A ≤ 0`` (its real logarithm does not exist)."""
-        cholesky = self._cholesky
-        if cholesky is not None:
-            return self._typed(cholesky[1])
+        if self._cholesky is not None:
+            return self._typed(self._cholesky_logdet)
         sign, logabs = self.slogdet
         if sign == 0:
             raise self._not_finite("logdet", "log-determinant") or np.linalg.LinAlgError(
@@ -101,8 +106,10 @@ class Factorization:
     @cached_property
     def inverse(self) -> np.ndarray:
         """``A⁻¹`` (C-ordered; exactly symmetric when ``A`` went through Cholesky)."""
-        if self._cholesky is not None:
-            U = self._cholesky[0]  # consumed: the log-determinant is already kept
+        U = self._cholesky
+        if U is not None:  # consumed: its diagonal is kept for the log-determinant, if not yet taken
+            if "_cholesky_logdet" not in self.__dict__:
+                self._diagonal = U.diagonal().copy()
             if lapack.inverse_from_cholesky_in_place(U):
                 return symmetrize_from_upper(U)
         W, pivots, sign, _ = self._lu  # consumed: the determinant is already kept
