@@ -27,25 +27,22 @@ class Factorization:
     ``symmetric``: ``A`` is known to be exactly symmetric (made so by its caller), so it is not tested."""
 
     def __init__(self, A: np.ndarray, what: object, symmetric: bool = False):
-        self.A, self.what, self.known_symmetric = A, what, symmetric
+        self.A, self.what = A, what
+        # U in the upper triangle of a copy of A (A = Uᵀ U), or None: A is not real, symmetric and positive definite
+        self._cholesky = _cholesky(A) if A.dtype.kind == "f" and A.ndim == 2 and (
+            symmetric or (A.shape[0] > 1 and is_symmetric(A))) else None
         self._diagonal: np.ndarray | None = None  # U's diagonal, kept when the inverse overwrites U first
+        self._logdet: float | None = None  # log det A from U, once asked for
+        self._inverse: np.ndarray | None = None
 
-    @cached_property
-    def _cholesky(self) -> np.ndarray | None:
-        """``U`` in the upper triangle of a copy of ``A`` (``A = Uᵀ U``), or ``None`` (``A`` not real,
-        symmetric and positive definite)."""
-        A = self.A
-        if not (A.dtype.kind == "f" and A.ndim == 2 and (self.known_symmetric or (A.shape[0] > 1 and is_symmetric(A)))):
-            return None
-        U = np.array(A, order="C", copy=True)
-        return U if lapack.cholesky_in_place(U) else None
-
-    @cached_property
+    @property
     def _cholesky_logdet(self) -> float:
         """``log det A = 2 Σ log uᵢᵢ`` (worked out only when asked for)."""
-        U = self._cholesky
-        assert U is not None  # asked for after Cholesky only
-        return 2.0 * float(np.log(U.diagonal() if self._diagonal is None else self._diagonal).sum())
+        if self._logdet is None:
+            U = self._cholesky
+            assert U is not None  # asked for after Cholesky only
+            self._logdet = 2.0 * float(np.log(U.diagonal() if self._diagonal is None else self._diagonal).sum())
+        return self._logdet
 
     @property
     def positive_definite(self) -> bool:
@@ -103,12 +100,17 @@ class Factorization:
         return np.linalg.LinAlgError(
             f"{name}: {self.what} is not finite (it has an inf or nan entry), so its {result} is not defined")
 
-    @cached_property
+    @property
     def inverse(self) -> np.ndarray:
-        """``A⁻¹`` (C-ordered; exactly symmetric when ``A`` went through Cholesky)."""
+        """``A⁻¹`` (C-ordered; exactly symmetric when ``A`` went through Cholesky), worked out once."""
+        if self._inverse is None:
+            self._inverse = self._inverted()
+        return self._inverse
+
+    def _inverted(self) -> np.ndarray:
         U = self._cholesky
         if U is not None:  # consumed: its diagonal is kept for the log-determinant, if not yet taken
-            if "_cholesky_logdet" not in self.__dict__:
+            if self._logdet is None:
                 self._diagonal = U.diagonal().copy()
             if lapack.inverse_from_cholesky_in_place(U):
                 return symmetrize_from_upper(U)
@@ -116,6 +118,13 @@ class Factorization:
         if sign == 0 or not lapack.inverse_from_lu_in_place(W, pivots):
             raise self._not_finite("inv", "inverse") or np.linalg.LinAlgError(f"inv: {self.what} is singular")
         return W
+
+
+def _cholesky(A: np.ndarray) -> np.ndarray | None:
+    """``U`` with ``A = Uᵀ U`` in the upper triangle of a C-ordered copy of the symmetric ``A``, or ``None``
+    where ``A`` is not positive definite."""
+    U = np.array(A, order="C", copy=True)
+    return U if lapack.cholesky_in_place(U) else None
 
 
 _GIVEN: ContextVar[Factorization | None] = ContextVar("kronbox_given_factorization", default=None)
