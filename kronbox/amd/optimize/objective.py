@@ -197,8 +197,9 @@ class VecObjective:
         return kept, float(value), (sym(G) if self.symmetric else G).ravel(), factors or None
 
     def _evaluate(self, X: np.ndarray) -> list:
-        """``[φ, ∇φ, *factors]`` at ``X`` in one plan, once the Hessian has been bound at some point as Kron and
-        box terms (:meth:`hessian_product`); ``[φ, ∇φ]`` before, or where a factor cannot be evaluated."""
+        """``[φ, ∇φ, *the Hessian's factors]`` at ``X`` in one plan where the factors are wanted (see
+        ``hessian_products``, or once the Hessian has been bound as Kron and box terms); ``[φ, ∇φ]`` otherwise,
+        or where a factor cannot be evaluated."""
         values = self._bind(X)
         if self._with_factors:
             plan, exprs = _value_plan(self.f, self.x)
