@@ -110,9 +110,9 @@ def _scipy_call(routine: str, W: np.ndarray) -> int:
     return int(info)
 
 
-def _check(routine: str, W: np.ndarray, dtypes: frozenset[np.dtype]) -> None:
+def _check(routine: str, W: np.ndarray, dtypes: tuple) -> None:
     if W.dtype not in dtypes or not W.flags.c_contiguous or W.ndim != 2 or W.shape[0] != W.shape[1]:
-        kinds = "/".join(sorted(d.name for d in dtypes))
+        kinds = "/".join(np.dtype(d).name for d in dtypes)
         raise ValueError(f"{routine}: needs a square C-ordered {kinds} matrix, got {W.dtype} {W.shape}")
 
 
@@ -122,7 +122,7 @@ def _routines() -> _Routines | None:
 
 
 def _call(routine: str, W: np.ndarray) -> int:
-    _check(routine, W, _REAL_TYPES)
+    _check(routine, W, (np.float64, np.float32))
     routines = _routines()
     return routines.triangle(routine, W) if routines is not None else _scipy_call(routine, W)
 
@@ -140,8 +140,7 @@ def inverse_from_cholesky_in_place(U: np.ndarray) -> bool:
     return _call("potri", U) == 0
 
 
-LU_TYPES = frozenset(map(np.dtype, (np.float64, np.float32, np.complex128, np.complex64)))
-_REAL_TYPES = frozenset(map(np.dtype, (np.float64, np.float32)))
+LU_TYPES = (np.float64, np.float32, np.complex128, np.complex64)
 
 
 def lu_in_place(W: np.ndarray) -> tuple[np.ndarray, int]:

@@ -8,9 +8,10 @@ the factorization of ``X`` and the products shared), and :func:`thin_path` appli
 to a vector by two GEMMs each, added in place (the thin paths of :mod:`kronbox.operators`), with no
 operator object built per point. Binding costs the plan (its factorization and its three GEMMs) and a
 Fortran-ordered copy of each right factor: at n = 64 the covariance Hessian binds in 1.9× the time of
-``f``, where building its kronbox operator takes 5.1× (``python -m bench small``). A map of another form (identities, compositions, outer products, ...)
-or values the plan does not take leave :meth:`~CompiledMap.terms_at` with ``None``: the caller
-builds the kronbox operator (:func:`~kronbox.amd.evaluation.lazy_operator.to_operator`) instead.
+``f``, where building its kronbox operator takes 5.1× (``python -m bench small``). A map of another
+form (identities, compositions, outer products, ...) or values the plan does not take leave
+:meth:`~CompiledMap.terms_at` with ``None``: the caller builds the kronbox operator
+(:func:`~kronbox.amd.evaluation.lazy_operator.to_operator`) instead.
 """
 
 from __future__ import annotations
