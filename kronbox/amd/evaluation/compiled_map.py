@@ -33,22 +33,22 @@ from kronbox.operators.structural import _ScaledPath
 # A bound term: (coefficient, is a box product, A, B).
 Term = tuple[complex | float, bool, np.ndarray, np.ndarray]
 # A term of the map: (coefficient expressions, is a box product, A, B).
-_Symbolic = tuple[tuple[Expr, ...], bool, Expr, Expr]
+SymbolicTerm = tuple[tuple[Expr, ...], bool, Expr, Expr]
 
 
-def _symbolic_terms(L: LinearMap, coefficients: tuple[Expr, ...] = ()) -> list[_Symbolic] | None:
+def kron_box_terms(L: LinearMap, coefficients: tuple[Expr, ...] = ()) -> list[SymbolicTerm] | None:
     """The terms of ``L``, or ``None`` when it is not a sum of scaled Kron and box products of matrices."""
     if L.kind == "sum":
-        terms: list[_Symbolic] = []
+        terms: list[SymbolicTerm] = []
         for M in L.args:
-            found = _symbolic_terms(M, coefficients)
+            found = kron_box_terms(M, coefficients)
             if found is None:
                 return None
             terms.extend(found)
         return terms
     if L.kind == "scaled":
         c, M = L.args
-        return _symbolic_terms(M, (*coefficients, c))
+        return kron_box_terms(M, (*coefficients, c))
     if L.kind in ("kron", "box") and all(F.kind != "eye" and F.shape is not None and len(F.shape) == 2
                                          for F in L.args):
         return [(coefficients, L.kind == "box", *L.args)]
@@ -60,7 +60,7 @@ class CompiledMap:
 
     def __init__(self, L: LinearMap):
         self.in_shape = L.in_shape
-        self.terms = _symbolic_terms(L)
+        self.terms = kron_box_terms(L)
         self.plan: CompiledPlan | None = None
         self.factors: tuple[Expr, ...] = ()
         self._positions: list[tuple[tuple[int, ...], bool, int, int]] | None = None  # the terms by factor

@@ -37,7 +37,7 @@ from kronbox.amd.evaluation.evaluate import evaluate_with
 from kronbox.amd.evaluation.factorization import Factorization, given
 from kronbox.amd.evaluation.plan import program
 from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, shape_text
-from kronbox.amd.optimize.projected import fewer_terms, symmetric_terms
+from kronbox.amd.optimize.projected import fewer_terms, merged_map
 from kronbox.kernels.symmetric import symmetrize
 from kronbox.operators.symmetric_part import _SymmetricPath
 
@@ -81,16 +81,18 @@ def _derivatives(f: Expr, x: Expr) -> tuple[Expr, Derivative]:
 
 
 @lru_cache(maxsize=16)
-def _compiled_hessian(f: Expr, x: Expr) -> CompiledMap:
-    """The Hessian's map read once for binding by one compiled plan (made when first asked for)."""
-    return CompiledMap(_derivatives(f, x)[1].map)
+def _compiled_hessian(f: Expr, x: Expr, symmetric: bool) -> CompiledMap:
+    """The Hessian's map read once for binding by one compiled plan (made when first asked for); for a
+    symmetric variable the map ``H'`` of merged Kron terms with ``Π H' Π = Π H Π`` (:func:`merged_map`)."""
+    H = _derivatives(f, x)[1].map
+    return CompiledMap((merged_map(H, x) if symmetric else None) or H)
 
 
 @lru_cache(maxsize=16)
-def _value_plan(f: Expr, x: Expr) -> tuple[CompiledPlan, list[Expr]]:
+def _value_plan(f: Expr, x: Expr, symmetric: bool) -> tuple[CompiledPlan, list[Expr]]:
     """The plan of ``[f, ∇f, *the Hessian's factors]``: the factors evaluated with ``f`` and ``∇f``, sharing the
     factorization and the products (they may share memory with each other: only the bound terms read them)."""
-    exprs = [f, _derivatives(f, x)[0], *_compiled_hessian(f, x).factors]
+    exprs = [f, _derivatives(f, x)[0], *_compiled_hessian(f, x, symmetric).factors]
     return CompiledPlan(program(tuple(exprs)), hot=1, private=len(exprs) - 2), exprs
 
 
@@ -129,7 +131,7 @@ class VecObjective:
         self._recent: list[_Point] = []  # the last three points
         # the Hessian's factors evaluated with f and ∇f: from the start where Hessian products will be asked
         # for, else once they are (and never where the Hessian is not a sum of Kron and box terms)
-        self._with_factors = hessian_products and _compiled_hessian(self.f, self.x).terms is not None
+        self._with_factors = hessian_products and _compiled_hessian(self.f, self.x, symmetric).terms is not None
         self._product: tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]] | None = None
         self.nfev = self.nhess = self.nhessp = 0
         self.failure = ""
@@ -202,7 +204,7 @@ class VecObjective:
         or where a factor cannot be evaluated."""
         values = self._bind(X)
         if self._with_factors:
-            plan, exprs = _value_plan(self.f, self.x)
+            plan, exprs = _value_plan(self.f, self.x, self.symmetric)
             try:
                 return evaluate_with(plan, exprs, values)
             except (ValueError, np.linalg.LinAlgError):
@@ -226,7 +228,7 @@ class VecObjective:
         """``p ↦ ∇²φ(x) p``, bound once per point (each product counted in ``nhessp``): the Hessian's Kron and
         box terms evaluated by one compiled plan and applied by their GEMMs
         (:mod:`kronbox.amd.evaluation.compiled_map`) where the Hessian has that form, else its kronbox
-        operator; for a symmetric variable ``Π H' Π`` with ``H'`` of fewer terms
+        operator; for a symmetric variable ``Π H' Π`` with ``H'`` of fewer terms, merged once
         (:mod:`kronbox.amd.optimize.projected`)."""
         if self._product is None or not same_point(self._product[0], x):
             self.nhess += 1
@@ -240,7 +242,7 @@ class VecObjective:
         return product
 
     def _bound_product(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        hessian = _compiled_hessian(self.f, self.x)
+        hessian = _compiled_hessian(self.f, self.x, self.symmetric)
         point = self._kept(x)
         terms = hessian.bind(point[3]) if point is not None and point[3] is not None else None
         if terms is None:
@@ -250,8 +252,8 @@ class VecObjective:
         if terms is None:
             H = self.operator(x)
             return (fewer_terms(H) if self.symmetric else H).__matmul__
-        if self.symmetric:
-            return _SymmetricPath(self.shape[0], thin_path(symmetric_terms(terms), self.shape), fresh=True)
+        if self.symmetric:  # the merged map's terms, right inside the projection only
+            return _SymmetricPath(self.shape[0], thin_path(terms, self.shape), fresh=True)
         return thin_path(terms, self.shape)
 
     def hessp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -11,16 +11,24 @@ So every Kron or Box term ``c (A ∘ B)`` is a pair ``{A, B}`` with a coefficien
 a factor add up, ``c A ⊗ B + d A ⊗ C = A ⊗ (c B + d C)``: each merge saves two matrix products for
 the price of adding two matrices. The Hessian of the covariance objective, three terms
 (``P ⊠ (…) + 2 P² ⊗ P² + (…) ⊠ P``, six products per application), becomes two (four products).
+
+Two ways to merge: :func:`fewer_terms` compares the factors' values in a kronbox operator (any factors);
+:func:`merged_map` compares the factor expressions once, as functions of a symmetric ``X`` (``inv(X)ᵀ`` is
+``inv(X)`` there), and returns a map of Kron terms whose merged factors a compiled plan evaluates with
+``f`` and ``∇f``: a point then pays no comparisons and no Python additions (``amd.minimize``'s path).
 """
 
 from __future__ import annotations
 
+from functools import reduce
 from typing import Any
 
 import numpy as np
 
 from kronbox import operators as ops
-from kronbox.amd.evaluation.compiled_map import Term
+from kronbox.amd.evaluation.compiled_map import kron_box_terms
+from kronbox.amd.expressions.expr import Expr, mul, substitute, var
+from kronbox.amd.expressions.linear_map import LinearMap, kron, total
 
 
 def fewer_terms(H: ops.Operator) -> ops.SymmetricPart:
@@ -61,18 +69,27 @@ def merged_pairs(products: list[tuple[Any, np.ndarray, np.ndarray]]) -> list[tup
     return [(A, B) for A, B in pairs]
 
 
-def symmetric_terms(terms: list[Term]) -> list[Term]:
-    """Bound terms (:mod:`kronbox.amd.evaluation.compiled_map`) of ``H`` as those of an ``H'`` with
-    ``Π H' Π = Π H Π``: the terms of square factors merged as :func:`fewer_terms` merges them."""
-    square: list[tuple[Any, np.ndarray, np.ndarray]] = []
-    rest: list[Term] = []
-    for term in terms:
-        c, _, A, B = term
-        if _dense(A) and _dense(B):
-            square.append((c, A, B))
+def merged_map(L: LinearMap, x: Expr) -> LinearMap | None:
+    """A sum of Kron terms ``L'`` with ``Π L' Π = Π L Π`` wherever the variable ``x`` is symmetric, for ``L`` a sum
+    of scaled Kron and box terms (a Hessian in ``x``), or ``None`` for a map of another form. Terms merge as
+    :func:`merged_pairs` merges them, where their factors are one expression once ``x`` is declared symmetric
+    (so that equal values at every symmetric ``x`` merge, and only those)."""
+    terms = kron_box_terms(L)
+    if terms is None or x.shape is None:
+        return None
+    symmetric = {x: var(x.name, x.shape, symmetric=True)}
+    pairs: list[list[Expr]] = []  # [the shared factor as a function of a symmetric x, that factor, the other one]
+    for coefficients, _, A, B in terms:
+        scaled = reduce(mul, coefficients) if coefficients else None
+        for mine, other in ((A, B), (B, A)):
+            key = substitute(mine, symmetric)
+            pair = next((pair for pair in pairs if pair[0] is key), None)
+            if pair is not None:
+                pair[2] = pair[2] + (other if scaled is None else scaled * other)
+                break
         else:
-            rest.append(term)
-    return [(1.0, False, A, B) for A, B in merged_pairs(square)] + rest
+            pairs.append([substitute(A, symmetric), A, B if scaled is None else scaled * B])
+    return total([kron(A, B) for _, A, B in pairs], L.out_shape, L.in_shape)
 
 
 def _dense(F) -> bool:

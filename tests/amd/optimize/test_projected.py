@@ -1,10 +1,12 @@
-"""``fewer_terms``: a Hessian of a symmetric variable with its Kron and Box terms merged equals the
-original as ``Π H Π`` (against ``np.kron`` and the box product's einsum, projected), with fewer terms;
-the merged operator stays inside the projection, so it is never solved as if it held everywhere."""
+"""``fewer_terms`` and ``merged_map``: a Hessian of a symmetric variable with its Kron and Box terms merged
+(by value, or as expressions once) equals the original as ``Π H Π`` (against ``np.kron`` and the box product's
+einsum, projected), with fewer terms; the merged operator stays inside the projection, so it is never solved as
+if it held everywhere."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from amd_reference import spd
 from zoo import box_twin
 
@@ -49,7 +51,6 @@ def test_the_projected_hessian_refuses_a_full_space_solve_and_minres_solves_on_t
     """The issue's case: merged terms ``A ⊗ B`` standing for ``(A ⊗ B + B ⊗ A)/2`` on symmetric directions.
     ``solve`` refuses (the operator is singular on the full space); MINRES on the operator gives the Newton
     step computed densely on the symmetric subspace."""
-    import pytest
     from scipy.sparse.linalg import minres
 
     rng = np.random.default_rng(2)
@@ -70,3 +71,34 @@ def test_the_projected_hessian_refuses_a_full_space_solve_and_minres_solves_on_t
     step, info = minres(projected, g, rtol=1e-12)
     assert info == 0
     np.testing.assert_allclose(step, newton, rtol=1e-8, atol=1e-10)
+
+
+def _kron_terms(L) -> int:
+    return len(L.args) if L.kind == "sum" else 1
+
+
+@pytest.mark.parametrize("case", ["covariance", "quadratic", "inverse"])
+def test_a_merged_map_is_the_projected_hessian_at_every_symmetric_point(case):
+    """``merged_map``: the Hessian's Kron and box terms merged as functions of a symmetric ``X``, once; ``Π H' Π``
+    equals ``Π H Π`` (the dense Hessian of np.kron and box einsums) at symmetric points, with fewer terms."""
+    from kronbox import amd
+    from kronbox.amd.optimize.projected import merged_map
+
+    rng = np.random.default_rng(7)
+    n = 4
+    X = amd.var("X", (n, n))
+    S = amd.const("S", spd(rng, n))
+    A = amd.const("A", rng.standard_normal((n, n)))
+    f = {"covariance": amd.logdet(X) + amd.trace(S @ amd.inv(X)) + amd.normsq(amd.inv(X)),
+         "quadratic": amd.trace(X @ A @ X @ S) + amd.trace(X.T @ S @ X @ A),
+         "inverse": amd.trace(A @ amd.inv(X) @ S @ amd.inv(X))}[case]
+    H = amd.hessian(f, X).map
+    merged = merged_map(H, X)
+    assert merged is not None and _kron_terms(merged) < _kron_terms(H)
+    Pi = _projector(n)
+    for seed in range(3):
+        X0 = spd(np.random.default_rng(seed), n)
+        expected = amd.hessian(f, X).at({"X": X0}).to_dense()
+        got = merged.at({"X": X0}).to_dense()
+        np.testing.assert_allclose(Pi @ got @ Pi, Pi @ expected @ Pi, rtol=1e-10, atol=1e-10)
+    assert merged_map(amd.hessian(amd.sum(amd.eigvalsh(X)), X).map, X) is None  # not Kron and box terms
