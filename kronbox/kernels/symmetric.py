@@ -58,7 +58,7 @@ _SMALL = 64  # up to this size the loop symmetrizes, above it numpy (see the mod
 
 
 def symmetrize(A: np.ndarray, in_place: bool = False) -> np.ndarray:
-    """``(A + Aᵀ)/2`` for a square real matrix, exactly symmetric (each pair of entries is one mean, the
+    """``(A + Aᵀ)/2`` for a square matrix, exactly symmetric (each pair of entries is one mean, the
     numbers of ``(A + Aᵀ) * 0.5``); written into ``A`` itself with ``in_place`` (a C-contiguous ``A``)."""
     if A.shape[0] > _SMALL or A.dtype.kind != "f":
         S = A + A.T

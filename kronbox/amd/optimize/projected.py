@@ -75,8 +75,8 @@ def merged_map(L: LinearMap, x: Expr) -> LinearMap | None:
     :func:`merged_pairs` merges them, where their factors are one expression once ``x`` is declared symmetric
     (so that equal values at every symmetric ``x`` merge, and only those)."""
     terms = kron_box_terms(L)
-    if terms is None or x.shape is None:
-        return None
+    if terms is None or x.shape is None or not (L.in_shape == L.out_shape == x.shape):
+        return None  # not a map of square n×n factors on the n×n variable
     symmetric = {x: var(x.name, x.shape, symmetric=True)}
     pairs: list[list[Expr]] = []  # [the shared factor as a function of a symmetric x, that factor, the other one]
     for coefficients, _, A, B in terms:
