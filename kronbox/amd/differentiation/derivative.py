@@ -22,6 +22,7 @@ from typing import Any
 
 from kronbox import operators
 from kronbox.amd.differentiation.rules import local_jacobian
+from kronbox.amd.differentiation.symmetric import merged_map
 from kronbox.amd.evaluation import bound_values, evaluate, specialize, to_operator
 from kronbox.amd.expressions.expr import (
     SHAPE_ONLY,
@@ -44,8 +45,10 @@ from kronbox.amd.expressions.expr import (
     ones,
     scalar_factor,
     shape_text,
+    substitute,
     topological,
     transpose,
+    var,
     zeros_like,
 )
 from kronbox.amd.expressions.linear_map import (
@@ -209,6 +212,7 @@ class Derivative:
         self.function, self.wrt, self._build = function, wrt, build
         # (id(F), id(x)) → (F, x, the map): F and x kept, so that their ids stay theirs
         self._maps: dict[tuple[int, int], tuple[Expr, Expr, LinearMap]] = {}
+        self._core: tuple[LinearMap | None] | None = None  # symmetric_core, once worked out
 
     @property
     def map(self) -> LinearMap:
@@ -219,6 +223,21 @@ class Derivative:
         if key not in self._maps:
             self._maps[key] = (F, x, self._build(F, x))
         return self._maps[key][2]
+
+    @property
+    def symmetric_core(self) -> LinearMap | None:
+        """For the Hessian of ``f`` in a variable declared symmetric: a sum of Kron terms ``H'`` (factors in that
+        variable) with ``Π H' Π`` this Hessian, its terms merged (:mod:`~kronbox.amd.differentiation.symmetric`);
+        what ``amd.compile`` and ``amd.minimize`` bind and apply inside the projection. ``None`` for another
+        derivative, or where the Hessian is not a sum of Kron and box terms."""
+        x = self.wrt
+        if self._build is not linearize_gradient or not is_symmetric_variable(x) or x.shape is None:
+            return None
+        if self._core is None:
+            free = var(x.name, x.shape)  # the same function, every entry independent: Π H Π is the same
+            f = substitute(self.function, {x: free})
+            self._core = (merged_map(linearize(gradient(f, free), free), free, into=x),)
+        return self._core[0]
 
     def at(self, values: dict[str, Any] | None = None, order: str = "C", simplify: bool = True,
            **named: Any) -> operators.Operator:

@@ -39,13 +39,22 @@ class HasMap(Protocol):
     @property
     def map(self) -> LinearMap: ...
 
+    @property
+    def symmetric_core(self) -> LinearMap | None: ...
+
 
 class CompiledFunction:
-    """The values of expressions and linear maps at given values, by a function compiled once per shape."""
+    """The values of expressions and linear maps at given values, by a function compiled once per shape.
 
-    def __init__(self, items: tuple[Expr | LinearMap, ...]):
+    ``cores``: for a map that is the Hessian ``Π H Π`` of a function of a symmetric variable, the merged Kron
+    terms ``H'`` with ``Π H' Π`` the same map (``Derivative.symmetric_core``): those are bound, and applied
+    inside the projection."""
+
+    def __init__(self, items: tuple[Expr | LinearMap, ...], cores: tuple[LinearMap | None, ...] = ()):
         self.items = items
-        self._maps = {i: CompiledMap(L) for i, L in enumerate(items) if isinstance(L, LinearMap)}
+        cores = cores or (None,) * len(items)
+        self._maps = {i: CompiledMap(cores[i] or L) for i, L in enumerate(items) if isinstance(L, LinearMap)}
+        self._projected = {i for i in self._maps if cores[i] is not None and self._maps[i].terms is not None}
         factors = [f for m in self._maps.values() for f in m.factors]
         shown = dict.fromkeys(e for e in items if isinstance(e, Expr))
         self.exprs = tuple(dict.fromkeys([*shown, *factors]))
@@ -90,7 +99,7 @@ class CompiledFunction:
         if terms is None:
             return to_operator(L, values)
         assert L.in_shape is not None and L.out_shape is not None  # checked at construction
-        return BoundTerms(terms, L.in_shape, L.out_shape)
+        return BoundTerms(terms, L.in_shape, L.out_shape, projected=i in self._projected)
 
     def source(self, values: Mapping[str, Any] | None = None, **named: Any) -> str:
         """The Python source of the compiled function (for the shapes of ``values`` when some symbol
@@ -119,9 +128,11 @@ def compile(*items: Expr | LinearMap | HasMap) -> CompiledFunction:
     if not items:
         raise ValueError("compile needs at least one expression")
     found: list[Expr | LinearMap] = []
+    cores: list[LinearMap | None] = []
     for item in items:
+        cores.append(getattr(item, "symmetric_core", None))  # a Hessian in a symmetric variable: Π H' Π
         item = item if isinstance(item, Expr | LinearMap) else getattr(item, "map", item)
         if not isinstance(item, Expr | LinearMap):
             raise TypeError(f"compile takes amd expressions and derivatives, got {type(item).__name__}")
         found.append(item)
-    return CompiledFunction(tuple(found))
+    return CompiledFunction(tuple(found), tuple(cores))

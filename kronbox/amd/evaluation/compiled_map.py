@@ -29,6 +29,7 @@ from kronbox.amd.expressions.linear_map import LinearMap
 from kronbox.operators.combinators import _SumPath
 from kronbox.operators.products import _VectorPath
 from kronbox.operators.structural import _ScaledPath
+from kronbox.operators.symmetric_part import _SymmetricPath
 
 # A bound term: (coefficient, is a box product, A, B).
 Term = tuple[complex | float, bool, np.ndarray, np.ndarray]
@@ -134,11 +135,14 @@ def thin_path(terms: list[Term], in_shape: tuple[int, int]) -> Callable[[np.ndar
 class BoundTerms(LinearOperator):
     """Bound Kron and box terms as a scipy :class:`~scipy.sparse.linalg.LinearOperator` on ``vec`` of
     ``in_shape`` matrices (row-major): products by the terms' GEMMs (:func:`thin_path`), the adjoint
-    by the adjoint terms, ``(A ⊗ B)ᴴ = Aᴴ ⊗ Bᴴ`` and ``(A ⊠ B)ᴴ = Bᴴ ⊠ Aᴴ``."""
+    by the adjoint terms, ``(A ⊗ B)ᴴ = Aᴴ ⊗ Bᴴ`` and ``(A ⊠ B)ᴴ = Bᴴ ⊠ Aᴴ``. ``projected``: the operator is
+    ``Π L Π`` (``Π vec(V) = vec((V + Vᵀ)/2)``), the terms' map ``L`` applied between two symmetrizations."""
 
-    def __init__(self, terms: list[Term], in_shape: tuple[int, int], out_shape: tuple[int, int]):
-        self.terms, self.in_shape, self.out_shape = terms, in_shape, out_shape
-        self._path = thin_path(terms, in_shape)
+    def __init__(self, terms: list[Term], in_shape: tuple[int, int], out_shape: tuple[int, int],
+                 projected: bool = False):
+        self.terms, self.in_shape, self.out_shape, self.projected = terms, in_shape, out_shape, projected
+        path = thin_path(terms, in_shape)
+        self._path = _SymmetricPath(in_shape[0], path, fresh=True) if projected else path
         # LinearOperator's attributes set as its __init__ sets them, without re-validating the map's own shapes
         # the factors' dtype: every term has the same pair, and a complex coefficient only complex factors (bind)
         self.dtype = np.result_type(terms[0][2].dtype, terms[0][3].dtype)
@@ -153,4 +157,4 @@ class BoundTerms(LinearOperator):
     def _adjoint(self) -> BoundTerms:
         adjoint = [(np.conj(c).item() if isinstance(c, complex) else c, box,
                     *((B.conj().T, A.conj().T) if box else (A.conj().T, B.conj().T))) for c, box, A, B in self.terms]
-        return BoundTerms(adjoint, self.out_shape, self.in_shape)
+        return BoundTerms(adjoint, self.out_shape, self.in_shape, self.projected)

@@ -329,8 +329,12 @@ def minimize(
         raise ValueError(f"tol must be positive, got {tol!r}")
     if not (isinstance(maxiter, int | np.integer) and maxiter >= 1):
         raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+    declared = _declared_symmetric(f, wrt)
     if symmetric is None:
-        symmetric = _declared_symmetric(f, wrt)
+        symmetric = declared
+    elif declared and not symmetric:
+        raise ValueError("symmetric=False, but the variable is declared symmetric (amd.var(…, symmetric=True)): its "
+                         "values, the points of the run, are symmetric; leave symmetric out")
     X0 = _checked_start(X0, symmetric)
     objective = VecObjective(f, wrt, X0, values, symmetric, positive_definite, hessian_products=second_order == "hessp")
     precondition = _preconditioner(objective, preconditioner, name)

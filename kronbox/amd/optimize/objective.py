@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from kronbox.amd.differentiation.derivative import Derivative, find_symbol, grad, hessian
+from kronbox.amd.differentiation.symmetric import merged_map
 from kronbox.amd.evaluation import bound_values, evaluate, specialize
 from kronbox.amd.evaluation.compiled import CompiledPlan
 from kronbox.amd.evaluation.compiled_map import CompiledMap, thin_path
@@ -37,7 +38,7 @@ from kronbox.amd.evaluation.evaluate import evaluate_with
 from kronbox.amd.evaluation.factorization import Factorization, given
 from kronbox.amd.evaluation.plan import program
 from kronbox.amd.expressions.expr import Expr, ShapeError, is_scalar_shape, shape_text
-from kronbox.amd.optimize.projected import fewer_terms, merged_map
+from kronbox.amd.optimize.projected import fewer_terms
 from kronbox.kernels.symmetric import symmetrize
 from kronbox.operators.symmetric_part import _SymmetricPath
 
@@ -83,9 +84,11 @@ def _derivatives(f: Expr, x: Expr) -> tuple[Expr, Derivative]:
 @lru_cache(maxsize=16)
 def _compiled_hessian(f: Expr, x: Expr, symmetric: bool) -> CompiledMap:
     """The Hessian's map read once for binding by one compiled plan (made when first asked for); for a
-    symmetric variable the map ``H'`` of merged Kron terms with ``Π H' Π = Π H Π`` (:func:`merged_map`)."""
-    H = _derivatives(f, x)[1].map
-    return CompiledMap((merged_map(H, x) if symmetric else None) or H)
+    symmetric variable (declared, or ``symmetric=True``) the map ``H'`` of merged Kron terms with
+    ``Π H' Π = Π H Π`` (:func:`merged_map`), right inside the projection only."""
+    hessian = _derivatives(f, x)[1]
+    core = hessian.symmetric_core or (merged_map(hessian.map, x) if symmetric else None)
+    return CompiledMap(core or hessian.map)
 
 
 @lru_cache(maxsize=16)

@@ -12,23 +12,18 @@ a factor add up, ``c A ⊗ B + d A ⊗ C = A ⊗ (c B + d C)``: each merge saves
 the price of adding two matrices. The Hessian of the covariance objective, three terms
 (``P ⊠ (…) + 2 P² ⊗ P² + (…) ⊠ P``, six products per application), becomes two (four products).
 
-Two ways to merge: :func:`fewer_terms` compares the factors' values in a kronbox operator (any factors);
-:func:`merged_map` compares the factor expressions once, as functions of a symmetric ``X`` (``inv(X)ᵀ`` is
-``inv(X)`` there), and returns a map of Kron terms whose merged factors a compiled plan evaluates with
-``f`` and ``∇f``: a point then pays no comparisons and no Python additions (``amd.minimize``'s path).
+:func:`fewer_terms` compares the factors' values in a kronbox operator (any factors: the path of a Hessian that
+is not a sum of Kron and box terms); :func:`kronbox.amd.differentiation.symmetric.merged_map` merges the terms
+as expressions, once, and is ``amd.minimize``'s path for the others.
 """
 
 from __future__ import annotations
 
-from functools import reduce
 from typing import Any
 
 import numpy as np
 
 from kronbox import operators as ops
-from kronbox.amd.evaluation.compiled_map import kron_box_terms
-from kronbox.amd.expressions.expr import Expr, mul, substitute, var
-from kronbox.amd.expressions.linear_map import LinearMap, kron, total
 
 
 def fewer_terms(H: ops.Operator) -> ops.SymmetricPart:
@@ -67,29 +62,6 @@ def merged_pairs(products: list[tuple[Any, np.ndarray, np.ndarray]]) -> list[tup
         else:
             pairs.append([A, c * B if c != 1.0 else B])
     return [(A, B) for A, B in pairs]
-
-
-def merged_map(L: LinearMap, x: Expr) -> LinearMap | None:
-    """A sum of Kron terms ``L'`` with ``Π L' Π = Π L Π`` wherever the variable ``x`` is symmetric, for ``L`` a sum
-    of scaled Kron and box terms (a Hessian in ``x``), or ``None`` for a map of another form. Terms merge as
-    :func:`merged_pairs` merges them, where their factors are one expression once ``x`` is declared symmetric
-    (so that equal values at every symmetric ``x`` merge, and only those)."""
-    terms = kron_box_terms(L)
-    if terms is None or x.shape is None or not (L.in_shape == L.out_shape == x.shape):
-        return None  # not a map of square n×n factors on the n×n variable
-    symmetric = {x: var(x.name, x.shape, symmetric=True)}
-    pairs: list[list[Expr]] = []  # [the shared factor as a function of a symmetric x, that factor, the other one]
-    for coefficients, _, A, B in terms:
-        scaled = reduce(mul, coefficients) if coefficients else None
-        for mine, other in ((A, B), (B, A)):
-            key = substitute(mine, symmetric)
-            pair = next((pair for pair in pairs if pair[0] is key), None)
-            if pair is not None:
-                pair[2] = pair[2] + (other if scaled is None else scaled * other)
-                break
-        else:
-            pairs.append([substitute(A, symmetric), A, B if scaled is None else scaled * B])
-    return total([kron(A, B) for _, A, B in pairs], L.out_shape, L.in_shape)
 
 
 def _dense(F) -> bool:

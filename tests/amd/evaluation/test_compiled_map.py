@@ -91,3 +91,34 @@ def test_amd_compile_binds_other_maps_as_their_kronbox_operators():
     np.testing.assert_allclose(H @ v, amd.hessian(f, X).at(values) @ v, rtol=1e-12)
     with pytest.raises(ValueError, match="declare the shapes"):
         amd.compile(amd.hessian(amd.logdet(amd.var("Y")), "Y"))
+
+
+XS = amd.var("X", (N, N), symmetric=True)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_a_hessian_in_a_symmetric_variable_binds_its_merged_terms_inside_the_projection(name):
+    """``amd.compile`` of ``Π H Π`` binds the merged Kron terms ``H'`` of ``Derivative.symmetric_core`` and applies
+    them between two symmetrizations: products and adjoint products as the kronbox operator's, on any vector."""
+    from kronbox.amd.expressions.expr import substitute
+
+    f = substitute(FUNCTIONS[name], {X: XS})
+    hessian = amd.hessian(f, XS)
+    core = hessian.symmetric_core
+    assert core is not None and core.kind in ("kron", "sum", "scaled"), name
+    fn = amd.compile(f, amd.grad(f, XS), hessian)
+    values = _values(8)
+    value, G, H = fn(values)
+    assert H.projected and value == f.eval(values) and np.array_equal(G, amd.grad(f, XS).eval(values))
+    reference = hessian.at(values)
+    V = np.random.default_rng(9).standard_normal((N * N, 3))
+    np.testing.assert_allclose(H @ V, reference @ V, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(H.H @ V[:, 1], reference.H @ V[:, 1], rtol=1e-12, atol=1e-12)
+    assert fn.source(values).count("_factorize(") <= 1
+
+
+def test_only_a_hessian_in_a_symmetric_variable_has_a_symmetric_core():
+    f = FUNCTIONS["covariance"]
+    assert amd.hessian(f, X).symmetric_core is None  # a free variable
+    assert amd.jacobian(amd.inv(XS), XS).symmetric_core is None  # not a Hessian
+    assert amd.hessian(amd.sum(amd.eigvalsh(XS)), XS).symmetric_core is None  # not Kron and box terms

@@ -82,7 +82,7 @@ def test_a_merged_map_is_the_projected_hessian_at_every_symmetric_point(case):
     """``merged_map``: the Hessian's Kron and box terms merged as functions of a symmetric ``X``, once; ``Π H' Π``
     equals ``Π H Π`` (the dense Hessian of np.kron and box einsums) at symmetric points, with fewer terms."""
     from kronbox import amd
-    from kronbox.amd.optimize.projected import merged_map
+    from kronbox.amd.differentiation.symmetric import merged_map
 
     rng = np.random.default_rng(7)
     n = 4
