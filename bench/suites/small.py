@@ -9,6 +9,8 @@ and hand-written candidates are that suite's, every result checked against its i
   Hessian's build (the kronbox operator of ``hessian.at``, and the Kron/box terms bound by
   ``amd.compile(hessian)``), kronbox against the best hand-written numpy/scipy code, with the
   interpreter (each node dispatched per call, the path before compiled plans) as a row of its own;
+- the thin operator path: Kron and Box ``op @ x`` at n = 16 against numpy's two GEMMs from the same vector, and
+  scipy's ``cg`` on a Kron system through the kronbox operator against a hand-written ``LinearOperator``;
 - at n ≥ 256, before and after: the interpreter and the general operator path (before) against the
   compiled plan and the thin path (after);
 - ``amd.minimize`` on covariance estimation at d = 50 (``kronbox.examples.covariance``, newton-pcg with
@@ -32,7 +34,9 @@ from dataclasses import replace
 
 import numba
 import numpy as np
+import scipy.sparse.linalg as spla
 
+import kronbox as kb
 from bench.suites.amd import _covariance_hand, _covariance_reference, _full, _inner_upper, _problem, _upper_inverse
 from bench.table import Summary, Table
 from bench.timing import Measurement, Settings, compare
@@ -317,6 +321,60 @@ def _numba_tables(settings: Settings) -> Iterator[Table]:
     yield product
 
 
+# ------------------------------------------------------------------------------------------- thin operators
+def _thin_operator_tables(settings: Settings) -> Iterator[Table]:
+    """``op @ x`` for Kron and Box at n = 16 against numpy's two GEMMs, and scipy's ``cg`` on a Kron system
+    (symmetric positive definite factors) through the kronbox operator against a hand-written
+    ``LinearOperator(matvec=lambda x: (A @ x.reshape(n, n) @ B.T).ravel())``, 30 iterations each."""
+    rng = np.random.default_rng(16)
+    products = Table("op @ x: kronbox's thin path or numpy's two GEMMs", baseline="numpy two GEMMs, Kron")
+    for n in (16,):
+        A, B = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+        x = rng.standard_normal(n * n)
+        K, box, BT = kb.Kron(A, B), kb.Box(A, B), B.T
+        candidates = {  # from the vector x, as an operator gets it
+            "numpy two GEMMs, Kron": lambda x=x, A=A, BT=BT, n=n: (A @ x.reshape(n, n) @ BT).ravel(),
+            "kronbox Kron @ x": lambda K=K, x=x: K @ x,
+            "numpy two GEMMs, Box": lambda x=x, A=A, BT=BT, n=n: (A @ (x.reshape(n, n).T @ BT)).ravel(),
+            "kronbox Box @ x": lambda box=box, x=x: box @ x,
+        }
+        references = {name: np.kron(A, B) @ x if "Kron" in name else _box_dense(A, B) @ x for name in candidates}
+        products.add(f"n = {n}", compare(candidates, settings=settings, references=references))
+    products.summaries = [Summary("Kron ÷ numpy (target ≤ 1.25)", "kronbox Kron @ x", ["numpy two GEMMs, Kron"]),
+                          Summary("Box ÷ numpy (target ≤ 1.25)", "kronbox Box @ x", ["numpy two GEMMs, Box"])]
+    yield products
+    solves = Table("scipy cg, 30 iterations on (A ⊗ B) x = y", baseline="hand-written LinearOperator")
+    for n in (16, 64):
+        A, B = spd_pair(rng, n)
+        y = rng.standard_normal(n * n)
+        hand = spla.LinearOperator((n * n, n * n), matvec=lambda v, A=A, B=B, n=n: (A @ v.reshape(n, n) @ B.T).ravel(),
+                                   dtype=float)
+        K = kb.Kron(A, B)
+        candidates = {
+            "hand-written LinearOperator": lambda hand=hand, y=y: spla.cg(hand, y, rtol=1e-30, maxiter=30)[0],
+            "kronbox Kron": lambda K=K, y=y: spla.cg(K, y, rtol=1e-30, maxiter=30)[0],
+        }
+        solves.add(f"n = {n}", compare(candidates, candidates["hand-written LinearOperator"](), settings, rtol=1e-10))
+    solves.summaries = [Summary("kronbox ÷ hand-written (target ≤ 1.2)", "kronbox Kron",
+                                ["hand-written LinearOperator"])]
+    yield solves
+
+
+def _box_dense(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A ⊠ B`` entry by entry: ``[(i j), (k l)] = A[i, l] B[j, k]``."""
+    (m1, n1), (m2, n2) = A.shape, B.shape
+    return np.einsum("il,jk->ijkl", A, B).reshape(m1 * m2, n2 * n1)
+
+
+def spd_pair(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two symmetric positive definite ``n×n`` matrices (condition numbers of a few tens)."""
+    pair = []
+    for _ in range(2):
+        M = rng.standard_normal((n, n))
+        pair.append(M @ M.T / n + np.eye(n))
+    return pair[0], pair[1]
+
+
 # ------------------------------------------------------------------------------------------------ tables
 def _targets_table(settings: Settings) -> Table:
     table = Table("Covariance objective at n = 64", baseline=F_HAND)
@@ -360,6 +418,7 @@ def run(settings: Settings) -> Iterator[Table]:
     settings = replace(settings, rounds=3 * settings.rounds, sample_time=settings.sample_time / 4)
     with blas.threads(1):
         yield _targets_table(settings)
+        yield from _thin_operator_tables(settings)
         yield _plans_table(settings)
         yield from _numba_tables(settings)
         yield from _minimize_table(settings)
