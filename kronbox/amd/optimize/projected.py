@@ -1,20 +1,11 @@
-"""A Hessian on the symmetric matrices with fewer products: ``Π H Π`` from fewer Kronecker terms.
+"""A Hessian on the symmetric matrices with fewer products, merged by value: ``Π H Π`` from fewer Kronecker terms.
 
-For a symmetric variable the optimizer applies ``Π H Π`` (:mod:`kronbox.amd.optimize.objective`): ``V`` is
-symmetrized before ``H`` and the result after. Two facts then let terms of ``H`` merge:
-
-- on a symmetric ``V``, ``(A ⊠ B) vec V = vec(A Vᵀ Bᵀ) = vec(A V Bᵀ) = (A ⊗ B) vec V``;
-- under the symmetrization of the result, ``A ⊗ B`` and ``B ⊗ A`` are alike:
-  ``sym(B V Aᵀ) = sym((A V Bᵀ)ᵀ) = sym(A V Bᵀ)``.
-
-So every Kron or Box term ``c (A ∘ B)`` is a pair ``{A, B}`` with a coefficient, and pairs that share
-a factor add up, ``c A ⊗ B + d A ⊗ C = A ⊗ (c B + d C)``: each merge saves two matrix products for
-the price of adding two matrices. The Hessian of the covariance objective, three terms
-(``P ⊠ (…) + 2 P² ⊗ P² + (…) ⊠ P``, six products per application), becomes two (four products).
-
-:func:`fewer_terms` compares the factors' values in a kronbox operator (any factors: the path of a Hessian that
-is not a sum of Kron and box terms); :func:`kronbox.amd.differentiation.symmetric.merged_map` merges the terms
-as expressions, once, and is ``amd.minimize``'s path for the others.
+On symmetric directions, with the result symmetrized, every Kron or Box term ``c (A ∘ B)`` is a pair
+``{A, B}``, and pairs that share a factor add up (:mod:`kronbox.amd.differentiation.symmetric` states the two
+facts). :func:`kronbox.amd.differentiation.symmetric.merged_map` merges a Hessian's terms as expressions,
+once, and is ``amd.minimize``'s path; :func:`fewer_terms` merges the terms of a kronbox operator by comparing
+their factors' values, for a Hessian that is not a sum of Kron and box terms alone (its operator is built
+per point anyway).
 """
 
 from __future__ import annotations
