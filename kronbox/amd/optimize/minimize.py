@@ -52,6 +52,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "l-bfgs-b": ("L-BFGS-B", "none"),
 }
 POLISH_STEPS = 5
+STALLED = 3  # iterations in one place, trying steps where f is not finite, that end a scipy run (then polished)
 
 
 def _blas_threads(threads: int | None):
@@ -127,7 +128,8 @@ class _Trace:
         self.say = (lambda line: print(line, file=sys.stderr, flush=True)) if progress is True else progress or None
         self.start = time.perf_counter()
         self.history: list[Iteration] = []
-        self.stopped_by_callback = self.reached_tol = self.at_round_off = False
+        self.stopped_by_callback = self.reached_tol = self.at_round_off = self.stalled = False
+        self.unmoved = 0  # iterations in a row that stayed at one point
         if self.say:
             self.say(self.HEADER)
 
@@ -146,14 +148,20 @@ class _Trace:
         return step
 
     def scipy_callback(self, intermediate_result: scipy.optimize.OptimizeResult) -> None:
-        """Stop at ``‖∇f‖ ≤ tol``, or at a step rejected for a change of ``f`` within its round-off."""
+        """Stop at ``‖∇f‖ ≤ tol``, at a step rejected for a change of ``f`` within its round-off, or where the
+        optimizer stays at one point trying steps at which ``f`` is not finite (scipy's trust-krylov near a
+        minimizer proposes NaN steps until ``maxiter``): the run is then polished (see the module docstring)."""
         previous, trial = self.history[-1], self.objective.latest_value()
         step = self.record(intermediate_result.x)
         if step.grad_norm <= self.tol:
             self.reached_tol = True
             raise StopIteration
-        if step.objective == previous.objective and abs(trial - step.objective) <= round_off(step.objective):
+        self.unmoved = self.unmoved + 1 if step.objective == previous.objective else 0
+        if self.unmoved and abs(trial - step.objective) <= round_off(step.objective):
             self.at_round_off = True  # a trust region's ratio test is noise from here on
+            raise StopIteration
+        if self.unmoved >= STALLED and not np.isfinite(trial):
+            self.stalled = True
             raise StopIteration
 
 
@@ -364,6 +372,7 @@ def _result(objective: VecObjective, raw, x: np.ndarray, steps: int, trace: _Tra
     name = _method(method)[0]
     scipy_says = (f"kronbox {name}" if name == "newton-pcg" else f"scipy {name}") + (
         "" if trace.reached_tol else ": stopped where its decrease test met the round-off of f" if trace.at_round_off
+        else f": stopped after {STALLED} steps in a row at which f is not finite" if trace.stalled
         else f": {str(raw.message).rstrip('.')}")
     polished = f"; then {steps} polishing Newton step{'s' * (steps != 1)}" if steps else ""
     success = norm <= tol and not trace.stopped_by_callback

@@ -482,3 +482,52 @@ def test_a_declared_symmetric_variable_is_minimized_through_its_merged_hessian(m
     np.testing.assert_allclose(result.X, covariance.closed_form(S), rtol=1e-8)
     with pytest.raises(ValueError, match="declared symmetric"):
         amd.minimize(phi, np.eye(6), symmetric=False)
+
+
+class _FlatObjective:
+    """What the trace reads of an objective: a constant value and gradient, and the value of the last trial."""
+
+    def __init__(self, trial: float):
+        self.trial = trial
+
+    def value_and_grad(self, x):
+        return 1.0, np.ones_like(x)
+
+    def latest_value(self) -> float:
+        return self.trial
+
+
+@pytest.mark.parametrize("trial", [np.inf, np.nan, 5.0])
+def test_a_scipy_run_that_stays_put_trying_steps_where_f_is_not_finite_is_ended(trial):
+    """Iterations in a row at one point whose trial values are not finite end the run (it is polished then);
+    trials of finite value beyond the round-off do not."""
+    import sys
+
+    import scipy.optimize
+
+    minimize_module = sys.modules["kronbox.amd.optimize.minimize"]
+    trace = minimize_module._Trace(_FlatObjective(trial), 1e-8, None, False)
+    x = np.zeros(4)
+    trace.record(x)
+    calls = 0
+    for _ in range(minimize_module.STALLED + 2):
+        calls += 1
+        try:
+            trace.scipy_callback(scipy.optimize.OptimizeResult(x=x))
+        except StopIteration:
+            break
+    stops = not np.isfinite(trial)
+    assert trace.stalled == stops and not trace.at_round_off
+    assert calls == (minimize_module.STALLED if stops else minimize_module.STALLED + 2)
+
+
+def test_trust_krylov_reaches_tol_on_covariance_estimation():
+    """scipy's trust-krylov stalls a hair above tol here, proposing NaN steps until maxiter: the run is ended and
+    polished by Newton steps to ‖∇f‖ ≤ tol."""
+    S = _problem(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = covariance.estimate(S, method="trust-krylov", tol=1e-8)
+    assert result.success and result.nit < 50, result.message
+    assert "not finite" in result.message and result.polish_steps >= 1  # the stall this is about
+    np.testing.assert_allclose(result.X, covariance.closed_form(S), rtol=1e-7)
