@@ -84,6 +84,9 @@ class CompiledFunction:
     def __call__(self, values: Mapping[str, Any] | None = None, **named: Any) -> list[Any]:
         """The value of each item at ``values`` (name → array or number) and ``named``: an expression's
         value, or a map bound at the values as a ``LinearOperator``."""
+        if values is not None and not isinstance(values, Mapping):
+            raise TypeError(f"a compiled function takes values by name, fn(X=…) or fn({{'X': …}}); got "
+                            f"{type(values).__name__}")
         values = {**(values or {}), **named}
         exprs, plan = self._plan(values)
         evaluated = evaluate_with(plan, list(exprs), values)

@@ -25,10 +25,11 @@ decrease test of Ipopt, Wächter & Biegler 2006, §3.9).
 
 from __future__ import annotations
 
+import numbers
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ import scipy.optimize
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
-from kronbox.amd.expressions.expr import Expr, is_symmetric_variable
+from kronbox.amd.expressions.expr import Expr, is_symmetric_variable, shape_text
 from kronbox.amd.optimize.newton import cone_preconditioner, identity_preconditioner, norm2, truncated_newton
 from kronbox.amd.optimize.objective import NOT_POSITIVE_DEFINITE, VecObjective, sym
 from kronbox.linalg import blas
@@ -259,7 +260,18 @@ def _preconditioner(objective: VecObjective, preconditioner, name: str):
     if callable(preconditioner):
         def at(x: np.ndarray):
             M = preconditioner(objective.matrix(x))
-            return lambda v: np.asarray(M(v.reshape(objective.shape)), dtype=float).ravel()
+            if not callable(M):
+                raise TypeError(f"the preconditioner, called with X, must return a function V ↦ M V; it returned "
+                                f"{type(M).__name__}")
+
+            def apply(v: np.ndarray) -> np.ndarray:
+                MV = np.asarray(M(v.reshape(objective.shape)), dtype=float)
+                if MV.shape != objective.shape:
+                    raise ValueError(f"the preconditioner's V ↦ M V must return a {shape_text(objective.shape)} "
+                                     f"matrix for a {shape_text(objective.shape)} V, got shape {MV.shape}")
+                return MV.ravel()
+
+            return apply
         return at
     raise ValueError(f"preconditioner must be 'auto', 'cone', None or a function of X, got {preconditioner!r}")
 
@@ -333,10 +345,14 @@ def minimize(
     if not isinstance(f, Expr):
         raise TypeError(f"minimize needs an amd expression to minimize, got {type(f).__name__}")
     name, second_order = _method(method)
-    if not tol > 0:
-        raise ValueError(f"tol must be positive, got {tol!r}")
+    if not (isinstance(tol, numbers.Real) and not isinstance(tol, bool) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}")
     if not (isinstance(maxiter, int | np.integer) and maxiter >= 1):
         raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise TypeError(f"progress must be True, False or a function taking each line, got {progress!r}")
+    if values is not None and not isinstance(values, Mapping):
+        raise TypeError(f"values must map symbol names to their values (a dict), got {type(values).__name__}")
     declared = _declared_symmetric(f, wrt)
     if symmetric is None:
         symmetric = declared

@@ -104,7 +104,8 @@ def truncated_newton(value_and_grad: Callable[[Vector], tuple[float, Vector]],
                                    maxiter=10 * x.size)
         ncg += products
         if not float(g @ p) < 0:
-            return result(False, "the step is not a descent direction (is the preconditioner positive definite?).")
+            return result(False, f"the step is not a descent direction at f = {value:.6g} (is the objective bounded "
+                                 "below, and the preconditioner positive definite?).")
         step = _line_search(value_and_grad, x, value, g, norm, p, round_off)
         if step is None:
             return result(False, "the line search found no step that decreases f.")

@@ -122,3 +122,9 @@ def test_only_a_hessian_in_a_symmetric_variable_has_a_symmetric_core():
     assert amd.hessian(f, X).symmetric_core is None  # a free variable
     assert amd.jacobian(amd.inv(XS), XS).symmetric_core is None  # not a Hessian
     assert amd.hessian(amd.sum(amd.eigvalsh(XS)), XS).symmetric_core is None  # not Kron and box terms
+
+
+def test_a_compiled_function_takes_values_by_name_only():
+    fn = amd.compile(FUNCTIONS["logdet"])
+    with pytest.raises(TypeError, match=r"takes values by name.*ndarray"):
+        fn(np.eye(N))

@@ -394,7 +394,14 @@ def _phi_and_var(n: int = 3):
     (lambda f, X0: amd.minimize(f, X0, wrt="S"), ValueError, ["'S' is a constant"]),
     (lambda f, X0: amd.minimize(f, X0, wrt="Y"), ValueError, ["'Y' is not a variable"]),
     (lambda f, X0: amd.minimize(f, X0, values={"Sigma": X0}), ValueError, ["the variable minimized over"]),
-    (lambda f, X0: amd.minimize(f, X0, tol=0), ValueError, ["tol must be positive"]),
+    (lambda f, X0: amd.minimize(f, X0, tol=0), ValueError, ["tol must be a positive number"]),
+    (lambda f, X0: amd.minimize(f, X0, tol="1e-8"), ValueError, ["tol must be a positive number", "'1e-8'"]),
+    (lambda f, X0: amd.minimize(f, X0, progress=1), TypeError, ["progress must be", "1"]),
+    (lambda f, X0: amd.minimize(f, X0, values=[1, 2]), TypeError, ["values must map", "list"]),
+    (lambda f, X0: amd.minimize(f, X0, symmetric=True, preconditioner=lambda X: 3), TypeError,
+     ["must return a function V ↦ M V", "int"]),
+    (lambda f, X0: amd.minimize(f, X0, symmetric=True, preconditioner=lambda X: (lambda V: 2.0)), ValueError,
+     ["must return a 3×3 matrix", "shape ()"]),
     (lambda f, X0: amd.minimize(f, X0, maxiter=0), ValueError, ["maxiter"]),
     (lambda f, X0: amd.minimize("logdet(X)", X0), TypeError, ["amd expression"]),
     (lambda f, X0: amd.minimize(f, X0, positive_definite=True), ValueError, ["needs symmetric=True"]),
@@ -404,6 +411,7 @@ def _phi_and_var(n: int = 3):
     (lambda f, X0: amd.minimize(f, X0, preconditioner="jacobi"), ValueError, ["'auto', 'cone', None", "'jacobi'"]),
 ], ids=["matrix-valued", "wrong shape", "negative definite", "indefinite with det > 0", "not symmetric",
         "singular", "nan", "complex", "method", "wrt constant", "wrt unknown", "values has the variable", "tol",
+        "tol a string", "progress", "values a list", "preconditioner not a function", "preconditioner's shape",
         "maxiter", "not an expression", "cone without symmetry", "preconditioner for scipy",
         "cone preconditioner without symmetry", "unknown preconditioner"])
 def test_bad_input_is_reported_clearly(call, error, words):
