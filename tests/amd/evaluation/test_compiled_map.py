@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from amd_reference import spd
+from amd_reference import fd_hessian, spd, symmetric_projector
 
 from kronbox import amd
 from kronbox.amd.evaluation.compiled_map import CompiledMap, thin_path
@@ -115,6 +115,12 @@ def test_a_hessian_in_a_symmetric_variable_binds_its_merged_terms_inside_the_pro
     np.testing.assert_allclose(H @ V, reference @ V, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(H.H @ V[:, 1], reference.H @ V[:, 1], rtol=1e-12, atol=1e-12)
     assert fn.source(values).count("_factorize(") <= 1
+    # independently: Π D Π, D the second central differences of the same function with every entry free
+    free = FUNCTIONS[name]
+    others = {k: v for k, v in values.items() if k != "X"}
+    Pi = symmetric_projector(N)
+    D = Pi @ fd_hessian(lambda M: free.eval({**others, "X": M}), values["X"]) @ Pi
+    np.testing.assert_allclose(H @ np.eye(N * N), D, rtol=1e-5, atol=1e-5 * np.abs(D).max())
 
 
 def test_only_a_hessian_in_a_symmetric_variable_has_a_symmetric_core():

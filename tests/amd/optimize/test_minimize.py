@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
-from amd_reference import spd
+from amd_reference import spd, symmetric_projector
 from zoo import commutation_twin
 
 from kronbox import amd
@@ -41,11 +41,6 @@ def _reference_hessian(Sigma: np.ndarray, S: np.ndarray) -> np.ndarray:
     dPt = T @ dP  # vec(dPᵀ)
     return (dPt - np.kron(I, P @ S) @ dPt - np.kron(P.T @ S.T, I) @ dPt
             - 2 * (np.kron(I, P @ P.T) @ dPt + np.kron(P.T, P) @ dP + np.kron(P.T @ P, I) @ dPt))
-
-
-def _projector(n: int) -> np.ndarray:
-    """``Π vec(V) = vec((V + Vᵀ)/2)``."""
-    return (np.eye(n * n) + _commutation(n)) / 2
 
 
 # ------------------------------------------------------------------------------- the references
@@ -95,7 +90,7 @@ def test_every_method_reaches_the_closed_form_staying_positive_definite(method):
     assert result.success, result.message
     assert result.grad_norm <= 1e-7
     reference = covariance.closed_form(S)
-    Pi = _projector(8)  # near the minimum, ‖X − X*‖_F ≤ ‖∇φ‖_F / λ_min of the Hessian on symmetric matrices
+    Pi = symmetric_projector(8)  # near the minimum, ‖X − X*‖_F ≤ ‖∇φ‖_F / λ_min of the Hessian on symmetric matrices
     curvature = np.linalg.eigvalsh(Pi @ _reference_hessian(reference, S) @ Pi + np.eye(64) - Pi)[0]
     assert np.linalg.norm(result.X - reference) <= 1.5 * result.grad_norm / curvature
     np.testing.assert_array_equal(result.X, result.X.T)
@@ -148,7 +143,7 @@ def test_symmetric_hessian_products_are_the_projected_dense_hessian():
     objective = VecObjective(covariance.objective(S), None, Sigma, symmetric=True)
     x = Sigma.ravel()
     lazy = np.column_stack([objective.hessp(x, e) for e in np.eye(n * n)])
-    Pi = _projector(n)
+    Pi = symmetric_projector(n)
     np.testing.assert_allclose(lazy, Pi @ _reference_hessian(Sigma, S) @ Pi, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(objective.hess(x), lazy, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(objective.value_and_grad(x)[1], Pi @ _reference_gradient(Sigma, S).ravel(), rtol=1e-12)
@@ -172,7 +167,7 @@ def test_newton_steps_with_the_lazy_hessian_are_those_with_the_dense_one():
     V = rng.standard_normal((n, n))
     Sigma0 = covariance.closed_form(S) + 0.01 * (V + V.T)
     objective = VecObjective(covariance.objective(S), None, Sigma0, symmetric=True)
-    Pi = _projector(n)
+    Pi = symmetric_projector(n)
     lazy = dense = Sigma0.ravel()
     norms = []
     for _ in range(3):

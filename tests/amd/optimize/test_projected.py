@@ -7,21 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from amd_reference import spd
+from amd_reference import fd_hessian, spd, symmetric_projector
 from zoo import box_twin
 
 import kronbox as kb
 from kronbox.amd.optimize.projected import fewer_terms
-
-
-def _projector(n: int) -> np.ndarray:
-    """``Π vec(V) = vec((V + Vᵀ)/2)`` (row-major), entry by entry."""
-    P = np.zeros((n * n, n * n))
-    for i in range(n):
-        for j in range(n):
-            P[i * n + j, i * n + j] += 0.5
-            P[i * n + j, j * n + i] += 0.5
-    return P
 
 
 def test_terms_sharing_a_factor_merge_and_keep_the_projected_value():
@@ -34,7 +24,7 @@ def test_terms_sharing_a_factor_merge_and_keep_the_projected_value():
     merged = fewer_terms(H)
     assert isinstance(merged, kb.SymmetricPart)
     assert len(merged.op.ops) == 2  # {P: A + C − A} and {B: 2B}
-    Pi = _projector(n)
+    Pi = symmetric_projector(n)
     np.testing.assert_allclose(merged.to_dense(), Pi @ dense @ Pi, rtol=1e-12, atol=1e-12)
 
 
@@ -64,7 +54,7 @@ def test_the_projected_hessian_refuses_a_full_space_solve_and_minres_solves_on_t
     with pytest.raises(np.linalg.LinAlgError, match="symmetric 5×5 matrices only"):
         projected.solve(g)
     assert projected.slogdet()[0] == 0
-    Pi = _projector(n)
+    Pi = symmetric_projector(n)
     basis = np.linalg.svd(Pi)[0][:, : n * (n + 1) // 2]  # an orthonormal basis of the symmetric matrices
     reduced = basis.T @ Pi @ dense @ Pi @ basis
     newton = basis @ np.linalg.solve(reduced, basis.T @ g)
@@ -80,7 +70,8 @@ def _kron_terms(L) -> int:
 @pytest.mark.parametrize("case", ["covariance", "quadratic", "inverse"])
 def test_a_merged_map_is_the_projected_hessian_at_every_symmetric_point(case):
     """``merged_map``: the Hessian's Kron and box terms merged as functions of a symmetric ``X``, once; ``Π H' Π``
-    equals ``Π H Π`` (the dense Hessian of np.kron and box einsums) at symmetric points, with fewer terms."""
+    equals ``Π H Π`` at symmetric points (the unmerged operator to round-off, second central differences of ``f``
+    to theirs), with fewer terms."""
     from kronbox import amd
     from kronbox.amd.differentiation.symmetric import merged_map
 
@@ -95,10 +86,12 @@ def test_a_merged_map_is_the_projected_hessian_at_every_symmetric_point(case):
     H = amd.hessian(f, X).map
     merged = merged_map(H, X)
     assert merged is not None and _kron_terms(merged) < _kron_terms(H)
-    Pi = _projector(n)
+    Pi = symmetric_projector(n)
     for seed in range(3):
         X0 = spd(np.random.default_rng(seed), n)
         expected = amd.hessian(f, X).at({"X": X0}).to_dense()
         got = merged.at({"X": X0}).to_dense()
         np.testing.assert_allclose(Pi @ got @ Pi, Pi @ expected @ Pi, rtol=1e-10, atol=1e-10)
+        differences = fd_hessian(lambda M: f.eval({"X": M}), X0)
+        np.testing.assert_allclose(Pi @ got @ Pi, Pi @ differences @ Pi, rtol=1e-5, atol=1e-5 * np.abs(got).max())
     assert merged_map(amd.hessian(amd.sum(amd.eigvalsh(X)), X).map, X) is None  # not Kron and box terms
